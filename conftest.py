@@ -1,0 +1,20 @@
+"""Shared fixtures: factories live in tests/factories.py."""
+
+from __future__ import annotations
+
+import pytest
+import responses as responses_lib
+
+
+@pytest.fixture
+def mocked_responses():
+    """Every HTTP request must be matched by a registered response."""
+    with responses_lib.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        yield rsps
+
+
+@pytest.fixture(autouse=True)
+def _isolated_settings(settings, tmp_path):
+    settings.ALLOW_PRIVATE_WEBHOOK_URLS = True
+    settings.SOCIAL_MEDIA_RETRY_DELAYS = [30, 120, 600]
+    settings.MEDIA_ROOT = tmp_path / "media"

@@ -1,0 +1,208 @@
+"""Django settings for quiz_backend.
+
+Every value an operator may change comes from the environment (``.env`` is loaded
+by python-dotenv); ``.env.example`` documents each variable.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+from dotenv import load_dotenv
+
+from quiz_backend.env import env_bool, env_int, env_int_list, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+load_dotenv(BASE_DIR / ".env")
+
+DEBUG = env_bool("DEBUG", False)
+SECRET_KEY = env_str("SECRET_KEY")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
+    SECRET_KEY = "django-insecure-local-development-only"  # noqa: S105
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+SITE_URL = env_str("SITE_URL", "http://localhost:8000").rstrip("/")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "tasks",
+    "webhooks",
+    "social_media",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "quiz_backend.urls"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+WSGI_APPLICATION = "quiz_backend.wsgi.application"
+
+try:
+    DATABASES = {
+        "default": dj_database_url.parse(
+            env_str("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+            conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
+            conn_health_checks=True,
+        )
+    }
+except ValueError as exc:
+    raise ImproperlyConfigured(f"DATABASE_URL is not a valid database URL: {exc}") from None
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = env_str("LANGUAGE_CODE", "ru")
+LANGUAGES = [("ru", _("Russian")), ("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = env_str("TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+MEDIA_URL = "media/"
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or BASE_DIR / "media")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+
+REST_FRAMEWORK = {
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
+    "EXCEPTION_HANDLER": "quiz_backend.api.json_exception_handler",
+    "UNAUTHENTICATED_USER": None,
+}
+
+# --- Celery -----------------------------------------------------------------
+# Unset CELERY_BROKER_URL means the embedded, file-backed Kombu transport: the
+# one-command local run needs no broker server. Production sets a Redis URL.
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or "filesystem://"
+CELERY_BROKER_DIR = Path(env_str("CELERY_BROKER_DIR") or BASE_DIR / "var" / "celery-broker")
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=60)
+
+# --- Social media publishing -------------------------------------------------
+SOCIAL_MEDIA_AUTO_PUBLISH = env_bool("SOCIAL_MEDIA_AUTO_PUBLISH", True)
+PINTEREST_API_BASE_URL = env_str("PINTEREST_API_BASE_URL", "https://api.pinterest.com/v5")
+# Graph API v26.0 (released 2026-07-29) is the current version; see
+# https://developers.facebook.com/docs/graph-api/changelog/versions/
+FACEBOOK_GRAPH_API_BASE_URL = env_str(
+    "FACEBOOK_GRAPH_API_BASE_URL", "https://graph.facebook.com/v26.0"
+)
+FACEBOOK_APP_SECRET = env_str("FACEBOOK_APP_SECRET")
+# Seconds before each retry of a transient failure; the number of values is the
+# number of retries. Default: 6 attempts spread over about 4 hours.
+SOCIAL_MEDIA_RETRY_DELAYS = env_int_list("SOCIAL_MEDIA_RETRY_DELAYS", [30, 120, 600, 3600, 10800])
+SOCIAL_MEDIA_HTTP_TIMEOUT = env_int("SOCIAL_MEDIA_HTTP_TIMEOUT", 20, minimum=1)
+SOCIAL_MEDIA_LEASE_SECONDS = env_int("SOCIAL_MEDIA_LEASE_SECONDS", 300, minimum=30)
+SOCIAL_MEDIA_CALLBACK_TIMEOUT = env_int("SOCIAL_MEDIA_CALLBACK_TIMEOUT", 1800, minimum=60)
+SOCIAL_MEDIA_RELAY_INTERVAL = env_int("SOCIAL_MEDIA_RELAY_INTERVAL", 30, minimum=1)
+
+# --- Logging ------------------------------------------------------------------
+LOG_DIR = Path(env_str("LOG_DIR") or BASE_DIR / "quiz_backend_logs")
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
+LOG_DIR.mkdir(parents=True, exist_ok=True)
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"redact_secrets": {"()": "quiz_backend.logging.RedactSecretsFilter"}},
+    "formatters": {
+        "verbose": {"format": "%(asctime)s %(levelname)s %(name)s %(process)d %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "verbose",
+            "filters": ["redact_secrets"],
+        },
+        "file": {
+            "class": "logging.handlers.RotatingFileHandler",
+            "filename": str(LOG_DIR / "debug.log"),
+            "maxBytes": 10 * 1024 * 1024,
+            "backupCount": 5,
+            "encoding": "utf-8",
+            "formatter": "verbose",
+            "filters": ["redact_secrets"],
+        },
+    },
+    "root": {"handlers": ["console", "file"], "level": LOG_LEVEL},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        "urllib3": {"level": "WARNING"},
+    },
+}
+
+# --- Secrets at rest ------------------------------------------------------------
+# Fernet keys, newest first; see quiz_backend/encryption.py. Required when DEBUG is off.
+FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS", [])
+if not FIELD_ENCRYPTION_KEYS and not DEBUG:
+    raise ImproperlyConfigured(
+        "FIELD_ENCRYPTION_KEYS must be set when DEBUG is off "
+        "(generate one with `python manage.py generate_encryption_key`)."
+    )
+# Lets webhooks call loopback/private addresses (development, the local emulator).
+ALLOW_PRIVATE_WEBHOOK_URLS = env_bool("ALLOW_PRIVATE_WEBHOOK_URLS", False)
+# Accept unauthenticated callbacks (development only; never in production).
+SOCIAL_MEDIA_CALLBACK_ALLOW_UNSIGNED = env_bool("SOCIAL_MEDIA_CALLBACK_ALLOW_UNSIGNED", False)
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
+    "social_media_callback": env_str("SOCIAL_MEDIA_CALLBACK_RATE", "120/min"),
+}
+REDIS_CACHE_URL = env_str("REDIS_CACHE_URL")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_CACHE_URL}
+        if REDIS_CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}

@@ -1,0 +1,62 @@
+"""Webhook payload builders: pure functions of a task and a platform."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from social_media.content import build_content
+
+if TYPE_CHECKING:
+    from tasks.models import Task
+
+
+def _iso(value) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+def build_nested_payload(task: Task, platform: str) -> dict[str, Any]:
+    """The default shape: ``task_id``, ``platform``, ``content`` and ``metadata``."""
+    content = build_content(task, platform)
+    return {
+        "task_id": task.pk,
+        "platform": platform,
+        "content": {
+            "image_url": content.image_url,
+            "title": content.title,
+            "description": content.description,
+            "explanation": task.explanation,
+            "link": content.link,
+            "hashtags": content.hashtags,
+            "topic": task.topic,
+            "difficulty": task.difficulty,
+        },
+        "metadata": {
+            "language": task.language,
+            "translation_group_id": str(task.translation_group_id),
+            "publish_date": _iso(task.publish_date or task.updated_at),
+        },
+    }
+
+
+def build_flat_payload(task: Task, platform: str) -> dict[str, Any]:
+    """The flat shape of the seed's Yandex Dzen section."""
+    return {
+        "task_id": task.pk,
+        "platform": platform,
+        "image_url": task.image_url,
+        "question": task.question,
+        "answers": list(task.answers or []),
+        "correct_answer": task.correct_answer,
+        "explanation": task.explanation,
+        "external_link": task.public_url,
+        "language": task.language,
+        "created_at": _iso(task.created_at),
+        "published_at": _iso(task.publish_date or task.updated_at),
+    }
+
+
+PAYLOAD_BUILDERS = {"nested": build_nested_payload, "flat": build_flat_payload}
+
+
+def build_payload(task: Task, platform: str, payload_format: str) -> dict[str, Any]:
+    return PAYLOAD_BUILDERS[payload_format](task, platform)

@@ -1,0 +1,65 @@
+"""The small interface every platform implements, and the result it returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+from django.utils.functional import Promise
+
+if TYPE_CHECKING:
+    from tasks.models import SocialMediaPost, Task
+
+
+class Outcome(StrEnum):
+    """What one attempt to publish tells us about the post."""
+
+    SUCCESS = "success"  # live on the platform
+    ACCEPTED = "accepted"  # a webhook scenario took it; its callback will tell the end
+    TRANSIENT = "transient"  # try again later (timeout before sending, 5xx, throttling)
+    RATE_LIMITED = "rate_limited"  # try again, but not before retry_after
+    PERMANENT = "permanent"  # the request itself is wrong; retrying cannot help
+    AUTH = "auth"  # the token is expired or revoked; the credential needs reconnecting
+    UNKNOWN = "unknown"  # the request may have reached the platform: reconcile first
+
+
+RETRYABLE = {Outcome.TRANSIENT, Outcome.RATE_LIMITED, Outcome.UNKNOWN}
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    outcome: Outcome
+    post_id: str = ""
+    post_url: str = ""
+    http_status: int | None = None
+    error_message: str = ""
+    retry_after: float | None = None
+    response_excerpt: str = ""
+
+
+class BasePlatform:
+    """One social network. Subclasses set ``key``, ``label`` and ``kind`` and publish."""
+
+    key: ClassVar[str]
+    label: ClassVar[str | Promise]
+    kind: ClassVar[Literal["api", "webhook"]]
+
+    def validate_extra_data(self, extra_data: dict[str, Any]) -> None:
+        """Raise ``ValidationError`` when a credential's extra data is unusable."""
+
+    def task_problems(self, task: Task) -> list[str]:
+        """Reasons this task cannot be published here, found without any network call."""
+        return []
+
+    def publish(self, post: SocialMediaPost, target: Any) -> PublishResult:
+        """Send ``post`` using ``target`` (a credential or a webhook); never raise."""
+        raise NotImplementedError
+
+    def reconcile(self, post: SocialMediaPost, target: Any) -> PublishResult | None:
+        """After an attempt with an unknown end, look for the post on the platform.
+
+        Return a SUCCESS result when it is there, ``None`` when it is not (so it is
+        safe to send again), or a non-success result when the lookup itself failed.
+        """
+        return None

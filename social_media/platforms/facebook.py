@@ -1,0 +1,190 @@
+"""Facebook: a page photo post (task with an image) or a feed post, Graph API."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from social_media.content import build_content
+from social_media.http import ApiClient, ApiError
+from social_media.platforms.base import BasePlatform, Outcome, PublishResult
+
+if TYPE_CHECKING:
+    import requests
+
+    from tasks.models import SocialMediaPost
+    from webhooks.models import SocialMediaCredentials
+
+# https://developers.facebook.com/docs/graph-api/guides/error-handling
+THROTTLING_CODES = {4, 17, 32, 341, 613, 80001}
+TRANSIENT_CODES = {1, 2}
+POLICY_BLOCK_CODE = 368
+AUTH_CODES = {190, 102}
+PERMISSION_CODES = {3, 10} | set(range(200, 300))
+POST_URL = "https://www.facebook.com/{id}"
+
+
+def compute_appsecret_proof(token: str, app_secret: str) -> str:
+    """``appsecret_proof`` for Graph calls when the app requires it."""
+    return hmac.new(app_secret.encode(), token.encode(), hashlib.sha256).hexdigest()
+
+
+def regain_access_seconds(headers: Any) -> float | None:
+    """Minutes until access returns, from ``X-Business-Use-Case-Usage``, in seconds."""
+    raw = headers.get("X-Business-Use-Case-Usage")
+    if not raw:
+        return None
+    try:
+        usage = json.loads(raw)
+    except ValueError:
+        return None
+    minutes = [
+        entry.get("estimated_time_to_regain_access", 0)
+        for entries in (usage.values() if isinstance(usage, dict) else [])
+        for entry in (entries if isinstance(entries, list) else [])
+        if isinstance(entry, dict)
+    ]
+    numbers = [m for m in minutes if isinstance(m, int | float) and m > 0]
+    return max(numbers) * 60 if numbers else None
+
+
+class GraphClient(ApiClient):
+    """Facebook Graph API for Pages (https://developers.facebook.com/docs/pages-api)."""
+
+    def __init__(self, *, token: str, base_url: str | None = None) -> None:
+        app_secret = settings.FACEBOOK_APP_SECRET
+        super().__init__(
+            base_url=base_url or settings.FACEBOOK_GRAPH_API_BASE_URL,
+            secrets=[token, app_secret],
+            platform_name="Facebook",
+        )
+        # The token travels in a header, never in a URL that could be logged.
+        self.session.headers["Authorization"] = f"Bearer {token}"
+        self.common: dict[str, str] = {}
+        if app_secret:
+            self.common["appsecret_proof"] = compute_appsecret_proof(token, app_secret)
+
+    # https://developers.facebook.com/docs/graph-api/reference/page/photos/
+    def publish_photo(self, *, page_id: str, image_url: str, caption: str) -> dict[str, Any]:
+        return self.request(
+            "POST", f"{page_id}/photos", data={"url": image_url, "caption": caption, **self.common}
+        )
+
+    # https://developers.facebook.com/docs/pages-api/posts
+    def publish_feed_post(self, *, page_id: str, message: str, link: str) -> dict[str, Any]:
+        return self.request(
+            "POST", f"{page_id}/feed", data={"message": message, "link": link, **self.common}
+        )
+
+    def get_permalink(self, *, post_id: str) -> str:
+        body = self.request("GET", post_id, params={"fields": "permalink_url", **self.common})
+        return str(body.get("permalink_url") or "") if isinstance(body, dict) else ""
+
+    def recent_posts(self, *, page_id: str, limit: int = 25) -> list[dict[str, Any]]:
+        body = self.request(
+            "GET",
+            f"{page_id}/published_posts",
+            params={"fields": "id,message,permalink_url", "limit": limit, **self.common},
+        )
+        items = body.get("data") if isinstance(body, dict) else None
+        return [item for item in items or [] if isinstance(item, dict)]
+
+    def error_from_response(self, response: requests.Response, body: Any) -> ApiError:
+        error = body.get("error") if isinstance(body, dict) else None
+        if not isinstance(error, dict):
+            return self.generic_error(response, f"HTTP {response.status_code}")
+        code = error.get("code")
+        subcode = error.get("error_subcode")
+        text = error.get("error_user_msg") or error.get("message") or "unknown error"
+        message = f"HTTP {response.status_code}, code {code}"
+        if subcode:
+            message += f"/{subcode}"
+        message += f": {text}"
+        result = self.generic_error(response, message)
+        if code in AUTH_CODES:
+            result.outcome = Outcome.AUTH
+        elif code in THROTTLING_CODES:
+            result.outcome = Outcome.RATE_LIMITED
+            result.retry_after = result.retry_after or regain_access_seconds(response.headers)
+        elif code in TRANSIENT_CODES or code == POLICY_BLOCK_CODE:
+            result.outcome = Outcome.TRANSIENT
+        elif code in PERMISSION_CODES or (code is not None and response.status_code < 500):
+            result.outcome = Outcome.PERMANENT
+        return result
+
+
+class FacebookPlatform(BasePlatform):
+    key = "facebook"
+    label = "Facebook"
+    kind = "api"
+
+    def validate_extra_data(self, extra_data: dict[str, Any]) -> None:
+        page_id = str(extra_data.get("page_id", "")).strip()
+        if not page_id:
+            raise ValidationError({"extra_data": _('Facebook needs {"page_id": "…"}.')})
+        if not page_id.isdigit():
+            raise ValidationError({"extra_data": _("Facebook page_id must contain only digits.")})
+
+    def publish(self, post: SocialMediaPost, target: SocialMediaCredentials) -> PublishResult:
+        content = build_content(post.task, self.key)
+        page_id = str(target.extra_data["page_id"])
+        client = GraphClient(token=target.access_token)
+        try:
+            if content.image_url:
+                answer = client.publish_photo(
+                    page_id=page_id, image_url=content.image_url, caption=content.description
+                )
+                post_id = str(answer.get("post_id") or answer.get("id") or "")
+            else:
+                answer = client.publish_feed_post(
+                    page_id=page_id, message=content.description, link=content.link
+                )
+                post_id = str(answer.get("id") or "")
+        except ApiError as error:
+            return error.to_result()
+        status, excerpt = client.last_status, client.last_excerpt
+        if not post_id:
+            return PublishResult(
+                Outcome.UNKNOWN,
+                http_status=status,
+                error_message="Facebook: the answer has no post id; the post may exist.",
+                response_excerpt=excerpt,
+            )
+        try:
+            post_url = client.get_permalink(post_id=post_id) or POST_URL.format(id=post_id)
+        except ApiError:
+            post_url = POST_URL.format(id=post_id)  # the post exists; the link is a bonus
+        return PublishResult(
+            Outcome.SUCCESS,
+            post_id=post_id,
+            post_url=post_url,
+            http_status=status,
+            response_excerpt=excerpt,
+        )
+
+    def reconcile(
+        self, post: SocialMediaPost, target: SocialMediaCredentials
+    ) -> PublishResult | None:
+        client = GraphClient(token=target.access_token)
+        try:
+            posts = client.recent_posts(page_id=str(target.extra_data["page_id"]))
+        except ApiError as error:
+            return error.to_result()
+        # The task link, not followed by another digit (task 1 is not task 12).
+        link = re.compile(re.escape(post.task.public_url) + r"(?!\d)")
+        for item in posts:
+            if link.search(str(item.get("message") or "")) and item.get("id"):
+                return PublishResult(
+                    Outcome.SUCCESS,
+                    post_id=str(item["id"]),
+                    post_url=str(item.get("permalink_url") or POST_URL.format(id=item["id"])),
+                    http_status=client.last_status,
+                )
+        return None

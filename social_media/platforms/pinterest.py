@@ -1,0 +1,144 @@
+"""Pinterest: create a pin on a board through API v5."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from social_media.content import build_content
+from social_media.http import ApiClient, ApiError
+from social_media.platforms.base import BasePlatform, Outcome, PublishResult
+
+if TYPE_CHECKING:
+    import requests
+
+    from tasks.models import SocialMediaPost, Task
+    from webhooks.models import SocialMediaCredentials
+
+PIN_URL = "https://www.pinterest.com/pin/{id}/"
+
+
+class PinterestClient(ApiClient):
+    """Pinterest API v5 (https://developers.pinterest.com/docs/api/v5/)."""
+
+    def __init__(self, *, token: str, base_url: str | None = None) -> None:
+        super().__init__(
+            base_url=base_url or settings.PINTEREST_API_BASE_URL,
+            secrets=[token],
+            platform_name="Pinterest",
+        )
+        self.session.headers["Authorization"] = f"Bearer {token}"
+
+    # https://developers.pinterest.com/docs/api/v5/pins-create
+    def create_pin(
+        self,
+        *,
+        board_id: str,
+        title: str,
+        description: str,
+        link: str,
+        alt_text: str,
+        image_url: str,
+    ) -> dict[str, Any]:
+        return self.request(
+            "POST",
+            "pins",
+            json={
+                "board_id": board_id,
+                "title": title,
+                "description": description,
+                "link": link,
+                "alt_text": alt_text,
+                "media_source": {"source_type": "image_url", "url": image_url},
+            },
+        )
+
+    # https://developers.pinterest.com/docs/api/v5/boards-list_pins
+    def list_board_pins(self, *, board_id: str, page_size: int = 50) -> list[dict[str, Any]]:
+        body = self.request("GET", f"boards/{board_id}/pins", params={"page_size": page_size})
+        items = body.get("items") if isinstance(body, dict) else None
+        return [item for item in items or [] if isinstance(item, dict)]
+
+    def error_from_response(self, response: requests.Response, body: Any) -> ApiError:
+        message = f"HTTP {response.status_code}"
+        if isinstance(body, dict) and body.get("message"):
+            message = f"HTTP {response.status_code}, code {body.get('code')}: {body['message']}"
+        error = self.generic_error(response, message)
+        # Pinterest answers 429 for spam blocks too; waiting does not lift those.
+        if response.status_code == 429 and "spam" in message.lower():
+            error.outcome = Outcome.PERMANENT
+        return error
+
+
+class PinterestPlatform(BasePlatform):
+    key = "pinterest"
+    label = "Pinterest"
+    kind = "api"
+
+    def validate_extra_data(self, extra_data: dict[str, Any]) -> None:
+        board_id = str(extra_data.get("board_id", "")).strip()
+        if not board_id:
+            raise ValidationError({"extra_data": _('Pinterest needs {"board_id": "…"}.')})
+        if not board_id.isdigit():
+            raise ValidationError({"extra_data": _("Pinterest board_id must contain only digits.")})
+
+    def task_problems(self, task: Task) -> list[str]:
+        if not task.image_url:
+            return [gettext("Pinterest needs an image: the task has no image URL.")]
+        return []
+
+    def publish(self, post: SocialMediaPost, target: SocialMediaCredentials) -> PublishResult:
+        problems = self.task_problems(post.task)
+        if problems:
+            return PublishResult(Outcome.PERMANENT, error_message=" ".join(problems))
+        content = build_content(post.task, self.key)
+        client = PinterestClient(token=target.access_token)
+        try:
+            pin = client.create_pin(
+                board_id=str(target.extra_data["board_id"]),
+                title=content.title,
+                description=content.description,
+                link=content.link,
+                alt_text=content.alt_text,
+                image_url=content.image_url,
+            )
+        except ApiError as error:
+            return error.to_result()
+        pin_id = str(pin.get("id") or "") if isinstance(pin, dict) else ""
+        if not pin_id:
+            return PublishResult(
+                Outcome.UNKNOWN,
+                http_status=client.last_status,
+                error_message="Pinterest: the answer has no pin id; the pin may exist.",
+                response_excerpt=client.last_excerpt,
+            )
+        return PublishResult(
+            Outcome.SUCCESS,
+            post_id=pin_id,
+            post_url=PIN_URL.format(id=pin_id),
+            http_status=client.last_status,
+            response_excerpt=client.last_excerpt,
+        )
+
+    def reconcile(
+        self, post: SocialMediaPost, target: SocialMediaCredentials
+    ) -> PublishResult | None:
+        client = PinterestClient(token=target.access_token)
+        try:
+            pins = client.list_board_pins(board_id=str(target.extra_data["board_id"]))
+        except ApiError as error:
+            return error.to_result()
+        link = post.task.public_url
+        for pin in pins:
+            if pin.get("link") == link and pin.get("id"):
+                return PublishResult(
+                    Outcome.SUCCESS,
+                    post_id=str(pin["id"]),
+                    post_url=PIN_URL.format(id=pin["id"]),
+                    http_status=client.last_status,
+                )
+        return None

@@ -1,0 +1,86 @@
+"""Platforms reached through a Make.com / Zapier scenario (outgoing webhook)."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+from django.utils import timezone
+from django.utils.functional import Promise
+from standardwebhooks import Webhook as StandardWebhook
+
+from social_media.http import ApiClient, ApiError
+from social_media.payloads import build_payload
+from social_media.platforms.base import BasePlatform, Outcome, PublishResult
+from social_media.url_guard import UnsafeUrlError, check_outgoing_url
+
+if TYPE_CHECKING:
+    import requests
+
+    from tasks.models import SocialMediaPost
+    from webhooks.models import Webhook
+
+
+def signed_headers(*, secret: str, message_id: str, body: str) -> dict[str, str]:
+    """Standard Webhooks headers: the same ``webhook-id`` on every retry of a delivery."""
+    now = timezone.now()
+    signature = StandardWebhook(secret).sign(message_id, now, body)
+    return {
+        "Content-Type": "application/json",
+        "webhook-id": message_id,
+        "webhook-timestamp": str(int(now.timestamp())),
+        "webhook-signature": signature,
+    }
+
+
+class WebhookClient(ApiClient):
+    def error_from_response(self, response: requests.Response, body) -> ApiError:
+        error = self.generic_error(response, f"the scenario answered HTTP {response.status_code}")
+        if response.status_code == 401:
+            error.outcome = Outcome.PERMANENT  # a scenario's 401 is not our token
+        if response.status_code == 410:
+            error.message += " (the webhook no longer exists; deactivate or replace it)"
+        return error
+
+
+class WebhookPlatform(BasePlatform):
+    """One platform served by a scenario; ``publish`` delivers the payload."""
+
+    kind = "webhook"
+
+    def __init__(self, key: str, label: str | Promise) -> None:
+        self.key = key  # type: ignore[misc]
+        self.label = label  # type: ignore[misc]
+
+    def publish(self, post: SocialMediaPost, target: Webhook) -> PublishResult:
+        try:
+            check_outgoing_url(target.url)
+        except UnsafeUrlError as error:
+            return PublishResult(Outcome.PERMANENT, error_message=f"Webhook: {error}")
+        payload = build_payload(post.task, self.key, target.payload_format)
+        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+        headers = signed_headers(
+            secret=target.secret, message_id=f"msg_{post.delivery_id.hex}", body=body
+        )
+        client = WebhookClient(
+            base_url=target.url,
+            secrets=target.valid_secrets(),
+            platform_name=f"Webhook {target.service_name}",
+        )
+        try:
+            client.request("POST", target.url, data=body.encode(), headers=headers)
+        except ApiError as error:
+            if error.outcome == Outcome.UNKNOWN and error.http_status:
+                # 2xx with a plain-text body ("Accepted" from Make.com) is a delivery.
+                return PublishResult(
+                    Outcome.ACCEPTED,
+                    http_status=error.http_status,
+                    response_excerpt=error.excerpt,
+                )
+            if error.outcome == Outcome.UNKNOWN:
+                # The receiver de-duplicates on webhook-id, so a resend is safe.
+                error.outcome = Outcome.TRANSIENT
+            return error.to_result()
+        return PublishResult(
+            Outcome.ACCEPTED, http_status=client.last_status, response_excerpt=client.last_excerpt
+        )

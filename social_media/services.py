@@ -1,0 +1,174 @@
+"""Publishing services: which posts a task needs, and handing them to workers.
+
+The ``SocialMediaPost`` rows are the outbox. They are written in the caller's
+transaction; workers are told about them only after it commits, and the relay
+(``delivery.posts_relay``) finds any that a lost message left behind.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import partial
+
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from social_media.targets import Targets
+from tasks.models import PostStatus, SocialMediaPost, Task
+
+logger = logging.getLogger("social_media")
+
+
+@dataclass
+class PublishSummary:
+    """What a publish request did, per platform."""
+
+    created: Counter = field(default_factory=Counter)
+    retried: Counter = field(default_factory=Counter)
+    skipped_published: Counter = field(default_factory=Counter)
+    skipped_in_flight: Counter = field(default_factory=Counter)
+    tasks: int = 0
+
+    def platforms(self) -> list[str]:
+        keys = set(self.created) | set(self.retried)
+        keys |= set(self.skipped_published) | set(self.skipped_in_flight)
+        return sorted(keys)
+
+
+def publish_to_social_media(task: Task, *, retry_failed: bool = False) -> PublishSummary:
+    """Create the missing posts of a published task and send them after commit."""
+    return publish_tasks([task], retry_failed=retry_failed)
+
+
+def publish_tasks(
+    tasks: Iterable[Task], *, retry_failed: bool = False, targets: Targets | None = None
+) -> PublishSummary:
+    """Publish many tasks with a constant number of queries.
+
+    Creates one pending post per (task, active platform) that has none, moves
+    failed posts back to pending when ``retry_failed``, and enqueues due posts
+    once the surrounding transaction commits.
+    """
+    tasks = list(tasks)
+    summary = PublishSummary(tasks=len(tasks))
+    if not tasks:
+        return summary
+    targets = targets or Targets.load()
+    now = timezone.now()
+    existing: dict[int, dict[str, SocialMediaPost]] = defaultdict(dict)
+    for post in SocialMediaPost.objects.filter(task__in=tasks).only(
+        "id", "task_id", "platform", "status"
+    ):
+        existing[post.task_id][post.platform] = post
+
+    new_posts: list[SocialMediaPost] = []
+    retry_ids: list[int] = []
+    for task in tasks:
+        wanted = targets.for_task(task)
+        due = task.publish_date if task.publish_date and task.publish_date > now else now
+        if wanted:
+            logger.info("🌐 Автопубликация задачи %s в соцсети: %s", task.pk, ", ".join(wanted))
+        else:
+            logger.info("🌐 Задача %s: нет активных соцсетей, публиковать некуда", task.pk)
+        for platform, target in wanted.items():
+            post = existing[task.pk].get(platform)
+            if post is None:
+                new_posts.append(
+                    SocialMediaPost(
+                        task=task,
+                        platform=platform,
+                        next_attempt_at=due,
+                        webhook=target if _is_webhook(target) else None,
+                    )
+                )
+                summary.created[platform] += 1
+            elif post.status == PostStatus.PUBLISHED:
+                summary.skipped_published[platform] += 1
+            elif post.status == PostStatus.FAILED and retry_failed:
+                retry_ids.append(post.pk)
+                summary.retried[platform] += 1
+            else:
+                summary.skipped_in_flight[platform] += 1
+
+    # A concurrent save of the same task may insert the same rows first: the
+    # unique (task, platform) constraint keeps one, and ours are dropped.
+    SocialMediaPost.objects.bulk_create(new_posts, ignore_conflicts=True)
+    if retry_ids:
+        posts_retry(SocialMediaPost.objects.filter(pk__in=retry_ids), enqueue=False)
+    due_ids = list(
+        SocialMediaPost.objects.filter(
+            task__in=tasks, status=PostStatus.PENDING, next_attempt_at__lte=now
+        ).values_list("pk", flat=True)
+    )
+    enqueue_after_commit(due_ids)
+    return summary
+
+
+def _is_webhook(target: object) -> bool:
+    from webhooks.models import Webhook
+
+    return isinstance(target, Webhook)
+
+
+def posts_retry(posts: QuerySet[SocialMediaPost], *, enqueue: bool = True) -> int:
+    """Move failed (or callback-overdue) posts back to pending; return how many moved.
+
+    A conditional UPDATE: a post that a worker holds or that is already published
+    is not touched, so a manual retry can never double a post.
+    """
+    now = timezone.now()
+    retryable = Q(status=PostStatus.FAILED) | Q(
+        status=PostStatus.PROCESSING, delivered_at__isnull=False, callback_deadline__lt=now
+    )
+    ids = list(posts.filter(retryable).values_list("pk", flat=True))
+    if not ids:
+        return 0
+    moved = (
+        SocialMediaPost.objects.filter(pk__in=ids)
+        .filter(retryable)
+        .update(
+            status=PostStatus.PENDING,
+            next_attempt_at=now,
+            retry_count=0,
+            locked_until=None,
+            claim_token=None,
+            delivered_at=None,
+            callback_deadline=None,
+            enqueued_at=None,
+            updated_at=now,
+        )
+    )
+    logger.info("🔁 Повтор публикации: %s пост(ов) %s", moved, ids)
+    if enqueue:
+        enqueue_after_commit(ids)
+    return moved
+
+
+def enqueue_after_commit(post_ids: list[int]) -> None:
+    if post_ids:
+        transaction.on_commit(partial(enqueue_posts, list(post_ids)))
+
+
+def enqueue_posts(post_ids: list[int]) -> int:
+    """Hand posts to the broker; on a broker failure leave the rest to the relay."""
+    from social_media.tasks import publish_post
+
+    sent: list[int] = []
+    for post_id in post_ids:
+        try:
+            publish_post.delay(post_id)
+        except Exception as exc:  # broker down: the outbox row is safe, the relay retries
+            logger.warning(
+                "⚠️ Брокер недоступен (%s): посты %s отправит релей",
+                type(exc).__name__,
+                [p for p in post_ids if p not in sent],
+            )
+            break
+        sent.append(post_id)
+    if sent:
+        SocialMediaPost.objects.filter(pk__in=sent).update(enqueued_at=timezone.now())
+    return len(sent)

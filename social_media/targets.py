@@ -1,0 +1,51 @@
+"""Which account or webhook carries each platform for a task."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Union
+
+from social_media.platforms import PLATFORMS
+
+if TYPE_CHECKING:
+    from tasks.models import Task
+    from webhooks.models import SocialMediaCredentials, Webhook
+
+Target = Union["SocialMediaCredentials", "Webhook"]
+
+
+@dataclass
+class Targets:
+    """Active credentials and social-media webhooks, loaded once (two queries)."""
+
+    credentials: list[SocialMediaCredentials] = field(default_factory=list)
+    webhooks: list[Webhook] = field(default_factory=list)
+
+    @classmethod
+    def load(cls) -> Targets:
+        from webhooks.models import SocialMediaCredentials, Webhook, WebhookType
+
+        return cls(
+            credentials=list(SocialMediaCredentials.objects.filter(is_active=True).order_by("id")),
+            webhooks=list(
+                Webhook.objects.filter(
+                    is_active=True, webhook_type=WebhookType.SOCIAL_MEDIA
+                ).order_by("id")
+            ),
+        )
+
+    def for_task(self, task: Task) -> dict[str, Target]:
+        """Platform key → the target that publishes this task there (the oldest match)."""
+        found: dict[str, Target] = {}
+        for credential in self.credentials:
+            platform = PLATFORMS.get(credential.platform)
+            if platform and platform.kind == "api" and credential.serves(task.language):
+                found.setdefault(credential.platform, credential)
+        for webhook in self.webhooks:
+            if not webhook.serves(task.language) or not isinstance(webhook.target_platforms, list):
+                continue
+            for key in webhook.target_platforms:
+                platform = PLATFORMS.get(key)
+                if platform and platform.kind == "webhook":
+                    found.setdefault(key, webhook)
+        return found

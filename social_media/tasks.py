@@ -1,0 +1,18 @@
+"""Celery tasks: thin wrappers that pass ids to the delivery services."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from social_media import delivery
+
+
+@shared_task(name="social_media.publish_post", acks_late=True, reject_on_worker_lost=True)
+def publish_post(post_id: int) -> str | None:
+    post = delivery.post_publish(post_id=post_id)
+    return post.status if post else None
+
+
+@shared_task(name="social_media.relay_due_posts")
+def relay_due_posts() -> dict[str, int]:
+    return delivery.posts_relay()

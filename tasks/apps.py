@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class TasksConfig(AppConfig):
+    name = "tasks"
+    verbose_name = _("Tasks")
+
+    def ready(self) -> None:
+        from tasks import signals
+
+        signals.connect()

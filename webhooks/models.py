@@ -1,0 +1,212 @@
+from __future__ import annotations
+
+import base64
+import secrets
+from datetime import timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from quiz_backend.encryption import EncryptedTextField
+from social_media.platforms import (
+    PLATFORMS,
+    api_platform_choices,
+    webhook_platform_keys,
+)
+
+
+def generate_webhook_secret() -> str:
+    """A Standard Webhooks secret: ``whsec_`` + 32 random bytes, base64-encoded."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def _validate_languages(value) -> None:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise ValidationError(_('Languages must be a JSON list of codes such as ["ru"].'))
+
+
+class SocialMediaCredentials(models.Model):
+    """Access to one account of an API platform (Pinterest board, Facebook page)."""
+
+    platform = models.CharField(_("platform"), max_length=32, choices=api_platform_choices)
+    access_token = EncryptedTextField(_("access token"))
+    refresh_token = EncryptedTextField(_("refresh token"), blank=True, default="")
+    token_expires_at = models.DateTimeField(_("token expires at"), null=True, blank=True)
+    extra_data = models.JSONField(
+        _("extra data"),
+        default=dict,
+        blank=True,
+        help_text=_('Pinterest: {"board_id": "…"}; Facebook: {"page_id": "…"}.'),
+    )
+    languages = models.JSONField(
+        _("languages"),
+        default=list,
+        blank=True,
+        validators=[_validate_languages],
+        help_text=_('Task languages this account publishes, e.g. ["ru"]; empty means all.'),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    needs_reconnect = models.BooleanField(
+        _("needs reconnection"),
+        default=False,
+        help_text=_("Set when the platform rejected the token; cleared when it is replaced."),
+    )
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("social media credentials")
+        verbose_name_plural = _("social media credentials")
+        ordering = ["platform", "id"]
+
+    def __str__(self) -> str:
+        label = PLATFORMS[self.platform].label if self.platform in PLATFORMS else self.platform
+        return f"{label} #{self.pk}" if self.pk else str(label)
+
+    def clean(self) -> None:
+        platform = PLATFORMS.get(self.platform)
+        if platform is None or platform.kind != "api":
+            raise ValidationError({"platform": _("Choose an API platform.")})
+        if not isinstance(self.extra_data, dict):
+            raise ValidationError({"extra_data": _("Extra data must be a JSON object.")})
+        platform.validate_extra_data(self.extra_data)
+
+    def serves(self, language: str) -> bool:
+        return not self.languages or language in self.languages
+
+
+class WebhookType(models.TextChoices):
+    SOCIAL_MEDIA = "social_media", _("Social media")
+    TASK_EVENTS = "task_events", _("Task events")
+
+
+class PayloadFormat(models.TextChoices):
+    NESTED = "nested", _("Nested (content + metadata)")
+    FLAT = "flat", _("Flat (Yandex Dzen style)")
+
+
+class CallbackAuth(models.TextChoices):
+    SIGNATURE = "signature", _("Standard Webhooks signature")
+    BEARER = "bearer", _("Bearer token (secret in the Authorization header)")
+
+
+class Webhook(models.Model):
+    """An outgoing webhook to a Make.com / Zapier scenario."""
+
+    url = models.URLField(_("URL"), max_length=2048)
+    service_name = models.CharField(
+        _("service name"), max_length=100, help_text=_("Make.com, Zapier, …")
+    )
+    webhook_type = models.CharField(
+        _("webhook type"),
+        max_length=20,
+        choices=WebhookType.choices,
+        default=WebhookType.SOCIAL_MEDIA,
+    )
+    target_platforms = models.JSONField(
+        _("target platforms"),
+        default=list,
+        blank=True,
+        help_text=_('A JSON list of platform keys, e.g. ["instagram", "tiktok"].'),
+    )
+    payload_format = models.CharField(
+        _("payload format"),
+        max_length=10,
+        choices=PayloadFormat.choices,
+        default=PayloadFormat.NESTED,
+    )
+    languages = models.JSONField(
+        _("languages"),
+        default=list,
+        blank=True,
+        validators=[_validate_languages],
+        help_text=_('Task languages this webhook receives, e.g. ["ru"]; empty means all.'),
+    )
+    secret = EncryptedTextField(_("signing secret"), default=generate_webhook_secret)
+    previous_secret = EncryptedTextField(_("previous secret"), blank=True, default="")
+    previous_secret_expires_at = models.DateTimeField(
+        _("previous secret valid until"), null=True, blank=True
+    )
+    callback_auth = models.CharField(
+        _("callback authentication"),
+        max_length=10,
+        choices=CallbackAuth.choices,
+        default=CallbackAuth.SIGNATURE,
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("webhook")
+        verbose_name_plural = _("webhooks")
+        ordering = ["service_name", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.service_name} #{self.pk}" if self.pk else self.service_name
+
+    def clean(self) -> None:
+        targets = self.target_platforms
+        if not isinstance(targets, list) or not all(isinstance(t, str) for t in targets):
+            raise ValidationError(
+                {"target_platforms": _("Target platforms must be a JSON list of platform keys.")}
+            )
+        allowed = webhook_platform_keys()
+        unknown = [t for t in targets if t not in allowed]
+        if unknown:
+            raise ValidationError(
+                {
+                    "target_platforms": _(
+                        "Unknown webhook platforms: %(unknown)s. Use: %(allowed)s."
+                    )
+                    % {"unknown": ", ".join(unknown), "allowed": ", ".join(sorted(allowed))}
+                }
+            )
+        if len(set(targets)) != len(targets):
+            raise ValidationError({"target_platforms": _("A platform is listed twice.")})
+        if self.webhook_type == WebhookType.SOCIAL_MEDIA and not targets:
+            raise ValidationError(
+                {"target_platforms": _("A social media webhook needs at least one platform.")}
+            )
+
+    def serves(self, language: str) -> bool:
+        return not self.languages or language in self.languages
+
+    def valid_secrets(self) -> list[str]:
+        """The secrets a callback may be signed with: the current one, and the previous
+        one until its overlap ends."""
+        found = [self.secret]
+        if (
+            self.previous_secret
+            and self.previous_secret_expires_at
+            and self.previous_secret_expires_at > timezone.now()
+        ):
+            found.append(self.previous_secret)
+        return found
+
+    def rotate_secret(self, *, overlap: timedelta = timedelta(hours=24)) -> str:
+        """Make a new secret; the old one keeps verifying for ``overlap``."""
+        self.previous_secret = self.secret
+        self.previous_secret_expires_at = timezone.now() + overlap
+        self.secret = generate_webhook_secret()
+        self.save(update_fields=["secret", "previous_secret", "previous_secret_expires_at"])
+        return self.secret
+
+
+class CallbackReceipt(models.Model):
+    """A processed callback's ``webhook-id``: a replay of it changes nothing."""
+
+    message_id = models.CharField(_("message ID"), max_length=255, unique=True)
+    webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, null=True, blank=True)
+    received_at = models.DateTimeField(_("received"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("callback receipt")
+        verbose_name_plural = _("callback receipts")
+
+    def __str__(self) -> str:
+        return self.message_id
