@@ -1,19 +1,58 @@
-"""The Celery app ``quiz_backend``: broker, reliability options and the beat schedule."""
+"""The Celery app ``quiz_backend``: broker, reliability options and the beat schedule.
+
+The timings nest so that a message is never redelivered, and a lease never
+taken over, while its post is still legitimately being worked on::
+
+    soft time limit < hard time limit < SOCIAL_MEDIA_LEASE_SECONDS < CELERY_VISIBILITY_TIMEOUT
+"""
 
 from __future__ import annotations
 
 import os
 
 from celery import Celery
+from django.core.exceptions import ImproperlyConfigured
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "quiz_backend.settings")
 
 app = Celery("quiz_backend")
 
+# Publishing a message from a web request must fail fast when the broker is
+# down (the outbox row is safe and the relay sends it later): one quick retry,
+# short socket timeouts. Without this Kombu retries for ~7 s per message.
+PRODUCER_TRANSPORT_OPTIONS = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+    "socket_connect_timeout": 2,
+    "socket_timeout": 10,
+}
+
+
+def time_limits(lease_seconds: int) -> tuple[int, int]:
+    """``(soft, hard)`` task time limits that end a publish well inside its lease."""
+    hard = lease_seconds - max(1, min(30, lease_seconds // 6))
+    soft = hard - max(1, min(15, hard // 6))
+    return max(soft, 1), max(hard, 2)
+
 
 def _configure(app: Celery) -> None:
     from django.conf import settings
 
+    lease = settings.SOCIAL_MEDIA_LEASE_SECONDS
+    if lease >= settings.CELERY_VISIBILITY_TIMEOUT:
+        raise ImproperlyConfigured(
+            f"SOCIAL_MEDIA_LEASE_SECONDS ({lease}) must be shorter than "
+            f"CELERY_VISIBILITY_TIMEOUT ({settings.CELERY_VISIBILITY_TIMEOUT})."
+        )
+    soft_limit, hard_limit = time_limits(lease)
+    if soft_limit <= settings.SOCIAL_MEDIA_HTTP_TIMEOUT:
+        raise ImproperlyConfigured(
+            f"SOCIAL_MEDIA_HTTP_TIMEOUT ({settings.SOCIAL_MEDIA_HTTP_TIMEOUT} s) must be shorter "
+            f"than the task's soft time limit ({soft_limit} s, derived from "
+            "SOCIAL_MEDIA_LEASE_SECONDS)."
+        )
     broker_options: dict = {"visibility_timeout": settings.CELERY_VISIBILITY_TIMEOUT}
     if settings.CELERY_BROKER_URL.startswith("filesystem://"):
         queue_dir = settings.CELERY_BROKER_DIR
@@ -24,32 +63,40 @@ def _configure(app: Celery) -> None:
             processed_folder=str(queue_dir / "processed"),
             store_processed=False,
         )
-    # A publish must finish well inside the lease, and the lease inside the
-    # broker's visibility timeout, so a message is never redelivered while its
-    # post is still legitimately being worked on.
-    hard_limit = max(settings.SOCIAL_MEDIA_LEASE_SECONDS - 30, 30)
+    else:
+        broker_options.update(PRODUCER_TRANSPORT_OPTIONS)
+    relay_interval = float(settings.SOCIAL_MEDIA_RELAY_INTERVAL)
     app.conf.update(
         broker_url=settings.CELERY_BROKER_URL,
         broker_transport_options=broker_options,
-        broker_connection_retry_on_startup=True,
         broker_connection_timeout=3,
+        # The worker itself waits for the broker as long as it takes.
+        broker_connection_retry_on_startup=True,
+        broker_connection_max_retries=None,
         task_always_eager=settings.CELERY_TASK_ALWAYS_EAGER,
         task_eager_propagates=True,
         task_ignore_result=True,
+        # A message is acknowledged only after the task ran; a worker killed
+        # mid-task gives it back to the queue (the post's lease decides who sends).
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         task_publish_retry=False,
         task_time_limit=hard_limit,
-        task_soft_time_limit=max(hard_limit - 15, 15),
+        task_soft_time_limit=soft_limit,
         worker_prefetch_multiplier=1,
+        worker_cancel_long_running_tasks_on_connection_loss=False,
+        # On SIGTERM, running publishes get time to finish before the cold shutdown.
         worker_enable_soft_shutdown_on_idle=True,
         worker_soft_shutdown_timeout=10.0,
         worker_hijack_root_logger=False,
         timezone=settings.TIME_ZONE,
+        # Plain ``celery -A quiz_backend beat`` runs the relay: no manual set-up.
         beat_schedule={
             "relay-due-social-media-posts": {
                 "task": "social_media.relay_due_posts",
-                "schedule": float(settings.SOCIAL_MEDIA_RELAY_INTERVAL),
+                "schedule": relay_interval,
+                # A relay message nobody ran in time is dropped, not piled up.
+                "options": {"expires": relay_interval},
             },
         },
     )

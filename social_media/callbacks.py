@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -103,6 +105,14 @@ def post_apply_callback(
             post.failure_kind = "callback"
             post.retry_count += 1
             fields += ["error_message", "failure_kind", "retry_count"]
+        elif status == PostStatus.PROCESSING:
+            # The scenario has it: wait for its final word, but not forever (the
+            # relay marks the post once the deadline passes). Any worker claim is
+            # void now, so this also stops a lease from being reclaimed.
+            post.delivered_at = post.delivered_at or now
+            post.callback_deadline = now + timedelta(seconds=settings.SOCIAL_MEDIA_CALLBACK_TIMEOUT)
+            post.next_attempt_at = None
+            fields += ["delivered_at", "callback_deadline", "next_attempt_at"]
         post.save(update_fields=fields)
     logger.info("📬 Callback: задача %s, %s → %s", task_id, platform, status)
     return CallbackResult(post=post, changed=True)

@@ -13,6 +13,7 @@ import uuid
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -28,6 +29,7 @@ logger = logging.getLogger("social_media")
 # ``next_attempt_at`` and the relay sends the post when it is due.
 MAX_COUNTDOWN_SECONDS = 300
 RELAY_BATCH = 500
+FAILURE_NO_CALLBACK = "no_callback"
 
 
 def _claimable(now) -> Q:
@@ -151,14 +153,14 @@ def retry_delay(retry_number: int, retry_after: float | None = None) -> float | 
 def _apply(
     post: SocialMediaPost, token: uuid.UUID, result: PublishResult, *, target: Target | None
 ) -> SocialMediaPost:
+    """Record the attempt's outcome on the post, if this worker still holds its claim."""
     now = timezone.now()
-    ours = SocialMediaPost.objects.filter(pk=post.pk, claim_token=token)
-    release = {"claim_token": None, "locked_until": None, "updated_at": now}
     label = post.get_platform_display()
     outcome = result.outcome
-
+    fields: dict = {"claim_token": None, "locked_until": None, "updated_at": now}
+    delay: float | None = None
     if outcome == Outcome.SUCCESS:
-        ours.update(
+        fields.update(
             status=PostStatus.PUBLISHED,
             post_id=result.post_id[:255],
             post_url=result.post_url[:2048],
@@ -167,11 +169,10 @@ def _apply(
             failure_kind="",
             needs_reconcile=False,
             next_attempt_at=None,
-            **release,
         )
-        logger.info("✅ Задача %s опубликована в %s: %s", post.task_id, label, result.post_url)
+        log = (logging.INFO, "✅ Задача %s опубликована в %s: %s", result.post_url)
     elif outcome == Outcome.ACCEPTED:
-        ours.update(
+        fields.update(
             status=PostStatus.PROCESSING,
             delivered_at=now,
             callback_deadline=now + timedelta(seconds=settings.SOCIAL_MEDIA_CALLBACK_TIMEOUT),
@@ -180,57 +181,60 @@ def _apply(
             failure_kind="",
             needs_reconcile=False,
             next_attempt_at=None,
-            **release,
         )
-        logger.info("📨 Задача %s передана в webhook для %s, ждём callback", post.task_id, label)
+        log = (logging.INFO, "📨 Задача %s передана в webhook для %s, ждём callback%s", "")
     elif outcome in RETRYABLE:
         retry_number = post.retry_count + 1
         delay = retry_delay(retry_number, result.retry_after)
+        fields.update(failure_kind=outcome, retry_count=retry_number, enqueued_at=None)
         if delay is None:
             message = f"{result.error_message} Gave up after {post.attempt_count} attempts."
-            ours.update(
-                status=PostStatus.FAILED,
-                error_message=message,
-                failure_kind=outcome,
-                retry_count=retry_number,
-                next_attempt_at=None,
-                **release,
-            )
-            logger.error("❌ Задача %s, %s: %s", post.task_id, label, message)
+            fields.update(status=PostStatus.FAILED, error_message=message, next_attempt_at=None)
+            log = (logging.ERROR, "❌ Задача %s, %s: %s", message)
         else:
             when = now + timedelta(seconds=delay)
             message = (
                 f"{result.error_message} Retry {retry_number} of "
                 f"{len(settings.SOCIAL_MEDIA_RETRY_DELAYS)} at {when:%Y-%m-%d %H:%M:%S} UTC."
             )
-            updated = ours.update(
+            fields.update(
                 status=PostStatus.PENDING,
                 error_message=message,
-                failure_kind=outcome,
-                retry_count=retry_number,
                 next_attempt_at=when,
+                # The request may have reached the platform: look before resending.
+                # Webhooks resend with the same delivery id instead.
                 needs_reconcile=(outcome == Outcome.UNKNOWN and post.webhook_id is None),
-                enqueued_at=None,
-                **release,
             )
-            logger.warning("⏳ Задача %s, %s: %s", post.task_id, label, message)
-            if updated and delay <= MAX_COUNTDOWN_SECONDS:
-                _schedule(post.pk, delay)
+            log = (logging.WARNING, "⏳ Задача %s, %s: %s", message)
     else:  # PERMANENT or AUTH
-        ours.update(
+        fields.update(
             status=PostStatus.FAILED,
             error_message=result.error_message,
             failure_kind=outcome,
             retry_count=post.retry_count + 1,
             next_attempt_at=None,
-            **release,
         )
-        logger.error("❌ Задача %s, %s: %s", post.task_id, label, result.error_message)
-        if outcome == Outcome.AUTH and target is not None and hasattr(target, "needs_reconnect"):
-            type(target).objects.filter(pk=target.pk).update(
-                needs_reconnect=True, last_error=result.error_message, updated_at=now
-            )
-            logger.error("🔑 %s: токен отклонён, нужна переподключение", target)
+        log = (logging.ERROR, "❌ Задача %s, %s: %s", result.error_message)
+
+    updated = SocialMediaPost.objects.filter(pk=post.pk, claim_token=token).update(**fields)
+    if not updated:
+        # A callback or a manual action changed the post meanwhile; theirs stands.
+        logger.warning(
+            "Пост %s изменён во время отправки (%s) — результат %s не записан",
+            post.pk,
+            label,
+            outcome,
+        )
+    else:
+        level, text, detail = log
+        logger.log(level, text, post.task_id, label, detail)
+        if delay is not None and delay <= MAX_COUNTDOWN_SECONDS:
+            _schedule(post.pk, delay)
+    if outcome == Outcome.AUTH and target is not None and hasattr(target, "needs_reconnect"):
+        type(target).objects.filter(pk=target.pk).update(
+            needs_reconnect=True, last_error=result.error_message, updated_at=now
+        )
+        logger.error("🔑 %s: токен отклонён, нужно переподключение", target)
     post.refresh_from_db()
     return post
 
@@ -242,33 +246,46 @@ def _schedule(post_id: int, delay: float) -> None:
         return  # eager mode cannot wait; the relay (or a test) sends it when due
     try:
         publish_post.apply_async((post_id,), countdown=delay)
-        SocialMediaPost.objects.filter(pk=post_id).update(enqueued_at=timezone.now())
+        # Counted from when the message becomes due, so the relay does not send
+        # a second one while this one waits out its countdown.
+        SocialMediaPost.objects.filter(pk=post_id).update(
+            enqueued_at=timezone.now() + timedelta(seconds=delay)
+        )
     except Exception as exc:
         logger.warning(
             "⚠️ Брокер недоступен (%s): пост %s отправит релей", type(exc).__name__, post_id
         )
 
 
-def posts_relay() -> dict[str, int]:
-    """Periodic safety net: enqueue due posts nobody is working on, close overdue callbacks."""
-    from social_media.services import enqueue_posts
+def _relay_batch(now) -> list[int]:
+    """Mark due posts nobody is working on as handed over, and return their ids.
 
-    now = timezone.now()
+    ``enqueued_at`` is set in the same statement that picks the rows, with
+    ``skip_locked``, so two relays running at once never send the same post,
+    and a post already in the queue is not sent again until it is stale.
+    """
     stale = now - timedelta(seconds=settings.SOCIAL_MEDIA_LEASE_SECONDS)
     not_in_queue = Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=stale)
-    due = list(
-        SocialMediaPost.objects.filter((_claimable(now) & not_in_queue) | _abandoned(now))
-        .order_by("next_attempt_at", "pk")
-        .values_list("pk", flat=True)[:RELAY_BATCH]
-    )
-    sent = enqueue_posts(due) if due else 0
-    overdue = SocialMediaPost.objects.filter(
-        status=PostStatus.PROCESSING, delivered_at__isnull=False, callback_deadline__lt=now
-    )
+    with transaction.atomic():
+        ids = list(
+            SocialMediaPost.objects.select_for_update(skip_locked=True)
+            .filter((_claimable(now) | _abandoned(now)) & not_in_queue)
+            .order_by("next_attempt_at", "pk")
+            .values_list("pk", flat=True)[:RELAY_BATCH]
+        )
+        if ids:
+            SocialMediaPost.objects.filter(pk__in=ids).update(enqueued_at=now)
+    return ids
+
+
+def _expire_callbacks(now) -> int:
+    """Webhook posts whose callback is overdue become ``failed`` (retryable), not stuck."""
     minutes = settings.SOCIAL_MEDIA_CALLBACK_TIMEOUT // 60
-    expired = overdue.update(
+    return SocialMediaPost.objects.filter(
+        status=PostStatus.PROCESSING, delivered_at__isnull=False, callback_deadline__lt=now
+    ).update(
         status=PostStatus.FAILED,
-        failure_kind="no_callback",
+        failure_kind=FAILURE_NO_CALLBACK,
         error_message=(
             f"The webhook scenario accepted the post but sent no callback within {minutes} min. "
             "Check the scenario, then retry."
@@ -276,6 +293,24 @@ def posts_relay() -> dict[str, int]:
         retry_count=F("retry_count") + 1,
         updated_at=now,
     )
-    if sent or expired:
-        logger.info("🔄 Релей: отправлено %s, просрочено callback %s", sent, expired)
-    return {"enqueued": sent, "callbacks_expired": expired}
+
+
+def posts_relay() -> dict[str, int]:
+    """Periodic safety net: enqueue due posts nobody is working on, close overdue callbacks."""
+    from social_media.services import enqueue_posts
+
+    now = timezone.now()
+    due = _relay_batch(now)
+    sent = enqueue_posts(due) if due else 0
+    if sent < len(due):
+        # The broker refused: give the rest back so the next run sends them.
+        SocialMediaPost.objects.filter(pk__in=due[sent:], enqueued_at=now).update(enqueued_at=None)
+    expired = _expire_callbacks(now)
+    if due or expired:
+        logger.info(
+            "🔄 Релей: к отправке %s, отправлено %s, просрочено callback %s",
+            len(due),
+            sent,
+            expired,
+        )
+    return {"due": len(due), "enqueued": sent, "callbacks_expired": expired}
