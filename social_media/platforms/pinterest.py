@@ -20,6 +20,15 @@ if TYPE_CHECKING:
     from webhooks.models import SocialMediaCredentials
 
 PIN_URL = "https://www.pinterest.com/pin/{id}/"
+NO_BOARD = (
+    'Pinterest: the credential has no board_id in its extra data ({"board_id": "…"}); '
+    "set it in the admin, then retry."
+)
+
+
+def board_of(credential: SocialMediaCredentials) -> str:
+    extra = credential.extra_data if isinstance(credential.extra_data, dict) else {}
+    return str(extra.get("board_id") or "").strip()
 
 
 class PinterestClient(ApiClient):
@@ -93,13 +102,16 @@ class PinterestPlatform(BasePlatform):
 
     def publish(self, post: SocialMediaPost, target: SocialMediaCredentials) -> PublishResult:
         problems = self.task_problems(post.task)
+        board_id = board_of(target)
+        if not board_id:
+            problems.append(NO_BOARD)
         if problems:
             return PublishResult(Outcome.PERMANENT, error_message=" ".join(problems))
         content = build_content(post.task, self.key)
         client = PinterestClient(token=target.access_token)
         try:
             pin = client.create_pin(
-                board_id=str(target.extra_data["board_id"]),
+                board_id=board_id,
                 title=content.title,
                 description=content.description,
                 link=content.link,
@@ -127,9 +139,12 @@ class PinterestPlatform(BasePlatform):
     def reconcile(
         self, post: SocialMediaPost, target: SocialMediaCredentials
     ) -> PublishResult | None:
+        board_id = board_of(target)
+        if not board_id:
+            return PublishResult(Outcome.PERMANENT, error_message=NO_BOARD)
         client = PinterestClient(token=target.access_token)
         try:
-            pins = client.list_board_pins(board_id=str(target.extra_data["board_id"]))
+            pins = client.list_board_pins(board_id=board_id)
         except ApiError as error:
             return error.to_result()
         link = post.task.public_url

@@ -1,0 +1,287 @@
+"""Pinterest API v5: create a pin, judged at the HTTP boundary."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import ValidationError
+from responses import matchers
+
+from social_media import delivery
+from social_media.tests.contract import (
+    PINTEREST_API,
+    SITE_URL,
+    START,
+    PlatformContract,
+    load_fixture,
+    new_post,
+    publish,
+)
+from tests.factories import PinterestCredentialsFactory
+
+pytestmark = pytest.mark.django_db
+
+TOKEN = "pina_TESTTOKENpinterest0123456789"
+BOARD = "549755885175"
+PINS = f"{PINTEREST_API}/pins"
+BOARD_PINS = f"{PINTEREST_API}/boards/{BOARD}/pins"
+PIN = load_fixture("pinterest", "pin_created")
+
+
+class TestPinterestContract(PlatformContract):
+    platform = "pinterest"
+    token = TOKEN
+
+    def make_credential(self, **fields):
+        return PinterestCredentialsFactory(access_token=TOKEN, **fields)
+
+    def publish_url(self, credential):
+        return PINS
+
+    def register_success(self, rsps, credential):
+        rsps.post(PINS, status=201, json=PIN)
+        return PIN["id"], f"https://www.pinterest.com/pin/{PIN['id']}/"
+
+    def lookup_url(self, credential):
+        return BOARD_PINS
+
+    def register_lookup(self, rsps, credential, task, found):
+        items = load_fixture("pinterest", "board_pins_other")["items"]
+        if found:
+            items.insert(0, {"id": found, "link": task.public_url, "board_id": BOARD})
+        rsps.get(
+            BOARD_PINS,
+            json={"items": items, "bookmark": None},
+            match=[matchers.header_matcher({"Authorization": f"Bearer {TOKEN}"})],
+        )
+        return (found, f"https://www.pinterest.com/pin/{found}/") if found else None
+
+    def auth_error(self):
+        return 401, load_fixture("pinterest", "error_401")
+
+
+@pytest.fixture
+def credential(settings):
+    settings.SITE_URL = SITE_URL
+    settings.PINTEREST_API_BASE_URL = PINTEREST_API
+    return PinterestCredentialsFactory(access_token=TOKEN)
+
+
+@pytest.fixture
+def clock():
+    import time_machine
+
+    with time_machine.travel(START, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.mark.parametrize("status", [200, 201])
+def test_both_success_statuses_store_pin_id_and_url(mocked_responses, credential, status):
+    mocked_responses.post(PINS, status=status, json={"id": "42"})
+
+    post = publish(new_post("pinterest"))
+
+    assert post.status == "published"
+    assert post.post_id == "42"
+    assert post.post_url == "https://www.pinterest.com/pin/42/"
+
+
+def test_request_body_has_the_pin_create_shape(mocked_responses, credential):
+    post = new_post(
+        "pinterest",
+        question="What does print(len('abc')) output?",
+        answers=["3", "abc", "error"],
+        topic="Python",
+        image_url="https://cdn.quiz.example.com/tasks/7.png",
+        language="en",
+    )
+    link = f"{SITE_URL}/task/{post.task_id}"
+    expected = {
+        "board_id": BOARD,
+        "title": "Python Quiz: What does print(len('abc')) output?",
+        "description": (
+            "What does print(len('abc')) output?\n\nOptions:\nA) 3\nB) abc\nC) error"
+            f"\n\nAnswer and explanation: {link}\n\n#python #programming #coding #quiz"
+        ),
+        "link": link,
+        "alt_text": "What does print(len('abc')) output?",
+        "media_source": {
+            "source_type": "image_url",
+            "url": "https://cdn.quiz.example.com/tasks/7.png",
+        },
+    }
+    mocked_responses.post(
+        PINS,
+        status=201,
+        json=PIN,
+        match=[
+            matchers.json_params_matcher(expected),
+            matchers.header_matcher(
+                {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
+            ),
+        ],
+    )
+
+    assert publish(post).status == "published"
+
+
+def test_long_cyrillic_texts_fit_pinterest_limits_counted_in_characters(
+    mocked_responses, credential
+):
+    mocked_responses.post(PINS, status=201, json=PIN)
+    question = "Ж" * 1200  # 2400 bytes in UTF-8, 1200 characters
+    post = new_post("pinterest", question=question, language="ru", topic="Питон")
+
+    publish(post)
+
+    sent = json.loads(mocked_responses.calls[0].request.body)
+    assert len(sent["title"]) == 100
+    assert sent["title"].startswith("Квиз по теме «Питон»: ЖЖЖ")
+    assert sent["title"].endswith("…")
+    assert len(sent["description"]) <= 800
+    assert len(sent["description"]) > 700  # the room is used, not halved by byte counting
+    assert sent["description"].endswith(
+        f"Ответ и объяснение: {SITE_URL}/task/{post.task_id}\n\n#питон #программирование #квиз "
+        "#викторина"
+    )
+    assert sent["alt_text"] == "Ж" * 499 + "…"
+
+
+@pytest.mark.parametrize(
+    ("status", "fixture", "text"),
+    [
+        (400, "error_400", "Invalid parameters. 'media_source.url' is not a valid image URL."),
+        (403, "error_403", "api-sandbox.pinterest.com"),
+        (404, "error_404", "Board not found."),
+    ],
+)
+def test_client_errors_fail_at_once_with_pinterests_message(
+    mocked_responses, credential, status, fixture, text
+):
+    mocked_responses.post(PINS, status=status, json=load_fixture("pinterest", fixture))
+
+    post = publish(new_post("pinterest"))
+
+    assert post.status == "failed"
+    assert post.failure_kind == "permanent"
+    assert post.retry_count == 1
+    assert post.next_attempt_at is None
+    assert text in post.error_message
+    assert f"HTTP {status}" in post.error_message
+    credential.refresh_from_db()
+    assert credential.needs_reconnect is False
+
+
+def test_unauthorized_flags_the_credential(mocked_responses, credential):
+    mocked_responses.post(PINS, status=401, json=load_fixture("pinterest", "error_401"))
+
+    post = publish(new_post("pinterest"))
+
+    assert post.status == "failed"
+    assert "Authentication failed." in post.error_message
+    credential.refresh_from_db()
+    assert credential.needs_reconnect is True
+
+
+def test_rate_limit_waits_for_retry_after(mocked_responses, credential, clock):
+    mocked_responses.post(
+        PINS,
+        status=429,
+        json=load_fixture("pinterest", "error_429"),
+        headers={"Retry-After": "100"},
+    )
+    post = publish(new_post("pinterest"))
+    assert post.status == "pending"
+    assert post.failure_kind == "rate_limited"
+    assert post.next_attempt_at == START + timedelta(seconds=100)
+
+    clock.shift(timedelta(seconds=99))
+    assert delivery.post_publish(post_id=post.pk) is None
+    assert len(mocked_responses.calls) == 1
+
+    mocked_responses.replace("POST", PINS, status=201, json=PIN)
+    clock.shift(timedelta(seconds=2))
+    post = publish(post)
+    assert post.status == "published"
+    assert post.retry_count == 1
+    assert len(mocked_responses.calls) == 2
+
+
+def test_rate_limit_without_retry_after_uses_the_schedule(mocked_responses, credential, clock):
+    mocked_responses.post(PINS, status=429, json=load_fixture("pinterest", "error_429"))
+
+    post = publish(new_post("pinterest"))
+
+    assert post.status == "pending"
+    assert START + timedelta(seconds=24) <= post.next_attempt_at <= START + timedelta(seconds=36)
+
+
+def test_spam_block_429_is_permanent(mocked_responses, credential):
+    mocked_responses.post(
+        PINS,
+        status=429,
+        json=load_fixture("pinterest", "error_429_spam"),
+        headers={"Retry-After": "60"},
+    )
+
+    post = publish(new_post("pinterest"))
+
+    assert post.status == "failed"
+    assert post.failure_kind == "permanent"
+    assert "looks like spam" in post.error_message
+
+
+def test_server_error_keeps_pinterests_message_and_retries(mocked_responses, credential):
+    mocked_responses.post(PINS, status=500, json=load_fixture("pinterest", "error_500"))
+
+    post = publish(new_post("pinterest"))
+
+    assert post.status == "pending"
+    assert "Something went wrong on our end" in post.error_message
+
+
+def test_task_without_image_fails_clearly_without_calling_pinterest(mocked_responses, credential):
+    post = publish(new_post("pinterest", image_url=""))
+
+    assert post.status == "failed"
+    assert post.failure_kind == "permanent"
+    assert post.error_message == "Pinterest needs an image: the task has no image URL."
+    assert len(mocked_responses.calls) == 0
+
+
+def test_credential_without_board_fails_clearly_without_calling_pinterest(
+    mocked_responses, credential
+):
+    credential.extra_data = {}
+    credential.save()
+
+    post = publish(new_post("pinterest"))
+
+    assert post.status == "failed"
+    assert post.failure_kind == "permanent"
+    assert "board_id" in post.error_message
+    assert len(mocked_responses.calls) == 0
+
+
+@pytest.mark.parametrize(
+    ("extra_data", "message"),
+    [
+        ({}, "Pinterest needs"),
+        ({"board_id": "  "}, "Pinterest needs"),
+        ({"board_id": "my-board"}, "only digits"),
+        ({"board_id": "https://www.pinterest.com/quiz/python/"}, "only digits"),
+    ],
+)
+def test_board_id_is_validated(extra_data, message):
+    credential = PinterestCredentialsFactory.build(extra_data=extra_data)
+
+    with pytest.raises(ValidationError) as error:
+        credential.full_clean()
+
+    assert message in str(error.value.message_dict["extra_data"])
+
+
+def test_numeric_board_id_is_accepted():
+    PinterestCredentialsFactory.build(extra_data={"board_id": BOARD}).full_clean()
