@@ -29,6 +29,15 @@ POLICY_BLOCK_CODE = 368
 AUTH_CODES = {190, 102}
 PERMISSION_CODES = {3, 10} | set(range(200, 300))
 POST_URL = "https://www.facebook.com/{id}"
+NO_PAGE = (
+    'Facebook: the credential has no page_id in its extra data ({"page_id": "…"}); '
+    "set it in the admin, then retry."
+)
+
+
+def page_of(credential: SocialMediaCredentials) -> str:
+    extra = credential.extra_data if isinstance(credential.extra_data, dict) else {}
+    return str(extra.get("page_id") or "").strip()
 
 
 def compute_appsecret_proof(token: str, app_secret: str) -> str:
@@ -133,8 +142,10 @@ class FacebookPlatform(BasePlatform):
             raise ValidationError({"extra_data": _("Facebook page_id must contain only digits.")})
 
     def publish(self, post: SocialMediaPost, target: SocialMediaCredentials) -> PublishResult:
+        page_id = page_of(target)
+        if not page_id:
+            return PublishResult(Outcome.PERMANENT, error_message=NO_PAGE)
         content = build_content(post.task, self.key)
-        page_id = str(target.extra_data["page_id"])
         client = GraphClient(token=target.access_token)
         try:
             if content.image_url:
@@ -172,9 +183,12 @@ class FacebookPlatform(BasePlatform):
     def reconcile(
         self, post: SocialMediaPost, target: SocialMediaCredentials
     ) -> PublishResult | None:
+        page_id = page_of(target)
+        if not page_id:
+            return PublishResult(Outcome.PERMANENT, error_message=NO_PAGE)
         client = GraphClient(token=target.access_token)
         try:
-            posts = client.recent_posts(page_id=str(target.extra_data["page_id"]))
+            posts = client.recent_posts(page_id=page_id)
         except ApiError as error:
             return error.to_result()
         # The task link, not followed by another digit (task 1 is not task 12).

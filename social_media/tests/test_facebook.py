@@ -1,0 +1,342 @@
+"""Facebook Graph API: page photo and feed posts, judged at the HTTP boundary."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+import time_machine
+from django.core.exceptions import ValidationError
+from responses import matchers
+
+from social_media.tests.contract import (
+    GRAPH_API,
+    SITE_URL,
+    START,
+    PlatformContract,
+    load_fixture,
+    new_post,
+    publish,
+)
+from tests.factories import FacebookCredentialsFactory
+
+pytestmark = pytest.mark.django_db
+
+TOKEN = "EAAB-test-page-token-0123456789"
+PAGE = "104512345678901"
+PHOTOS = f"{GRAPH_API}/{PAGE}/photos"
+FEED = f"{GRAPH_API}/{PAGE}/feed"
+PUBLISHED_POSTS = f"{GRAPH_API}/{PAGE}/published_posts"
+PHOTO = load_fixture("facebook", "photo_created")
+PERMALINK = load_fixture("facebook", "permalink")
+
+
+class TestFacebookContract(PlatformContract):
+    platform = "facebook"
+    token = TOKEN
+
+    def make_credential(self, **fields):
+        return FacebookCredentialsFactory(access_token=TOKEN, **fields)
+
+    def publish_url(self, credential):
+        return PHOTOS
+
+    def register_success(self, rsps, credential):
+        rsps.post(PHOTOS, json=PHOTO)
+        rsps.get(f"{GRAPH_API}/{PHOTO['post_id']}", json=PERMALINK)
+        return PHOTO["post_id"], PERMALINK["permalink_url"]
+
+    def lookup_url(self, credential):
+        return PUBLISHED_POSTS
+
+    def register_lookup(self, rsps, credential, task, found):
+        posts = load_fixture("facebook", "published_posts")
+        url = f"https://www.facebook.com/{PAGE}/posts/{found}"
+        if found:
+            message = f"Quiz\n\nAnswer and explanation: {task.public_url}\n\n#python"
+            posts["data"].insert(0, {"id": found, "message": message, "permalink_url": url})
+        rsps.get(
+            PUBLISHED_POSTS,
+            json=posts,
+            match=[matchers.header_matcher({"Authorization": f"Bearer {TOKEN}"})],
+        )
+        return (found, url) if found else None
+
+    def auth_error(self):
+        return 400, load_fixture("facebook", "error_190")
+
+
+@pytest.fixture
+def credential(settings):
+    settings.SITE_URL = SITE_URL
+    settings.FACEBOOK_GRAPH_API_BASE_URL = GRAPH_API
+    settings.FACEBOOK_APP_SECRET = ""
+    return FacebookCredentialsFactory(access_token=TOKEN)
+
+
+def form(call) -> dict[str, list[str]]:
+    body = call.request.body
+    return parse_qs(body.decode() if isinstance(body, bytes) else body)
+
+
+def test_task_with_image_becomes_a_photo_post_with_caption(mocked_responses, credential):
+    post = new_post("facebook", image_url="https://cdn.quiz.example.com/tasks/5.png")
+    mocked_responses.post(PHOTOS, json=PHOTO)
+    mocked_responses.get(
+        f"{GRAPH_API}/{PHOTO['post_id']}",
+        json=PERMALINK,
+        match=[matchers.query_param_matcher({"fields": "permalink_url"})],
+    )
+
+    post = publish(post)
+
+    sent = form(mocked_responses.calls[0])
+    assert sent["url"] == ["https://cdn.quiz.example.com/tasks/5.png"]
+    assert sent["caption"][0].startswith(post.task.question)
+    assert f"{SITE_URL}/task/{post.task_id}" in sent["caption"][0]
+    assert "message" not in sent
+    assert "access_token" not in sent
+    assert post.status == "published"
+    assert post.post_id == PHOTO["post_id"]
+    assert post.post_url == PERMALINK["permalink_url"]
+
+
+def test_task_without_image_becomes_a_feed_post_with_message_and_link(mocked_responses, credential):
+    post = new_post("facebook", image_url="")
+    created = load_fixture("facebook", "feed_created")
+    mocked_responses.post(FEED, json=created)
+    mocked_responses.get(f"{GRAPH_API}/{created['id']}", json={"permalink_url": "https://fb/p/3"})
+
+    post = publish(post)
+
+    sent = form(mocked_responses.calls[0])
+    assert sent["link"] == [f"{SITE_URL}/task/{post.task_id}"]
+    assert sent["message"][0].startswith(post.task.question)
+    assert "url" not in sent
+    assert post.status == "published"
+    assert post.post_id == created["id"]
+    assert post.post_url == "https://fb/p/3"
+
+
+@pytest.mark.parametrize("failure", [{"status": 500}, {"json": {"id": PHOTO["post_id"]}}])
+def test_post_link_falls_back_when_permalink_is_unavailable(mocked_responses, credential, failure):
+    mocked_responses.post(PHOTOS, json=PHOTO)
+    mocked_responses.get(f"{GRAPH_API}/{PHOTO['post_id']}", **failure)
+
+    post = publish(new_post("facebook"))
+
+    assert post.status == "published"
+    assert post.post_url == f"https://www.facebook.com/{PHOTO['post_id']}"
+
+
+def test_photo_answer_without_post_id_uses_the_photo_id(mocked_responses, credential):
+    mocked_responses.post(PHOTOS, json={"id": "555"})
+    mocked_responses.get(f"{GRAPH_API}/555", json={"permalink_url": "https://fb/photo/555"})
+
+    post = publish(new_post("facebook"))
+
+    assert (post.status, post.post_id, post.post_url) == (
+        "published",
+        "555",
+        "https://fb/photo/555",
+    )
+
+
+@pytest.mark.parametrize("code", [190, 102])
+def test_token_errors_fail_and_flag_the_credential(mocked_responses, credential, code):
+    error = load_fixture("facebook", f"error_{code}")
+    mocked_responses.post(PHOTOS, status=400, json=error)
+
+    post = publish(new_post("facebook"))
+
+    assert post.status == "failed"
+    assert post.failure_kind == "auth"
+    assert error["error"]["message"] in post.error_message
+    assert f"code {code}" in post.error_message
+    credential.refresh_from_db()
+    assert credential.needs_reconnect is True
+
+
+def test_subcode_is_reported(mocked_responses, credential):
+    mocked_responses.post(PHOTOS, status=400, json=load_fixture("facebook", "error_190"))
+
+    post = publish(new_post("facebook"))
+
+    assert "code 190/463" in post.error_message
+
+
+@pytest.mark.parametrize("code", [4, 17, 32, 613, 80001])
+def test_throttling_codes_are_rate_limited(mocked_responses, credential, code):
+    mocked_responses.post(PHOTOS, status=403, json=load_fixture("facebook", f"error_{code}"))
+
+    post = publish(new_post("facebook"))
+
+    assert post.status == "pending"
+    assert post.failure_kind == "rate_limited"
+    assert "exceeded the rate limit" in post.error_message
+
+
+def test_business_use_case_usage_sets_the_wait(mocked_responses, credential):
+    usage = {
+        PAGE: [
+            {
+                "type": "pages",
+                "call_count": 100,
+                "total_cputime": 12,
+                "total_time": 20,
+                "estimated_time_to_regain_access": 7,
+            }
+        ]
+    }
+    mocked_responses.post(
+        PHOTOS,
+        status=400,
+        json=load_fixture("facebook", "error_80001"),
+        headers={"X-Business-Use-Case-Usage": json.dumps(usage)},
+    )
+
+    with time_machine.travel(START, tick=False):
+        post = publish(new_post("facebook"))
+
+    assert post.status == "pending"
+    assert post.next_attempt_at == START + timedelta(minutes=7)
+
+
+@pytest.mark.parametrize("header", ["not json", "[]", '{"1": [{"type": "pages"}]}'])
+def test_unusable_usage_header_falls_back_to_the_schedule(mocked_responses, credential, header):
+    mocked_responses.post(
+        PHOTOS,
+        status=400,
+        json=load_fixture("facebook", "error_4"),
+        headers={"X-Business-Use-Case-Usage": header},
+    )
+
+    with time_machine.travel(START, tick=False):
+        post = publish(new_post("facebook"))
+
+    assert post.status == "pending"
+    assert START + timedelta(seconds=24) <= post.next_attempt_at <= START + timedelta(seconds=36)
+
+
+@pytest.mark.parametrize(("code", "status"), [(1, 500), (2, 503), (1, 400)])
+def test_unknown_and_service_errors_are_transient(mocked_responses, credential, code, status):
+    mocked_responses.post(PHOTOS, status=status, json=load_fixture("facebook", f"error_{code}"))
+
+    post = publish(new_post("facebook"))
+
+    assert post.status == "pending"
+    assert post.failure_kind == "transient"
+    assert post.needs_reconcile is False
+
+
+@pytest.mark.parametrize("code", [100, 10, 200, 506])
+def test_request_and_permission_errors_are_permanent(mocked_responses, credential, code):
+    error = load_fixture("facebook", f"error_{code}")
+    mocked_responses.post(PHOTOS, status=400 if code != 10 else 403, json=error)
+
+    post = publish(new_post("facebook"))
+
+    assert post.status == "failed"
+    assert post.failure_kind == "permanent"
+    assert error["error"]["message"] in post.error_message
+    credential.refresh_from_db()
+    assert credential.needs_reconnect is False
+
+
+def test_user_facing_message_is_preferred(mocked_responses, credential):
+    error = load_fixture("facebook", "error_100")
+    error["error"]["error_user_msg"] = "The image URL could not be downloaded."
+    mocked_responses.post(PHOTOS, status=400, json=error)
+
+    post = publish(new_post("facebook"))
+
+    assert "The image URL could not be downloaded." in post.error_message
+
+
+@pytest.mark.parametrize("status", [500, 502, 504])
+def test_server_errors_without_envelope_are_transient(mocked_responses, credential, status):
+    mocked_responses.post(PHOTOS, status=status, body="<html>Bad Gateway</html>")
+
+    post = publish(new_post("facebook"))
+
+    assert post.status == "pending"
+    assert post.failure_kind == "transient"
+    assert f"HTTP {status}" in post.error_message
+
+
+def test_appsecret_proof_is_sent_when_the_app_secret_is_set(mocked_responses, credential, settings):
+    settings.FACEBOOK_APP_SECRET = "app-secret-for-tests"
+    proof = hmac.new(b"app-secret-for-tests", TOKEN.encode(), hashlib.sha256).hexdigest()
+    mocked_responses.post(PHOTOS, json=PHOTO)
+    mocked_responses.get(
+        f"{GRAPH_API}/{PHOTO['post_id']}",
+        json=PERMALINK,
+        match=[matchers.query_param_matcher({"fields": "permalink_url", "appsecret_proof": proof})],
+    )
+
+    post = publish(new_post("facebook"))
+
+    assert form(mocked_responses.calls[0])["appsecret_proof"] == [proof]
+    assert post.post_url == PERMALINK["permalink_url"]
+    for call in mocked_responses.calls:
+        assert TOKEN not in call.request.url
+        assert "app-secret-for-tests" not in call.request.url
+        assert "access_token" not in parse_qs(urlsplit(call.request.url).query)
+
+
+def test_no_appsecret_proof_without_an_app_secret(mocked_responses, credential):
+    mocked_responses.post(PHOTOS, json=PHOTO)
+    mocked_responses.get(f"{GRAPH_API}/{PHOTO['post_id']}", json=PERMALINK)
+
+    publish(new_post("facebook"))
+
+    assert "appsecret_proof" not in form(mocked_responses.calls[0])
+    assert "appsecret_proof" not in mocked_responses.calls[1].request.url
+
+
+def test_reconcile_does_not_mistake_task_12_for_task_1(mocked_responses, credential):
+    mocked_responses.post(PHOTOS, body=requests.ReadTimeout("slow"))
+    with time_machine.travel(START, tick=False) as clock:
+        post = publish(new_post("facebook"))
+        other = f"Answer and explanation: {post.task.public_url}2"
+        mocked_responses.get(
+            PUBLISHED_POSTS, json={"data": [{"id": f"{PAGE}_9", "message": other}]}
+        )
+        mocked_responses.replace("POST", PHOTOS, json=PHOTO)
+        mocked_responses.get(f"{GRAPH_API}/{PHOTO['post_id']}", json=PERMALINK)
+        clock.shift(timedelta(seconds=40))
+        post = publish(post)
+
+    assert post.status == "published"
+    assert post.post_id == PHOTO["post_id"]  # sent again, not matched to the other post
+
+
+def test_credential_without_page_fails_clearly_without_calling_facebook(
+    mocked_responses, credential
+):
+    credential.extra_data = {"board_id": "1"}
+    credential.save()
+
+    post = publish(new_post("facebook"))
+
+    assert post.status == "failed"
+    assert "page_id" in post.error_message
+    assert len(mocked_responses.calls) == 0
+
+
+@pytest.mark.parametrize(
+    ("extra_data", "message"),
+    [({}, "Facebook needs"), ({"page_id": "quizsite"}, "only digits")],
+)
+def test_page_id_is_validated(extra_data, message):
+    credential = FacebookCredentialsFactory.build(extra_data=extra_data)
+
+    with pytest.raises(ValidationError) as error:
+        credential.full_clean()
+
+    assert message in str(error.value.message_dict["extra_data"])
