@@ -1,0 +1,147 @@
+"""Task admin: the list with each task's publishing state, its posts, the bulk action."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db import models
+from django.db.models import Count, Q, QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
+
+from social_media.admin_display import badge, external_link, publishing_state, status_badge
+from social_media.platforms import PLATFORMS
+from social_media.services import PublishSummary, tasks_publish_bulk
+from tasks.models import PostStatus, SocialMediaPost, Task
+
+admin.site.site_header = _("Quiz backend")
+admin.site.site_title = _("Quiz backend")
+admin.site.index_title = _("Administration")
+
+
+class SocialMediaPostInline(admin.TabularInline):
+    model = SocialMediaPost
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    fields = (
+        "platform",
+        "status_badge",
+        "post_link",
+        "error_message",
+        "retry_count",
+        "published_at",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Task | None = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Task | None = None) -> bool:
+        return False
+
+    @admin.display(description=_("status"))
+    def status_badge(self, post: SocialMediaPost):
+        return status_badge(post.status)
+
+    @admin.display(description=_("post URL"))
+    def post_link(self, post: SocialMediaPost):
+        return external_link(post.post_url, post.post_url)
+
+
+@admin.register(Task)
+class TaskAdmin(admin.ModelAdmin):
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    list_display = (
+        "id",
+        "question_excerpt",
+        "topic",
+        "language",
+        "difficulty",
+        "published",
+        "publish_date",
+        "publishing_state",
+    )
+    list_display_links = ("id", "question_excerpt")
+    list_filter = ("published", "language", "topic", "difficulty")
+    search_fields = ("question", "topic")
+    date_hierarchy = "created_at"
+    readonly_fields = ("translation_group_id", "created_at", "updated_at")
+    inlines = [SocialMediaPostInline]
+    actions = ["publish_to_social_networks"]
+    fieldsets = (
+        (None, {"fields": ("question", "answers", "correct_answer", "explanation")}),
+        (_("Details"), {"fields": ("image_url", "topic", "difficulty", "language")}),
+        (_("Publishing"), {"fields": ("published", "publish_date")}),
+        (_("Record"), {"fields": ("translation_group_id", "created_at", "updated_at")}),
+    )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Task]:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                posts_total=Count("social_posts"),
+                posts_published=Count(
+                    "social_posts", filter=Q(social_posts__status=PostStatus.PUBLISHED)
+                ),
+                posts_failed=Count(
+                    "social_posts", filter=Q(social_posts__status=PostStatus.FAILED)
+                ),
+            )
+        )
+
+    @admin.display(description=_("question"), ordering="question")
+    def question_excerpt(self, task: Task) -> str:
+        text = " ".join(task.question.split())
+        return text if len(text) <= 80 else text[:79] + "…"
+
+    @admin.display(description=_("publishing state"))
+    def publishing_state(self, task: Task):
+        state = publishing_state(
+            published=task.published,
+            publish_date=task.publish_date,
+            total=getattr(task, "posts_total", 0),
+            published_posts=getattr(task, "posts_published", 0),
+            failed_posts=getattr(task, "posts_failed", 0),
+        )
+        return badge(state.label, state.colour)
+
+    @admin.action(permissions=["change"], description=_("📱 Publish to social networks"))
+    def publish_to_social_networks(self, request: HttpRequest, queryset: QuerySet[Task]) -> None:
+        summary = tasks_publish_bulk(queryset)
+        level = messages.SUCCESS if summary.platforms() else messages.WARNING
+        self.message_user(request, summary_message(summary), level)
+
+
+def summary_message(summary: PublishSummary) -> str:
+    """One line per request: how many tasks, then the counts for each platform."""
+    head = ngettext(
+        "%(count)d task sent to social networks.",
+        "%(count)d tasks sent to social networks.",
+        summary.tasks,
+    ) % {"count": summary.tasks}
+    if not summary.platforms():
+        return (
+            head
+            + " "
+            + gettext("No active social network: add a credential or a social media webhook.")
+        )
+    parts = []
+    for key in summary.platforms():
+        label = PLATFORMS[key].label if key in PLATFORMS else key
+        parts.append(
+            gettext(
+                "%(platform)s: %(created)d new, %(retried)d retried, "
+                "%(published)d skipped (already published), "
+                "%(in_flight)d skipped (in progress)"
+            )
+            % {
+                "platform": label,
+                "created": summary.created[key],
+                "retried": summary.retried[key],
+                "published": summary.skipped_published[key],
+                "in_flight": summary.skipped_in_flight[key],
+            }
+        )
+    return head + " " + "; ".join(parts) + "."

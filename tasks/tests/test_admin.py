@@ -1,0 +1,307 @@
+"""Task admin through the admin client: pages, publishing state, the bulk action."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import Permission, User
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from tasks.models import PostStatus, SocialMediaPost, Task
+from tests.factories import (
+    FacebookCredentialsFactory,
+    PinterestCredentialsFactory,
+    SocialMediaPostFactory,
+    TaskFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = reverse("admin:tasks_task_changelist")
+PINS = "https://api.pinterest.com/v5/pins"
+FB_PHOTOS = "https://graph.facebook.com/v26.0/104512345678901/photos"
+FB_POST = "https://graph.facebook.com/v26.0/104512345678901_99"
+EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
+RU = {"HTTP_ACCEPT_LANGUAGE": "ru"}
+
+
+def _mock_platforms(mocked_responses) -> None:
+    mocked_responses.post(PINS, json={"id": "813744"}, status=201)
+    mocked_responses.post(FB_PHOTOS, json={"id": "1", "post_id": "104512345678901_99"})
+    mocked_responses.get(
+        FB_POST, json={"permalink_url": "https://www.facebook.com/104512345678901/posts/99"}
+    )
+
+
+def _run_bulk_action(client, tasks, django_capture_on_commit_callbacks, **headers):
+    data = {
+        "action": "publish_to_social_networks",
+        "_selected_action": [t.pk for t in tasks],
+        "index": 0,
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(CHANGELIST, data, follow=True, **headers)
+    assert response.status_code == 200
+    return [str(m) for m in response.context["messages"]]
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        (RU, ["Опубликовать в соцсети", "Задачи", "Все опубликованы", "Опубликовано"]),
+        (EN, ["Publish to social networks", "Tasks", "All published", "Published"]),
+    ],
+)
+def test_changelist_renders_in_both_languages(admin_client, headers, expected):
+    post = SocialMediaPostFactory(status=PostStatus.PUBLISHED)
+
+    response = admin_client.get(CHANGELIST, **headers)
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    for text in expected:
+        assert text in html
+    assert str(post.task_id) in html
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        (RU, ["Ошибка", "Опубликовано", "Вопрос", "Публикации в соцсетях"]),
+        (EN, ["Failed", "Published", "Question", "Social media posts"]),
+    ],
+)
+def test_change_form_shows_posts_inline_in_both_languages(admin_client, headers, expected):
+    task = TaskFactory(published=True)
+    SocialMediaPostFactory(
+        task=task,
+        platform="pinterest",
+        status=PostStatus.PUBLISHED,
+        post_url="https://www.pinterest.com/pin/813744/",
+    )
+    SocialMediaPostFactory(
+        task=task, platform="facebook", status=PostStatus.FAILED, error_message="HTTP 500 boom"
+    )
+
+    response = admin_client.get(reverse("admin:tasks_task_change", args=[task.pk]), **headers)
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    for text in expected:
+        assert text in html
+    assert 'href="https://www.pinterest.com/pin/813744/" target="_blank"' in html
+    assert "HTTP 500 boom" in html
+    # The inline is a record: no add row, no delete boxes, no editable inputs.
+    assert 'name="social_posts-0-status"' not in html
+    assert "social_posts-0-DELETE" not in html
+
+
+def test_add_form_renders(admin_client):
+    response = admin_client.get(reverse("admin:tasks_task_add"), **RU)
+    assert response.status_code == 200
+
+
+def test_publishing_state_column(admin_client):
+    now = timezone.now()
+    partly = TaskFactory(published=True, question="partly task")
+    SocialMediaPostFactory(task=partly, platform="pinterest", status=PostStatus.PUBLISHED)
+    SocialMediaPostFactory(task=partly, platform="facebook", status=PostStatus.FAILED)
+    failed = TaskFactory(published=True)
+    SocialMediaPostFactory(task=failed, platform="pinterest", status=PostStatus.FAILED)
+    TaskFactory(published=True, publish_date=now + timedelta(days=1))
+    TaskFactory(published=False)
+
+    html = admin_client.get(CHANGELIST, **EN).content.decode()
+
+    for label in ("Partly published", "Failed", "Scheduled", "Not published"):
+        assert label in html
+
+
+def test_bulk_action_publishes_and_reports_per_platform_counts(
+    admin_client, mocked_responses, django_capture_on_commit_callbacks
+):
+    PinterestCredentialsFactory()
+    FacebookCredentialsFactory()
+    _mock_platforms(mocked_responses)
+    tasks = [TaskFactory(published=False), TaskFactory(published=False)]
+
+    messages = _run_bulk_action(admin_client, tasks, django_capture_on_commit_callbacks, **EN)
+
+    assert Task.objects.filter(published=True).count() == 2
+    posts = SocialMediaPost.objects.all()
+    assert posts.count() == 4
+    assert set(posts.values_list("status", flat=True)) == {PostStatus.PUBLISHED}
+    text = " ".join(messages)
+    assert "2 tasks sent to social networks." in text
+    expected = "%s: 2 new, 0 retried, 0 skipped (already published), 0 skipped (in progress)"
+    assert expected % "Pinterest" in text
+    assert expected % "Facebook" in text
+
+
+def test_bulk_action_message_in_russian(
+    admin_client, mocked_responses, django_capture_on_commit_callbacks
+):
+    PinterestCredentialsFactory()
+    _mock_platforms(mocked_responses)
+
+    messages = _run_bulk_action(
+        admin_client, [TaskFactory()], django_capture_on_commit_callbacks, **RU
+    )
+
+    assert "Pinterest: 1 новых" in " ".join(messages)
+
+
+def test_bulk_action_twice_creates_no_second_post(
+    admin_client, mocked_responses, django_capture_on_commit_callbacks
+):
+    PinterestCredentialsFactory()
+    _mock_platforms(mocked_responses)
+    task = TaskFactory(published=False)
+
+    _run_bulk_action(admin_client, [task], django_capture_on_commit_callbacks, **EN)
+    messages = _run_bulk_action(admin_client, [task], django_capture_on_commit_callbacks, **EN)
+
+    assert SocialMediaPost.objects.filter(task=task).count() == 1
+    pin_calls = [c for c in mocked_responses.calls if c.request.url == PINS]
+    assert len(pin_calls) == 1
+    assert (
+        "Pinterest: 0 new, 0 retried, 1 skipped (already published), 0 skipped (in progress)"
+        in " ".join(messages)
+    )
+
+
+def test_bulk_action_retries_failed_and_skips_published_and_in_flight(
+    admin_client, mocked_responses, django_capture_on_commit_callbacks
+):
+    task = TaskFactory(published=True)  # saved before any credential: no posts yet
+    failed = SocialMediaPostFactory(
+        task=task, platform="pinterest", status=PostStatus.FAILED, retry_count=3
+    )
+    SocialMediaPostFactory(task=task, platform="facebook", status=PostStatus.PUBLISHED)
+    other = TaskFactory(published=True)
+    SocialMediaPostFactory(task=other, platform="pinterest", status=PostStatus.PROCESSING)
+    SocialMediaPostFactory(task=other, platform="facebook", status=PostStatus.PUBLISHED)
+    PinterestCredentialsFactory()
+    FacebookCredentialsFactory()
+    _mock_platforms(mocked_responses)
+
+    messages = _run_bulk_action(
+        admin_client, [task, other], django_capture_on_commit_callbacks, **EN
+    )
+
+    failed.refresh_from_db()
+    assert failed.status == PostStatus.PUBLISHED
+    assert SocialMediaPost.objects.count() == 4
+    assert not [c for c in mocked_responses.calls if c.request.url == FB_PHOTOS]
+    text = " ".join(messages)
+    assert (
+        "Pinterest: 0 new, 1 retried, 0 skipped (already published), 1 skipped (in progress)"
+        in text
+    )
+    assert (
+        "Facebook: 0 new, 0 retried, 2 skipped (already published), 0 skipped (in progress)" in text
+    )
+
+
+def test_bulk_action_without_active_platforms_says_so(
+    admin_client, django_capture_on_commit_callbacks
+):
+    messages = _run_bulk_action(
+        admin_client, [TaskFactory()], django_capture_on_commit_callbacks, **EN
+    )
+    assert "No active social network" in " ".join(messages)
+
+
+def test_user_without_change_permission_cannot_run_bulk_action(
+    client, django_capture_on_commit_callbacks
+):
+    PinterestCredentialsFactory()
+    user = User.objects.create_user("viewer", password="pw", is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="view_task"))
+    client.force_login(user)
+    task = TaskFactory(published=False)
+
+    page = client.get(CHANGELIST, **EN)
+    assert page.status_code == 200
+    assert "publish_to_social_networks" not in page.content.decode()
+    _run_bulk_action(client, [task], django_capture_on_commit_callbacks, **EN)
+
+    task.refresh_from_db()
+    assert task.published is False
+    assert not SocialMediaPost.objects.exists()
+
+
+def _task_form(**overrides) -> dict:
+    data = {
+        "question": "What is 2 + 2?",
+        "answers": '["3", "4"]',
+        "correct_answer": "4",
+        "explanation": "",
+        "image_url": "",
+        "topic": "Math",
+        "difficulty": "easy",
+        "language": "en",
+        "publish_date_0": "",
+        "publish_date_1": "",
+        "social_posts-TOTAL_FORMS": "0",
+        "social_posts-INITIAL_FORMS": "0",
+        "social_posts-MIN_NUM_FORMS": "0",
+        "social_posts-MAX_NUM_FORMS": "1000",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_add_form_saves_a_valid_task(admin_client):
+    response = admin_client.post(reverse("admin:tasks_task_add"), _task_form(), **EN)
+    assert response.status_code == 302
+    assert Task.objects.get().answers == ["3", "4"]
+
+
+@pytest.mark.parametrize(
+    ("answers", "correct", "field", "error"),
+    [
+        ('"4"', "4", "answers", "Answers must be a JSON list of strings."),
+        ('["4"]', "4", "answers", "Give at least two answer options."),
+        ("[1, 2", "4", "answers", "Enter a valid JSON."),
+        ('["3", "4"]', "5", "correct_answer", "The correct answer must be one of the answers."),
+    ],
+)
+def test_bad_answers_show_a_form_error_and_save_nothing(
+    admin_client, answers, correct, field, error
+):
+    response = admin_client.post(
+        reverse("admin:tasks_task_add"),
+        _task_form(answers=answers, correct_answer=correct),
+        **EN,
+    )
+
+    assert response.status_code == 200
+    assert error in response.context["adminform"].form.errors[field]
+    assert error in response.content.decode()
+    assert not Task.objects.exists()
+
+
+def _tasks_with_posts(count: int) -> None:
+    for _ in range(count):
+        task = TaskFactory(published=True)
+        SocialMediaPostFactory(task=task, platform="pinterest", status=PostStatus.PUBLISHED)
+        SocialMediaPostFactory(task=task, platform="facebook", status=PostStatus.FAILED)
+
+
+def test_changelist_query_count_does_not_grow_with_rows(
+    admin_client, django_assert_max_num_queries
+):
+    _tasks_with_posts(5)
+    with CaptureQueriesContext(connection) as few:
+        assert admin_client.get(CHANGELIST).status_code == 200
+
+    _tasks_with_posts(45)
+    with django_assert_max_num_queries(len(few)):
+        response = admin_client.get(CHANGELIST)
+    assert response.status_code == 200
+    assert response.context["cl"].result_count == 50
