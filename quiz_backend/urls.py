@@ -4,9 +4,14 @@ from django.contrib import admin
 from django.urls import include, path
 
 from quiz_backend.health import healthz
+from social_media.views_analytics import analytics_csv_view, analytics_view
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("admin/analytics/", admin.site.admin_view(analytics_view), name="admin-analytics"),
+    path(
+        "admin/analytics.csv", admin.site.admin_view(analytics_csv_view), name="admin-analytics-csv"
+    ),
     path("admin/", admin.site.urls),
     path("api/webhooks/", include("webhooks.urls")),
 ]

@@ -1,0 +1,163 @@
+"""The admin's publishing analytics page and its CSV download (staff only, see urls.py)."""
+
+from __future__ import annotations
+
+import csv
+from datetime import date, timedelta
+
+from django import forms
+from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
+
+from social_media.analytics import (
+    FAILURE_KINDS,
+    PlatformFigures,
+    Report,
+    analytics_report,
+    default_range,
+)
+from social_media.analytics_chart import render_chart_svg
+
+MAX_RANGE_DAYS = 366 * 5
+DATE_FORMATS = ["%Y-%m-%d", "%d.%m.%Y"]
+
+
+class AnalyticsFilterForm(forms.Form):
+    date_from = forms.DateField(
+        label=_("From"),
+        input_formats=DATE_FORMATS,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    date_to = forms.DateField(
+        label=_("To"),
+        input_formats=DATE_FORMATS,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+
+    def clean(self) -> dict:
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end:
+            if start > end:
+                raise forms.ValidationError(_("The start date must not be after the end date."))
+            if end - start > timedelta(days=MAX_RANGE_DAYS):
+                raise forms.ValidationError(_("Choose a range of at most five years."))
+        return data
+
+
+def _filter_form(request: HttpRequest) -> AnalyticsFilterForm:
+    start, end = default_range()
+    data = {
+        "date_from": request.GET.get("date_from") or start.isoformat(),
+        "date_to": request.GET.get("date_to") or end.isoformat(),
+    }
+    return AnalyticsFilterForm(data)
+
+
+def format_duration(seconds: float | None) -> str:
+    """A short human duration: "45 s", "2 min 5 s", "3 h 10 min", "2 d 4 h"; "—" for none."""
+    if seconds is None:
+        return "—"
+    total = round(seconds)
+    days, rest = divmod(total, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return gettext("%(days)d d %(hours)d h") % {"days": days, "hours": hours}
+    if hours:
+        return gettext("%(hours)d h %(minutes)d min") % {"hours": hours, "minutes": minutes}
+    if minutes:
+        return gettext("%(minutes)d min %(seconds)d s") % {"minutes": minutes, "seconds": secs}
+    return gettext("%(seconds)d s") % {"seconds": secs}
+
+
+def _display(row: PlatformFigures) -> dict:
+    return {
+        "figures": row,
+        "median": format_duration(row.median_seconds),
+        "failures": [row.failures[kind] for kind in FAILURE_KINDS],
+    }
+
+
+def analytics_view(request: HttpRequest) -> HttpResponse:
+    form = _filter_form(request)
+    report: Report | None = None
+    if form.is_valid():
+        report = analytics_report(
+            date_from=form.cleaned_data["date_from"], date_to=form.cleaned_data["date_to"]
+        )
+    context = {
+        **admin.site.each_context(request),
+        "title": gettext("Publishing analytics"),
+        "form": form,
+        "report": report,
+        "failure_labels": list(FAILURE_KINDS.values()),
+    }
+    if report is not None:
+        context.update(
+            rows=[_display(row) for row in report.rows],
+            total=_display(report.total),
+            chart=render_chart_svg(report.rows),
+            summary=ngettext(
+                "%(count)d post created in this period.",
+                "%(count)d posts created in this period.",
+                report.total.posts,
+            )
+            % {"count": report.total.posts},
+            csv_query=request.GET.urlencode(),
+        )
+    return TemplateResponse(request, "admin/social_media/analytics.html", context)
+
+
+CSV_HEADER = [
+    "platform",
+    "platform_name",
+    "posts",
+    "published",
+    "failed",
+    "in_flight",
+    "success_rate_percent",
+    "median_seconds_to_publish",
+    *(f"failed_{kind}" for kind in FAILURE_KINDS),
+]
+
+
+def csv_rows(report: Report) -> list[list[str]]:
+    """The report as CSV cells: machine-friendly, dot decimals, empty when undefined."""
+
+    def cells(row: PlatformFigures) -> list[str]:
+        rate, median = row.success_rate, row.median_seconds
+        return [
+            row.key,
+            str(row.label),
+            str(row.posts),
+            str(row.published),
+            str(row.failed),
+            str(row.in_flight),
+            "" if rate is None else f"{rate:.1f}",
+            "" if median is None else f"{median:.1f}",
+            *(str(row.failures[kind]) for kind in FAILURE_KINDS),
+        ]
+
+    return [CSV_HEADER, *(cells(row) for row in report.rows), cells(report.total)]
+
+
+def analytics_csv_view(request: HttpRequest) -> HttpResponse:
+    form = _filter_form(request)
+    if not form.is_valid():
+        messages = [str(error) for errors in form.errors.values() for error in errors]
+        return HttpResponse(
+            "\n".join(messages) + "\n", status=400, content_type="text/plain; charset=utf-8"
+        )
+    start: date = form.cleaned_data["date_from"]
+    end: date = form.cleaned_data["date_to"]
+    report = analytics_report(date_from=start, date_to=end)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="publishing-analytics_{start.isoformat()}_{end.isoformat()}.csv"'
+    )
+    csv.writer(response, lineterminator="\n").writerows(csv_rows(report))
+    return response
