@@ -1,0 +1,219 @@
+"""Facebook Graph API (Pages) under ``/facebook/v26.0/``: photo and feed posts,
+permalinks, the page's published posts and ``debug_token``.
+
+Error envelope and codes: https://developers.facebook.com/docs/graph-api/guides/error-handling
+(see ../shared/PLATFORM_API_FACTS.md section 2).
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from emulator.state import EmulatorState
+from emulator.wire import Request, Response, json_response
+
+PREFIX = r"/facebook/v\d+\.\d+"
+APP_ID = "1234567890123456"
+PAGE_NAME = "Quiz demo page"
+POST_FIELDS = ("id", "message", "created_time", "permalink_url", "full_picture")
+SCOPES = ["pages_manage_posts", "pages_read_engagement", "pages_show_list"]
+THROTTLE_MESSAGES = {
+    4: "(#4) Application request limit reached",
+    17: "(#17) User request limit reached",
+    32: "(#32) Page request limit reached",
+    613: "(#613) Calls to this api have exceeded the rate limit.",
+}
+
+
+def graph_error(
+    status: int,
+    code: int,
+    message: str,
+    *,
+    error_type: str = "OAuthException",
+    subcode: int | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    body: dict[str, Any] = {
+        "message": message,
+        "type": error_type,
+        "code": code,
+        "fbtrace_id": "A" + secrets.token_urlsafe(12),
+    }
+    if subcode is not None:
+        body["error_subcode"] = subcode
+    return json_response({"error": body}, status, headers)
+
+
+def expired_token() -> Response:
+    when = datetime.now(UTC).strftime("%A, %d-%b-%y %H:%M:%S UTC")
+    return graph_error(
+        400,
+        190,
+        f"Error validating access token: Session has expired on {when}. "
+        "The current time is later than the expiry time.",
+        subcode=463,
+    )
+
+
+def throttled(code: int, status: int = 400, retry_after: int | None = None) -> Response:
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
+    message = THROTTLE_MESSAGES.get(code, f"(#{code}) Request limit reached")
+    return graph_error(status, code, message, headers=headers)
+
+
+def server_error(status: int, code: int | None = None) -> Response:
+    if status >= 500:
+        return graph_error(
+            status, code or 1, "An unknown error has occurred.", error_type="OAuthException"
+        )
+    return invalid_parameter("Invalid parameter", code=code or 100, status=status)
+
+
+def invalid_parameter(message: str, *, code: int = 100, status: int = 400) -> Response:
+    return graph_error(status, code, f"(#{code}) {message}")
+
+
+def token_of(request: Request) -> str:
+    return (
+        request.bearer_token()
+        or request.query.get("access_token", "")
+        or request.form().get("access_token", "")
+    )
+
+
+def authenticate(request: Request) -> Response | None:
+    if token_of(request):
+        return None
+    return graph_error(400, 104, "An access token is required to request this resource.")
+
+
+def _created_time() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
+
+
+def _store_post(state: EmulatorState, page_id: str, **fields: Any) -> dict[str, Any]:
+    post_id = f"{page_id}_{100000000000 + state.next_id()}"
+    post = {
+        "id": post_id,
+        "page_id": page_id,
+        "created_time": _created_time(),
+        "permalink_url": state.page_url("post", post_id),
+        **fields,
+    }
+    with state.lock:
+        state.fb_posts[post_id] = post
+    return post
+
+
+def _is_url(value: str) -> bool:
+    return value.startswith(("http://", "https://")) and len(value) <= 2048
+
+
+def publish_photo(state: EmulatorState, request: Request) -> Response:
+    form = request.form()
+    url = form.get("url", "")
+    if not url:
+        return invalid_parameter("Requires upload file", code=324)
+    if not _is_url(url):
+        return invalid_parameter("url should represent a valid URL")
+    photo_id = str(200000000000 + state.next_id())
+    post = _store_post(
+        state,
+        request.params["page_id"],
+        message=form.get("caption") or form.get("message") or "",
+        full_picture=url,
+        photo_id=photo_id,
+    )
+    return json_response({"id": photo_id, "post_id": post["id"]})
+
+
+def publish_feed(state: EmulatorState, request: Request) -> Response:
+    form = request.form()
+    message, link = form.get("message", ""), form.get("link", "")
+    if not message and not link:
+        return invalid_parameter("Missing message or attachment")
+    if link and not _is_url(link):
+        return invalid_parameter("link should represent a valid URL")
+    post = _store_post(state, request.params["page_id"], message=message, link=link)
+    return json_response({"id": post["id"]})
+
+
+def _fields(request: Request, default: tuple[str, ...]) -> list[str]:
+    raw = request.query.get("fields", "")
+    return [f.strip() for f in raw.split(",") if f.strip()] or list(default)
+
+
+def _select(post: dict[str, Any], fields: list[str]) -> dict[str, Any]:
+    picked = {name: post[name] for name in fields if name in post and name in POST_FIELDS}
+    picked["id"] = post["id"]
+    return picked
+
+
+def get_object(state: EmulatorState, request: Request) -> Response:
+    object_id = request.params["object_id"]
+    with state.lock:
+        post = state.fb_posts.get(object_id) or next(
+            (p for p in state.fb_posts.values() if p.get("photo_id") == object_id), None
+        )
+    if post is not None:
+        return json_response(_select(post, _fields(request, ("id", "message", "created_time"))))
+    if object_id.isdigit():
+        return json_response({"id": object_id, "name": PAGE_NAME})
+    return graph_error(
+        400,
+        100,
+        f"Unsupported get request. Object with ID '{object_id}' does not exist, cannot be "
+        "loaded due to missing permissions, or does not support this operation.",
+        error_type="GraphMethodException",
+        subcode=33,
+    )
+
+
+def published_posts(state: EmulatorState, request: Request) -> Response:
+    page_id = request.params["page_id"]
+    try:
+        limit = int(request.query.get("limit") or 25)
+    except ValueError:
+        return invalid_parameter("limit must be an integer")
+    fields = _fields(request, ("id", "message", "created_time"))
+    with state.lock:
+        posts = [p for p in state.fb_posts.values() if p["page_id"] == page_id]
+    data = [_select(post, fields) for post in reversed(posts)][: max(limit, 1)]
+    return json_response({"data": data, "paging": {"cursors": {"before": "", "after": ""}}})
+
+
+def debug_token(state: EmulatorState, request: Request) -> Response:
+    input_token = request.query.get("input_token", "")
+    if not input_token:
+        return invalid_parameter("The parameter input_token is required")
+    now = int(time.time())
+    return json_response(
+        {
+            "data": {
+                "app_id": APP_ID,
+                "type": "PAGE",
+                "application": "Quiz demo app",
+                "data_access_expires_at": now + 90 * 24 * 3600,
+                "expires_at": 0,
+                "is_valid": True,
+                "issued_at": now - 3600,
+                "profile_id": "104512345678901",
+                "scopes": SCOPES,
+                "granular_scopes": [{"scope": scope} for scope in SCOPES],
+                "user_id": "10000000000001",
+            }
+        }
+    )
+
+
+ROUTES = [
+    ("GET", r"/debug_token", debug_token, True),
+    ("POST", r"/(?P<page_id>\d+)/photos", publish_photo, True),
+    ("POST", r"/(?P<page_id>\d+)/feed", publish_feed, True),
+    ("GET", r"/(?P<page_id>\d+)/(?:published_posts|posts|feed)", published_posts, True),
+    ("GET", r"/(?P<object_id>[\w]+)", get_object, True),
+]

@@ -1,0 +1,75 @@
+"""Turning a fault set through the control API into the answer each platform would give."""
+
+from __future__ import annotations
+
+import time
+from http import HTTPStatus
+
+from emulator import facebook, pinterest
+from emulator.state import RESPONSE_FAULTS, EmulatorState, Fault
+from emulator.wire import Request, Response, text_response
+
+MALFORMED_BODY = "<html><body><h1>502 Bad Gateway</h1>upstream hiccup</body></html>"
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+def _status(platform: str, fault: Fault) -> Response:
+    if platform == "pinterest":
+        code = fault.code if fault.code is not None else (1 if fault.status < 500 else 0)
+        return pinterest.error(fault.status, code, f"{_phrase(fault.status)} (emulated fault).")
+    if platform == "facebook":
+        return facebook.server_error(fault.status, fault.code)
+    if fault.status == 410:
+        return text_response("", 410)
+    if fault.status == 400:
+        return text_response("There is no scenario listening for this webhook.", 400)
+    return text_response(_phrase(fault.status), fault.status)
+
+
+def _rate_limit(platform: str, fault: Fault) -> Response:
+    headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
+    if platform == "facebook":
+        return facebook.throttled(fault.code or 4, fault.status, fault.retry_after)
+    if platform == "pinterest":
+        message = "You have exceeded your rate limit. Try again later."
+        return pinterest.error(fault.status, fault.code or 8, message, headers)
+    response = text_response("Too many requests", fault.status)
+    response.headers.update(headers)
+    return response
+
+
+def _expired_token(platform: str) -> Response:
+    if platform == "facebook":
+        return facebook.expired_token()
+    if platform == "pinterest":
+        return pinterest.auth_failed()
+    return text_response("Unauthorized", 401)
+
+
+def apply_response_faults(state: EmulatorState, platform: str, request: Request) -> Response | None:
+    """Sleep for latency faults; return the faulty answer, or ``None`` to answer normally.
+
+    ``timeout`` stalls longer than the client waits and then processes the request,
+    as a slow platform does: the post may exist although the client gave up.
+    """
+    answer: Response | None = None
+    for fault in state.take_faults(platform, request.method, request.path, RESPONSE_FAULTS):
+        if fault.fault == "latency":
+            time.sleep(fault.latency_ms / 1000)
+        elif fault.fault == "timeout":
+            time.sleep(fault.seconds)
+        elif fault.fault == "status":
+            answer = _status(platform, fault)
+        elif fault.fault == "rate_limit":
+            answer = _rate_limit(platform, fault)
+        elif fault.fault == "expired_token":
+            answer = _expired_token(platform)
+        elif fault.fault == "malformed":
+            answer = text_response(MALFORMED_BODY, 200, "text/html")
+    return answer

@@ -1,0 +1,93 @@
+"""HTML pages for created pins and posts, so links stored in the admin open something."""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+from emulator.state import EmulatorState
+from emulator.wire import Request, Response, text_response
+
+_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<style>body{{font-family:sans-serif;max-width:720px;margin:2em auto;padding:0 1em}}
+.card{{border:1px solid #ddd;border-radius:12px;padding:1em}}img{{max-width:100%}}
+small{{color:#666}}pre{{white-space:pre-wrap;font-family:inherit}}</style></head>
+<body><p><small>Platform emulator · {platform}</small></p>{body}</body></html>"""
+
+
+def _card(platform: str, item: dict[str, Any]) -> str:
+    image = item.get("image_url") or ""
+    parts = [f"<h1>{escape(str(item.get('title') or item['id']))}</h1>"]
+    if image:
+        parts.append(f'<img src="{escape(image)}" alt="{escape(str(item.get("alt") or ""))}">')
+    if item.get("description"):
+        parts.append(f"<pre>{escape(str(item['description']))}</pre>")
+    if item.get("link"):
+        link = escape(str(item["link"]))
+        parts.append(f'<p><a href="{link}">{link}</a></p>')
+    parts.append(f"<p><small>{escape(platform)} · id {escape(str(item['id']))}</small></p>")
+    return '<div class="card">' + "".join(parts) + "</div>"
+
+
+def _html(platform: str, title: str, body: str, status: int = 200) -> Response:
+    page = _PAGE.format(title=escape(title), platform=escape(platform), body=body)
+    return text_response(page, status, "text/html")
+
+
+def _not_found(kind: str, object_id: str) -> Response:
+    return _html("emulator", "Not found", f"<h1>No {kind} {escape(object_id)}</h1>", 404)
+
+
+def pin_page(state: EmulatorState, request: Request) -> Response:
+    pin = state.pins.get(request.params["object_id"])
+    if pin is None:
+        return _not_found("pin", request.params["object_id"])
+    item = {
+        "id": pin["id"],
+        "title": pin.get("title"),
+        "description": pin.get("description"),
+        "link": pin.get("link"),
+        "alt": pin.get("alt_text"),
+        "image_url": pin["media"]["images"]["originals"]["url"],
+    }
+    return _html("Pinterest", item["title"] or pin["id"], _card("Pinterest", item))
+
+
+def post_page(state: EmulatorState, request: Request) -> Response:
+    object_id = request.params["object_id"]
+    fb_post = state.fb_posts.get(object_id)
+    if fb_post is not None:
+        message = str(fb_post.get("message") or "")
+        item = {
+            "id": object_id,
+            "title": message.splitlines()[0] if message else object_id,
+            "description": message,
+            "link": fb_post.get("link"),
+            "image_url": fb_post.get("full_picture"),
+        }
+        return _html("Facebook", item["title"], _card("Facebook", item))
+    post = state.make_posts.get(object_id)
+    if post is None:
+        return _not_found("post", object_id)
+    return _html(post["platform"], post["title"] or object_id, _card(post["platform"], post))
+
+
+def index(state: EmulatorState, request: Request) -> Response:
+    with state.lock:
+        links = [(state.page_url("pin", pid), f"Pinterest pin {pid}") for pid in state.pins]
+        links += [(state.page_url("post", pid), f"Facebook post {pid}") for pid in state.fb_posts]
+        links += [
+            (state.page_url("post", pid), f"{post['platform']} post {pid}")
+            for pid, post in state.make_posts.items()
+        ]
+    items = "".join(f'<li><a href="{escape(u)}">{escape(t)}</a></li>' for u, t in links)
+    body = f"<h1>Platform emulator</h1><ul>{items or '<li>Nothing published yet.</li>'}</ul>"
+    return _html("emulator", "Platform emulator", body)
+
+
+ROUTES = [
+    ("GET", r"/", index, False),
+    ("GET", r"/pin/(?P<object_id>[^/]+)/?", pin_page, False),
+    ("GET", r"/post/(?P<object_id>[^/]+)/?", post_page, False),
+]

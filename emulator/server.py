@@ -1,0 +1,179 @@
+"""The emulator's HTTP server: a threaded stdlib server on loopback and its router."""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from emulator import control, facebook, make, pages, pinterest
+from emulator.faults import apply_response_faults
+from emulator.state import EmulatorState
+from emulator.wire import Request, Response, json_response, text_response
+
+logger = logging.getLogger("emulator")
+
+HOST = "127.0.0.1"  # loopback only: the emulator is never reachable from the network
+MAX_BODY = 5 * 1024 * 1024  # Make.com's payload limit
+Handler = Callable[[EmulatorState, Request], Response]
+
+
+@dataclass(frozen=True)
+class Route:
+    platform: str  # "" for the control API and pages: not recorded, no faults
+    method: str
+    pattern: re.Pattern[str]
+    handler: Handler
+    needs_auth: bool
+    authenticate: Callable[[Request], Response | None] | None
+
+
+def _mount(platform: str, prefix: str, routes: list, authenticate=None) -> list[Route]:
+    return [
+        Route(platform, method, re.compile(f"^{prefix}{pattern}$"), handler, auth, authenticate)
+        for method, pattern, handler, auth in routes
+    ]
+
+
+ROUTES: list[Route] = [
+    *_mount("pinterest", pinterest.PREFIX, pinterest.ROUTES, pinterest.authenticate),
+    *_mount("facebook", facebook.PREFIX, facebook.ROUTES, facebook.authenticate),
+    *_mount("make", "/make", make.ROUTES),
+    *_mount("", "/_control", control.ROUTES),
+    *_mount("", "", pages.ROUTES),
+]
+PLATFORM_PREFIXES = {
+    "pinterest": re.compile(f"^{pinterest.PREFIX}/"),
+    "facebook": re.compile(f"^{facebook.PREFIX}/"),
+    "make": re.compile("^/make/"),
+}
+
+
+def _not_found(platform: str, method: str, path: str) -> Response:
+    if platform == "pinterest":
+        return pinterest.error(404, 404, f"Not found: {method} {path}")
+    if platform == "facebook":
+        return facebook.graph_error(
+            400, 100, f"Unknown path components: {path}", error_type="OAuthException"
+        )
+    return text_response("Not found", 404)
+
+
+def dispatch(state: EmulatorState, request: Request) -> Response:
+    """Route one request: record it, apply faults, check auth, call the handler."""
+    platform = next((p for p, rx in PLATFORM_PREFIXES.items() if rx.match(request.path)), "")
+    if platform:
+        request.record = state.record(
+            {
+                "platform": platform,
+                "method": request.method,
+                "path": request.path,
+                "query": request.query,
+                "headers": request.headers,
+                "body": request.body.decode("utf-8", "replace"),
+                "json": request.json(),
+            }
+        )
+        faulty = apply_response_faults(state, platform, request)
+        if faulty is not None:
+            return faulty
+    allowed: list[str] = []
+    for route in ROUTES:
+        match = route.pattern.match(request.path)
+        if not match:
+            continue
+        if route.method != request.method:
+            allowed.append(route.method)
+            continue
+        request.params = match.groupdict()
+        if route.needs_auth and route.authenticate is not None:
+            refused = route.authenticate(request)
+            if refused is not None:
+                return refused
+        return route.handler(state, request)
+    if allowed:
+        response = json_response({"error": "Method not allowed"}, 405)
+        response.headers["Allow"] = ", ".join(sorted(set(allowed)))
+        return response
+    return _not_found(platform, request.method, request.path)
+
+
+class EmulatorRequestHandler(BaseHTTPRequestHandler):
+    server_version = "PlatformEmulator/1.0"
+    state: EmulatorState  # set on the per-server subclass
+
+    def _handle(self) -> None:
+        parts = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_BODY:
+            self._send(text_response("Payload too large", 413))
+            return
+        request = Request(
+            method=self.command,
+            path=parts.path,
+            query=dict(parse_qsl(parts.query, keep_blank_values=True)),
+            headers={name.lower(): value for name, value in self.headers.items()},
+            body=self.rfile.read(length) if length else b"",
+        )
+        try:
+            response = dispatch(self.state, request)
+        except Exception:
+            logger.exception("Emulator error on %s %s", request.method, request.path)
+            response = json_response({"error": "The emulator failed; see its log."}, 500)
+        self._send(response)
+
+    def _send(self, response: Response) -> None:
+        try:
+            self.send_response(response.status)
+            self.send_header("Content-Type", response.content_type)
+            self.send_header("Content-Length", str(len(response.body)))
+            for name, value in response.headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(response.body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up (a timeout fault did its job)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
+
+    def log_request(self, code: Any = "-", size: Any = "-") -> None:
+        # The path only: a query string may carry an access_token.
+        logger.info("%s %s -> %s", self.command, urlsplit(self.path).path, code)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        logger.debug("emulator: " + format, *args)
+
+
+class EmulatorServer:
+    """The emulator on ``127.0.0.1:port`` (0 picks a free port); run in a thread or forever."""
+
+    def __init__(self, port: int = 0, state: EmulatorState | None = None) -> None:
+        self.state = state or EmulatorState()
+        handler = type("BoundHandler", (EmulatorRequestHandler,), {"state": self.state})
+        self.httpd = ThreadingHTTPServer((HOST, port), handler)
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
+        self.url = f"http://{HOST}:{self.port}"
+        self.state.base_url = self.url
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> EmulatorServer:
+        self._thread = threading.Thread(
+            target=self.httpd.serve_forever, name="platform-emulator", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        self.httpd.serve_forever()
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)

@@ -1,0 +1,186 @@
+"""Everything the emulator remembers: requests, faults, created objects, hook set-up.
+
+One ``EmulatorState`` per server; every method takes the lock, so handler threads
+and the control API never see a half-made change.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+PLATFORMS = ("pinterest", "facebook", "make")
+RESPONSE_FAULTS = {"status", "latency", "rate_limit", "expired_token", "timeout", "malformed"}
+CALLBACK_FAULTS = {"no_callback", "callback_failed"}
+FAULT_KINDS = RESPONSE_FAULTS | CALLBACK_FAULTS
+MAX_RECORDS = 2000
+
+
+class FaultError(ValueError):
+    """A fault description the control API cannot accept."""
+
+
+@dataclass
+class Fault:
+    platform: str
+    fault: str
+    count: int | None = 1  # how many requests it hits; None = until reset
+    status: int = 500
+    latency_ms: int = 0
+    retry_after: int | None = None
+    seconds: float = 30.0  # "timeout": how long to stall before answering
+    code: int | None = None  # Facebook error code override
+    method: str = ""  # only requests with this method ("" = any)
+    path: str = ""  # only paths containing this text ("" = any)
+    id: int = 0
+
+    @classmethod
+    def from_json(cls, data: Any) -> Fault:
+        if not isinstance(data, dict):
+            raise FaultError('Send a JSON object such as {"platform": "pinterest", ...}.')
+        platform = data.get("platform")
+        if platform not in PLATFORMS:
+            raise FaultError(f"platform must be one of {', '.join(PLATFORMS)}.")
+        kind = data.get("fault") or ("latency" if "latency_ms" in data else None)
+        if kind not in FAULT_KINDS:
+            raise FaultError(f"fault must be one of {', '.join(sorted(FAULT_KINDS))}.")
+        if kind in CALLBACK_FAULTS and platform != "make":
+            raise FaultError(f"{kind} only applies to the make platform.")
+        fault = cls(platform=platform, fault=kind)
+        for name, caster in (
+            ("status", int),
+            ("latency_ms", int),
+            ("retry_after", int),
+            ("seconds", float),
+            ("code", int),
+        ):
+            if data.get(name) is not None:
+                try:
+                    setattr(fault, name, caster(data[name]))
+                except (TypeError, ValueError):
+                    raise FaultError(f"{name} must be a number.") from None
+        if "count" in data:
+            count = data["count"]
+            if count is not None and (not isinstance(count, int) or count < 1):
+                raise FaultError("count must be a positive whole number or null (until reset).")
+            fault.count = count
+        fault.method = str(data.get("method") or "").upper()
+        fault.path = str(data.get("path") or "")
+        if kind == "status" and not 400 <= fault.status <= 599:
+            raise FaultError("status must be an HTTP error status (400-599).")
+        if kind == "rate_limit" and "status" not in data:
+            # Graph throttling (codes 4/17/613) comes with HTTP 400; the others use 429.
+            fault.status = 400 if platform == "facebook" else 429
+        return fault
+
+    def matches(self, method: str, path: str) -> bool:
+        return (not self.method or self.method == method) and (not self.path or self.path in path)
+
+
+@dataclass
+class HookConfig:
+    """What the emulator needs to answer as a scenario: where and how to call back."""
+
+    secret: str = ""
+    callback_url: str = ""
+    auth: str = "signature"  # or "bearer"
+
+
+@dataclass
+class EmulatorState:
+    callback_url: str = ""
+    callback_delay: float = 1.0
+    base_url: str = ""
+    hooks: dict[str, HookConfig] = field(default_factory=dict)
+    faults: list[Fault] = field(default_factory=list)
+    records: list[dict[str, Any]] = field(default_factory=list)
+    pins: dict[str, dict[str, Any]] = field(default_factory=dict)
+    fb_posts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    make_posts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    callbacks: list[dict[str, Any]] = field(default_factory=list)
+    lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+    _ids: itertools.count = field(default_factory=lambda: itertools.count(1), repr=False)
+
+    def next_id(self) -> int:
+        with self.lock:
+            return next(self._ids)
+
+    # --- faults ---------------------------------------------------------------
+    def add_fault(self, fault: Fault) -> Fault:
+        with self.lock:
+            fault.id = self.next_id()
+            self.faults.append(fault)
+            return fault
+
+    def take_faults(self, platform: str, method: str, path: str, kinds: set[str]) -> list[Fault]:
+        """The faults that hit this request: any latency ones plus at most one other."""
+        taken: list[Fault] = []
+        with self.lock:
+            for fault in list(self.faults):
+                if fault.platform != platform or fault.fault not in kinds:
+                    continue
+                if not fault.matches(method, path):
+                    continue
+                if fault.fault != "latency" and any(f.fault != "latency" for f in taken):
+                    continue
+                taken.append(fault)
+                if fault.count is not None:
+                    fault.count -= 1
+                    if fault.count <= 0:
+                        self.faults.remove(fault)
+        return taken
+
+    # --- records --------------------------------------------------------------
+    def record(self, entry: dict[str, Any]) -> dict[str, Any]:
+        with self.lock:
+            entry = {"id": self.next_id(), "received_at": time.time(), **entry}
+            self.records.append(entry)
+            del self.records[:-MAX_RECORDS]
+            return entry
+
+    def find_records(self, platform: str = "") -> list[dict[str, Any]]:
+        with self.lock:
+            return [dict(r) for r in self.records if not platform or r["platform"] == platform]
+
+    def hook(self, name: str) -> HookConfig:
+        with self.lock:
+            return self.hooks.get(name) or HookConfig()
+
+    def set_hook(self, name: str, config: HookConfig) -> None:
+        with self.lock:
+            self.hooks[name] = config
+
+    def reset(self) -> None:
+        """Forget faults, requests and created objects; keep the hook set-up."""
+        with self.lock:
+            self.faults.clear()
+            self.records.clear()
+            self.pins.clear()
+            self.fb_posts.clear()
+            self.make_posts.clear()
+            self.callbacks.clear()
+
+    def snapshot(self) -> dict[str, Any]:
+        with self.lock:
+            return {
+                "faults": [asdict(f) for f in self.faults],
+                "pins": list(self.pins.values()),
+                "facebook_posts": list(self.fb_posts.values()),
+                "make_posts": list(self.make_posts.values()),
+                "callbacks": [dict(c) for c in self.callbacks],
+                "hooks": {
+                    name: {
+                        "callback_url": h.callback_url or self.callback_url,
+                        "auth": h.auth,
+                        "has_secret": bool(h.secret),
+                    }
+                    for name, h in self.hooks.items()
+                },
+            }
+
+    def page_url(self, kind: str, object_id: str) -> str:
+        suffix = "/" if kind == "pin" else ""
+        return f"{self.base_url}/{kind}/{object_id}{suffix}"
