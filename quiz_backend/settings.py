@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "tasks",
     "webhooks",
     "social_media",
+    "emulator",
 ]
 
 MIDDLEWARE = [
