@@ -32,7 +32,9 @@ def get_session() -> requests.Session:
     """A session for platform calls; the seam tests and adapters hook into."""
     session = requests.Session()
     session.headers["User-Agent"] = USER_AGENT
-    session.max_redirects = 0
+    # Redirects are refused per request (allow_redirects=False). Do not set
+    # max_redirects=0: requests then raises TooManyRedirects on any 3xx answer
+    # and the status and body are lost.
     return session
 
 
@@ -102,7 +104,8 @@ class ApiClient:
         return redact(text, self.secrets)
 
     def excerpt(self, text: str) -> str:
-        return self.redact(text[:EXCERPT_LIMIT])
+        # Redact the whole text first: a cut could split a secret and hide it from masking.
+        return self.redact(text)[:EXCERPT_LIMIT]
 
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
         """Send one request and return its decoded JSON body, or raise ``ApiError``."""
@@ -128,6 +131,13 @@ class ApiClient:
             raise ApiError(
                 Outcome.UNKNOWN,
                 f"{self.platform_name}: no answer within {timeout:g} s; "
+                "the request may have been processed.",
+            ) from None
+        except requests.exceptions.ChunkedEncodingError:
+            # The answer started arriving, so the request reached the platform.
+            raise ApiError(
+                Outcome.UNKNOWN,
+                f"{self.platform_name}: the answer was cut off; "
                 "the request may have been processed.",
             ) from None
         except requests.RequestException as exc:
