@@ -22,23 +22,30 @@ from social_media.analytics import (
 from social_media.analytics_chart import render_chart_svg
 
 MAX_RANGE_DAYS = 366 * 5
+EARLIEST = date(2000, 1, 1)
+LATEST = date(2100, 12, 31)
 DATE_FORMATS = ["%Y-%m-%d", "%d.%m.%Y"]
+DATE_WIDGET_ATTRS = {"type": "date", "min": EARLIEST.isoformat(), "max": LATEST.isoformat()}
 
 
 class AnalyticsFilterForm(forms.Form):
     date_from = forms.DateField(
         label=_("From"),
         input_formats=DATE_FORMATS,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        widget=forms.DateInput(attrs=DATE_WIDGET_ATTRS, format="%Y-%m-%d"),
     )
     date_to = forms.DateField(
         label=_("To"),
         input_formats=DATE_FORMATS,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        widget=forms.DateInput(attrs=DATE_WIDGET_ATTRS, format="%Y-%m-%d"),
     )
 
     def clean(self) -> dict:
         data = super().clean()
+        for name in ("date_from", "date_to"):
+            value = data.get(name)
+            if value and not EARLIEST <= value <= LATEST:
+                self.add_error(name, _("Choose a date between 2000 and 2100."))
         start, end = data.get("date_from"), data.get("date_to")
         if start and end:
             if start > end:

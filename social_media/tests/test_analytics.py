@@ -204,9 +204,11 @@ def test_empty_period_says_so(admin_client):
             "The start date must not be after the end date.",
         ),
         (
-            {"date_from": "2000-01-01", "date_to": "2025-01-01"},
+            {"date_from": "2001-01-01", "date_to": "2025-01-01"},
             "Choose a range of at most five years.",
         ),
+        ({"date_from": "9999-12-30", "date_to": "9999-12-31"}, "Choose a date between 2000"),
+        ({"date_from": "0001-01-01", "date_to": "2025-01-01"}, "Choose a date between 2000"),
     ],
 )
 def test_bad_dates_show_a_form_error(admin_client, params, message):
