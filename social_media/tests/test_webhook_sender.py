@@ -1,0 +1,275 @@
+"""Outgoing webhooks to Make.com / Zapier: who gets a POST, what it holds, how answers end."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import timedelta
+
+import pytest
+import requests
+import time_machine
+from standardwebhooks import Webhook as StandardWebhook
+
+from social_media import delivery
+from social_media.tests.contract import SITE_URL, START, load_fixture, publish
+from tasks.models import SocialMediaPost
+from tests.factories import TaskFactory, WebhookFactory
+
+pytestmark = pytest.mark.django_db
+
+MAKE = "https://hook.eu1.make.com/abc123"
+ZAPIER = "https://hooks.zapier.com/hooks/catch/123/abc/"
+SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+
+@pytest.fixture(autouse=True)
+def _site(settings):
+    settings.SITE_URL = SITE_URL
+
+
+@pytest.fixture
+def clock():
+    with time_machine.travel(START, tick=False) as traveller:
+        yield traveller
+
+
+def save_published(django_capture_on_commit_callbacks, **fields) -> dict[str, SocialMediaPost]:
+    """Save a published task and run what the commit hands to the (eager) worker."""
+    with django_capture_on_commit_callbacks(execute=True):
+        task = TaskFactory(published=True, **fields)
+    return {p.platform: p for p in task.social_posts.all()}
+
+
+def sent_json(call) -> dict:
+    return json.loads(call.request.body)
+
+
+def test_one_post_per_target_platform_of_each_active_social_webhook(
+    mocked_responses, django_capture_on_commit_callbacks
+):
+    make = WebhookFactory(url=MAKE, target_platforms=["instagram", "tiktok"])
+    zapier = WebhookFactory(url=ZAPIER, service_name="Zapier", target_platforms=["yandex_dzen"])
+    WebhookFactory(url="https://hook.eu1.make.com/off", target_platforms=["youtube_shorts"],
+                   is_active=False)  # fmt: skip
+    WebhookFactory(url="https://hook.eu1.make.com/events", webhook_type="task_events",
+                   target_platforms=["youtube_shorts"])  # fmt: skip
+    mocked_responses.post(MAKE, body="Accepted")
+    mocked_responses.post(ZAPIER, json=load_fixture("webhook", "zapier_success"))
+
+    posts = save_published(django_capture_on_commit_callbacks)
+
+    assert set(posts) == {"instagram", "tiktok", "yandex_dzen"}  # youtube_shorts: no one serves it
+    calls = [(c.request.url, sent_json(c)["platform"]) for c in mocked_responses.calls]
+    assert sorted(calls) == sorted([(MAKE, "instagram"), (MAKE, "tiktok"), (ZAPIER, "yandex_dzen")])
+    for platform, webhook in [("instagram", make), ("tiktok", make), ("yandex_dzen", zapier)]:
+        post = posts[platform]
+        assert post.status == "processing"
+        assert post.webhook_id == webhook.pk
+        assert post.delivered_at is not None
+        assert post.callback_deadline > post.delivered_at
+
+
+def test_a_platform_on_two_webhooks_is_sent_once_by_the_oldest(
+    mocked_responses, django_capture_on_commit_callbacks
+):
+    first = WebhookFactory(url=MAKE, target_platforms=["instagram"])
+    WebhookFactory(url=ZAPIER, service_name="Zapier", target_platforms=["instagram"])
+    mocked_responses.post(MAKE, body="Accepted")
+    mocked_responses.post(ZAPIER, body="Accepted")
+
+    posts = save_published(django_capture_on_commit_callbacks)
+
+    assert [c.request.url for c in mocked_responses.calls] == [MAKE]
+    assert posts["instagram"].webhook_id == first.pk
+
+
+def test_nested_payload_is_the_documented_shape(
+    mocked_responses, django_capture_on_commit_callbacks, clock
+):
+    WebhookFactory(url=MAKE, target_platforms=["instagram"], payload_format="nested")
+    mocked_responses.post(MAKE, body="Accepted")
+    group = uuid.UUID("6f1c8d2e-4b7a-4e39-9a51-2f0d3c4b5a69")
+
+    posts = save_published(
+        django_capture_on_commit_callbacks,
+        question="What will print(2 ** 3) output?",
+        answers=["6", "8", "9"],
+        correct_answer="8",
+        explanation="2 ** 3 is 8.",
+        image_url="https://cdn.quiz.example.com/tasks/8.png",
+        topic="Python",
+        difficulty="hard",
+        language="en",
+        translation_group_id=group,
+    )
+
+    task_id = posts["instagram"].task_id
+    link = f"{SITE_URL}/task/{task_id}"
+    assert sent_json(mocked_responses.calls[0]) == {
+        "task_id": task_id,
+        "platform": "instagram",
+        "content": {
+            "image_url": "https://cdn.quiz.example.com/tasks/8.png",
+            "title": "Python Quiz: What will print(2 ** 3) output?",
+            "description": (
+                "What will print(2 ** 3) output?\n\nOptions:\nA) 6\nB) 8\nC) 9"
+                f"\n\nAnswer and explanation: {link}\n\n#python #programming #coding #quiz"
+            ),
+            "explanation": "2 ** 3 is 8.",
+            "link": link,
+            "hashtags": ["#python", "#programming", "#coding", "#quiz"],
+            "topic": "Python",
+            "difficulty": "hard",
+        },
+        "metadata": {
+            "language": "en",
+            "translation_group_id": str(group),
+            "publish_date": "2026-03-02T09:00:00Z",
+        },
+    }
+
+
+def test_flat_payload_is_the_yandex_dzen_shape(
+    mocked_responses, django_capture_on_commit_callbacks, clock
+):
+    WebhookFactory(url=ZAPIER, target_platforms=["yandex_dzen"], payload_format="flat")
+    mocked_responses.post(ZAPIER, json=load_fixture("webhook", "zapier_success"))
+
+    posts = save_published(
+        django_capture_on_commit_callbacks,
+        question="Что выведет print(2 ** 3)?",
+        answers=["6", "8"],
+        correct_answer="8",
+        explanation="2 ** 3 = 8.",
+        image_url="https://cdn.quiz.example.com/tasks/8.png",
+        language="ru",
+        publish_date=START - timedelta(hours=1),
+    )
+
+    task_id = posts["yandex_dzen"].task_id
+    assert sent_json(mocked_responses.calls[0]) == {
+        "task_id": task_id,
+        "platform": "yandex_dzen",
+        "image_url": "https://cdn.quiz.example.com/tasks/8.png",
+        "question": "Что выведет print(2 ** 3)?",
+        "answers": ["6", "8"],
+        "correct_answer": "8",
+        "explanation": "2 ** 3 = 8.",
+        "external_link": f"{SITE_URL}/task/{task_id}",
+        "language": "ru",
+        "created_at": "2026-03-02T09:00:00Z",
+        "published_at": "2026-03-02T08:00:00Z",
+    }
+    # Cyrillic travels as UTF-8, not \u escapes, and the signature covers those bytes.
+    assert "Что выведет".encode() in mocked_responses.calls[0].request.body
+
+
+def test_deliveries_carry_verifiable_standard_webhooks_headers(
+    mocked_responses, django_capture_on_commit_callbacks
+):
+    WebhookFactory(url=MAKE, target_platforms=["instagram"], secret=SECRET)
+    mocked_responses.post(MAKE, body="Accepted")
+
+    posts = save_published(django_capture_on_commit_callbacks)
+
+    request = mocked_responses.calls[0].request
+    assert request.headers["Content-Type"] == "application/json"
+    assert request.headers["webhook-id"] == f"msg_{posts['instagram'].delivery_id.hex}"
+    payload = StandardWebhook(SECRET).verify(request.body, dict(request.headers))
+    assert payload["platform"] == "instagram"
+    assert SECRET not in str(request.headers)
+
+
+def test_webhook_id_is_stable_across_retries(mocked_responses, clock):
+    WebhookFactory(url=MAKE, target_platforms=["tiktok"], secret=SECRET)
+    mocked_responses.post(MAKE, status=502, body="Bad Gateway")
+    post = TaskFactory(published=True).social_posts.get()
+
+    post = publish(post)
+    assert post.status == "pending"
+    mocked_responses.replace("POST", MAKE, body="Accepted")
+    clock.shift(timedelta(seconds=60))
+    post = publish(post)
+
+    assert post.status == "processing"
+    first, second = (c.request for c in mocked_responses.calls)
+    assert first.headers["webhook-id"] == second.headers["webhook-id"]
+    assert first.headers["webhook-id"] == f"msg_{post.delivery_id.hex}"
+    assert int(second.headers["webhook-timestamp"]) - int(first.headers["webhook-timestamp"]) == 60
+    StandardWebhook(SECRET).verify(second.body, dict(second.headers))
+
+
+def test_make_plain_text_accepted_waits_for_the_callback(mocked_responses, clock, settings):
+    settings.SOCIAL_MEDIA_CALLBACK_TIMEOUT = 1800
+    WebhookFactory(url=MAKE, target_platforms=["instagram"])
+    mocked_responses.post(MAKE, body="Accepted", content_type="text/plain")
+
+    post = publish(TaskFactory(published=True).social_posts.get())
+
+    assert post.status == "processing"
+    assert post.delivered_at == START
+    assert post.callback_deadline == START + timedelta(seconds=1800)
+    assert post.error_message == ""
+    assert post.retry_count == 0
+    assert post.attempts.get().outcome == "accepted"
+
+
+def test_gone_webhook_fails_with_a_clear_message(mocked_responses):
+    WebhookFactory(url=MAKE, target_platforms=["instagram"])
+    mocked_responses.post(MAKE, status=410, body="")
+
+    post = publish(TaskFactory(published=True).social_posts.get())
+
+    assert post.status == "failed"
+    assert post.failure_kind == "permanent"
+    assert "HTTP 410" in post.error_message
+    assert "no longer exists" in post.error_message
+
+
+def test_scenario_off_answer_fails_permanently(mocked_responses):
+    WebhookFactory(url=MAKE, target_platforms=["instagram"])
+    mocked_responses.post(MAKE, status=400, body="There is no scenario listening for this webhook.")
+
+    post = publish(TaskFactory(published=True).social_posts.get())
+
+    assert post.status == "failed"
+    assert "There is no scenario listening" in post.attempts.get().response_excerpt
+
+
+def test_throttled_webhook_waits_for_retry_after(mocked_responses, clock):
+    WebhookFactory(url=ZAPIER, target_platforms=["tiktok"])
+    mocked_responses.post(ZAPIER, status=429, headers={"Retry-After": "300"})
+
+    post = publish(TaskFactory(published=True).social_posts.get())
+
+    assert post.status == "pending"
+    assert post.failure_kind == "rate_limited"
+    assert post.next_attempt_at == START + timedelta(seconds=300)
+    clock.shift(timedelta(seconds=299))
+    assert delivery.post_publish(post_id=post.pk) is None
+
+
+@pytest.mark.parametrize(
+    "answer", [{"status": 500}, {"status": 503}, {"body": requests.ReadTimeout("x")}]
+)
+def test_server_errors_and_timeouts_are_resent_later(mocked_responses, answer):  # fmt: skip
+    WebhookFactory(url=MAKE, target_platforms=["tiktok"])
+    mocked_responses.post(MAKE, **answer)
+
+    post = publish(TaskFactory(published=True).social_posts.get())
+
+    assert post.status == "pending"
+    assert post.failure_kind == "transient"
+    assert post.needs_reconcile is False  # the receiver de-duplicates on webhook-id
+
+
+def test_unsafe_webhook_url_is_refused_without_a_request(mocked_responses, settings):
+    settings.ALLOW_PRIVATE_WEBHOOK_URLS = False
+    WebhookFactory(url="http://hook.eu1.make.com/plain", target_platforms=["tiktok"])
+
+    post = publish(TaskFactory(published=True).social_posts.get())
+
+    assert post.status == "failed"
+    assert "https" in post.error_message
+    assert len(mocked_responses.calls) == 0
