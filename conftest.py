@@ -18,3 +18,13 @@ def _isolated_settings(settings, tmp_path):
     settings.ALLOW_PRIVATE_WEBHOOK_URLS = True
     settings.SOCIAL_MEDIA_RETRY_DELAYS = [30, 120, 600]
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Throttle counters live in the cache: each test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -20,7 +20,7 @@ def json_exception_handler(exc: Exception, context: dict[str, Any]) -> Response 
         body["message"] = "The request body has invalid or missing fields."
         body["fields"] = response.data
     elif isinstance(exc, exceptions.APIException):
-        body["error"] = exc.default_code
+        body["error"] = getattr(exc.detail, "code", None) or exc.default_code
         detail = response.data.get("detail") if isinstance(response.data, dict) else None
         body["message"] = str(detail if detail is not None else exc.detail)
     response.data = body

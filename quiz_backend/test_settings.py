@@ -4,6 +4,8 @@ import os
 
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
 os.environ.setdefault("DEBUG", "false")
+# The test client speaks plain http; production redirects it to https.
+os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 os.environ.setdefault("LOG_DIR", os.path.join(os.path.dirname(__file__), "..", "var", "test-logs"))
 os.environ.setdefault("SITE_URL", "https://quiz.example.com")
 os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "true")

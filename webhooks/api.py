@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import IntegrityError, transaction
-from rest_framework import exceptions, serializers, status
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, parsers, serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
 from social_media.callbacks import CallbackError, post_apply_callback
 from social_media.platforms import webhook_platform_keys
 from tasks.models import PostStatus
-from webhooks.authentication import CallbackAuthentication
+from webhooks.authentication import CallbackAuthentication, WebhookCaller
 from webhooks.models import CallbackReceipt
+from webhooks.schema import callback_schema
 
 MAX_BODY_BYTES = 64 * 1024
+MAX_TASK_ID = 2**63 - 1  # the largest primary key PostgreSQL's bigint holds
 
 
 class PayloadTooLarge(exceptions.APIException):
@@ -25,13 +31,54 @@ class PayloadTooLarge(exceptions.APIException):
     default_code = "payload_too_large"
 
 
+class BadContentLength(exceptions.APIException):
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = "The Content-Length header is not a whole number."
+    default_code = "bad_content_length"
+
+
+class CallbackJSONParser(parsers.JSONParser):
+    """JSON only; a body nested too deeply for Python's parser is a 400, not a 500."""
+
+    def parse(self, stream, media_type=None, parser_context=None) -> Any:
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise exceptions.ParseError(
+                "JSON parse error - the body is nested too deeply."
+            ) from None
+
+
 class CallbackThrottle(SimpleRateThrottle):
-    """Per source address; the rate is ``SOCIAL_MEDIA_CALLBACK_RATE``."""
+    """Per source address; the rate is ``SOCIAL_MEDIA_CALLBACK_RATE`` (read per request)."""
 
     scope = "social_media_callback"
 
-    def get_cache_key(self, request, view):
+    def get_rate(self) -> str | None:
+        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+
+    def get_cache_key(self, request: Request, view: APIView) -> str:
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+def _check_body_size(request: Request) -> None:
+    """Refuse oversized and chunked bodies before a byte of them is read."""
+    if request.META.get("HTTP_TRANSFER_ENCODING", "").strip():
+        raise PayloadTooLarge(_("Chunked bodies are not accepted; send Content-Length."))
+    length = (request.META.get("CONTENT_LENGTH") or "0").strip()
+    if not length.isdigit():
+        raise BadContentLength()
+    if int(length) > MAX_BODY_BYTES:
+        raise PayloadTooLarge()
+
+
+def _check_content_type(request: Request) -> None:
+    media_type = (request.content_type or "").split(";")[0].strip().lower()
+    if media_type != "application/json":
+        raise exceptions.UnsupportedMediaType(
+            media_type or "(none)",
+            detail=_("Send the body as JSON with Content-Type: application/json."),
+        )
 
 
 class SocialMediaCallbackApi(APIView):
@@ -40,9 +87,10 @@ class SocialMediaCallbackApi(APIView):
     authentication_classes = [CallbackAuthentication]
     permission_classes = [IsAuthenticated]
     throttle_classes = [CallbackThrottle]
+    parser_classes = [CallbackJSONParser]
 
     class InputSerializer(serializers.Serializer):
-        task_id = serializers.IntegerField(min_value=1)
+        task_id = serializers.IntegerField(min_value=1, max_value=MAX_TASK_ID)
         platform = serializers.ChoiceField(choices=sorted(webhook_platform_keys()))
         status = serializers.ChoiceField(
             choices=[PostStatus.PROCESSING, PostStatus.PUBLISHED, PostStatus.FAILED]
@@ -51,28 +99,59 @@ class SocialMediaCallbackApi(APIView):
         post_id = serializers.CharField(required=False, allow_blank=True, max_length=255)
         error_message = serializers.CharField(required=False, allow_blank=True, max_length=5000)
 
+        class Meta:
+            ref_name = "SocialMediaCallback"
+
     class OutputSerializer(serializers.Serializer):
         status = serializers.CharField()
         message = serializers.CharField()
 
-    def initial(self, request: Request, *args, **kwargs) -> None:
-        length = request.META.get("CONTENT_LENGTH") or "0"
-        if not length.isdigit() or int(length) > MAX_BODY_BYTES:
-            raise PayloadTooLarge()
-        if request.META.get("HTTP_TRANSFER_ENCODING", "").lower() == "chunked":
-            raise PayloadTooLarge("Chunked bodies are not accepted; send Content-Length.")
-        super().initial(request, *args, **kwargs)
+        class Meta:
+            ref_name = "CallbackAnswer"
 
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        # DRF's order is authenticate → permissions → throttle; here size and the
+        # throttle come first, so failed signatures count against the source too.
+        if request.method.lower() not in self.allowed_methods_lower():
+            raise exceptions.MethodNotAllowed(request.method)
+        _check_body_size(request)
+        self.format_kwarg = self.get_format_suffix(**kwargs)
+        request.accepted_renderer, request.accepted_media_type = self.perform_content_negotiation(
+            request
+        )
+        request.version, request.versioning_scheme = self.determine_version(
+            request, *args, **kwargs
+        )
+        self.check_throttles(request)
+        if request.method == "POST":
+            _check_content_type(request)
+        self.perform_authentication(request)
+        self.check_permissions(request)
+
+    def allowed_methods_lower(self) -> list[str]:
+        return [method.lower() for method in self.allowed_methods]
+
+    @callback_schema(InputSerializer, OutputSerializer)
     def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        caller = request.user
+        caller: WebhookCaller = request.user
+        if caller.webhook is not None and data["platform"] not in caller.webhook.target_platforms:
+            return _error(
+                "wrong_webhook",
+                _("This webhook does not carry %(platform)s.") % {"platform": data["platform"]},
+                status.HTTP_403_FORBIDDEN,
+            )
         try:
             with transaction.atomic():
-                if caller.message_id:
-                    CallbackReceipt.objects.create(
-                        message_id=caller.message_id[:255], webhook=caller.webhook
+                if caller.message_id and not _record_receipt(caller):
+                    return Response(
+                        {
+                            "status": "ok",
+                            "message": _("Callback %(id)s was already processed; nothing changed.")
+                            % {"id": caller.message_id},
+                        }
                     )
                 result = post_apply_callback(
                     task_id=data["task_id"],
@@ -83,15 +162,8 @@ class SocialMediaCallbackApi(APIView):
                     error_message=data.get("error_message", ""),
                     webhook_id=caller.webhook.pk if caller.webhook else None,
                 )
-        except IntegrityError:
-            return Response(
-                {"status": "ok", "message": f"Callback {caller.message_id} was already processed."}
-            )
         except CallbackError as error:
-            return Response(
-                {"status": "error", "error": error.code, "message": str(error)},
-                status=error.http_status,
-            )
+            return _error(error.code, str(error), error.http_status)
         message = f"Status updated for task {data['task_id']} on {data['platform']}"
         if not result.changed:
             message = (
@@ -99,3 +171,21 @@ class SocialMediaCallbackApi(APIView):
                 f"{result.post.status}; nothing changed"
             )
         return Response({"status": "ok", "message": message})
+
+
+def _record_receipt(caller: WebhookCaller) -> bool:
+    """Store the callback's ``webhook-id``; False when it was processed before.
+
+    Runs inside the transaction that applies the callback: a refused callback
+    leaves no receipt, and two concurrent deliveries of one id apply once.
+    """
+    try:
+        with transaction.atomic():
+            CallbackReceipt.objects.create(message_id=caller.message_id, webhook=caller.webhook)
+    except IntegrityError:
+        return False
+    return True
+
+
+def _error(code: str, message: str, http_status: int) -> Response:
+    return Response({"status": "error", "error": code, "message": message}, status=http_status)
