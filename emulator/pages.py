@@ -86,8 +86,25 @@ def index(state: EmulatorState, request: Request) -> Response:
     return _html("emulator", "Platform emulator", body)
 
 
+_IMAGE = (
+    '<svg xmlns="http://www.w3.org/2000/svg" width="1000" height="1500" viewBox="0 0 1000 1500">'
+    '<rect width="1000" height="1500" fill="#{color}"/>'
+    '<text x="500" y="750" font-family="sans-serif" font-size="80" fill="#fff" '
+    'text-anchor="middle">{text}</text></svg>'
+)
+
+
+def image(state: EmulatorState, request: Request) -> Response:
+    """A placeholder picture, so demo tasks have an image that opens."""
+    name = request.params["name"]
+    color = format(sum(name.encode()) * 2654435761 & 0x7F7F7F, "06x")  # dark: white text reads
+    svg = _IMAGE.format(color=color, text=escape(name.replace("-", " ")[:24]))
+    return text_response(svg, 200, "image/svg+xml")
+
+
 ROUTES = [
     ("GET", r"/", index, False),
+    ("GET", r"/images/(?P<name>[\w-]+)\.svg", image, False),
     ("GET", r"/pin/(?P<object_id>[^/]+)/?", pin_page, False),
     ("GET", r"/post/(?P<object_id>[^/]+)/?", post_page, False),
 ]

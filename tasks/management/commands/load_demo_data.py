@@ -1,0 +1,217 @@
+"""``manage.py load_demo_data``: a demo admin, quiz tasks in Russian and English, and
+credentials and a Make.com webhook that point at the local platform emulator.
+
+Idempotent: a second run changes nothing it does not have to (it re-points the
+accounts at the emulator and refreshes the given secrets and password).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import uuid
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
+from standardwebhooks import Webhook as StandardWebhook
+
+from tasks.models import Task
+from webhooks.models import CallbackAuth, SocialMediaCredentials, Webhook, WebhookType
+
+DEMO_HOOK = "demo"
+DEMO_SERVICE = "Make.com (emulator)"
+PINTEREST_BOARD = "549755885175"
+FACEBOOK_PAGE = "104512345678901"
+WEBHOOK_PLATFORMS = ["instagram", "tiktok", "youtube_shorts", "yandex_dzen"]
+
+# Three questions, each in Russian and in English (one translation group per pair).
+DEMO_TASKS: list[dict[str, Any]] = [
+    {
+        "group": "6f1d2c1e-0000-4000-8000-000000000001",
+        "topic": "Python",
+        "difficulty": "easy",
+        "image": "python-len",
+        "ru": {
+            "question": "Что выведет print(len('abc') * 2)?",
+            "answers": ["3", "6", "abcabc", "Ошибка"],
+            "correct": "6",
+            "explanation": "len('abc') равно 3, а 3 * 2 = 6.",
+        },
+        "en": {
+            "question": "What does print(len('abc') * 2) output?",
+            "answers": ["3", "6", "abcabc", "An error"],
+            "correct": "6",
+            "explanation": "len('abc') is 3, and 3 * 2 = 6.",
+        },
+    },
+    {
+        "group": "6f1d2c1e-0000-4000-8000-000000000002",
+        "topic": "JavaScript",
+        "difficulty": "medium",
+        "image": "js-typeof-null",
+        "ru": {
+            "question": "Что вернёт typeof null в JavaScript?",
+            "answers": ["'null'", "'object'", "'undefined'", "'number'"],
+            "correct": "'object'",
+            "explanation": "Историческая особенность языка: typeof null возвращает 'object'.",
+        },
+        "en": {
+            "question": "What does typeof null return in JavaScript?",
+            "answers": ["'null'", "'object'", "'undefined'", "'number'"],
+            "correct": "'object'",
+            "explanation": "A historical quirk of the language: typeof null is 'object'.",
+        },
+    },
+    {
+        "group": "6f1d2c1e-0000-4000-8000-000000000003",
+        "topic": "SQL",
+        "difficulty": "hard",
+        "image": "sql-null",
+        "ru": {
+            "question": "Сколько строк вернёт SELECT * FROM t WHERE x <> NULL?",
+            "answers": ["Все строки", "Ни одной", "Только строки с NULL", "Ошибка"],
+            "correct": "Ни одной",
+            "explanation": "Сравнение с NULL даёт UNKNOWN, поэтому условие не выполняется.",
+        },
+        "en": {
+            "question": "How many rows does SELECT * FROM t WHERE x <> NULL return?",
+            "answers": ["All rows", "None", "Only rows with NULL", "An error"],
+            "correct": "None",
+            "explanation": "Comparing with NULL gives UNKNOWN, so no row matches.",
+        },
+    },
+]
+
+
+class Command(BaseCommand):
+    help = (
+        "Load demo data for the local run: an admin user, six unpublished quiz tasks "
+        "(Russian and English), and Pinterest, Facebook and Make.com accounts that point "
+        "at the platform emulator."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--emulator-url",
+            default=os.environ.get("EMULATOR_URL", "http://127.0.0.1:8025"),
+            help="Base URL of `manage.py run_platform_emulator` (default: %(default)s).",
+        )
+        parser.add_argument(
+            "--webhook-secret",
+            default=os.environ.get("DEMO_WEBHOOK_SECRET", ""),
+            help="Signing secret of the demo Make.com webhook (whsec_…); the emulator must "
+            "be given the same one. Default: $DEMO_WEBHOOK_SECRET, else a new one.",
+        )
+        parser.add_argument("--admin-username", default="admin")
+        parser.add_argument(
+            "--admin-password",
+            default=os.environ.get("DEMO_ADMIN_PASSWORD", ""),
+            help="Password of the demo admin. Default: $DEMO_ADMIN_PASSWORD, else a new "
+            "random one (printed) when the user is created.",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        emulator = options["emulator_url"].rstrip("/")
+        if not emulator.startswith(("http://", "https://")):
+            raise CommandError("--emulator-url must start with http:// or https://.")
+        secret = options["webhook_secret"].strip()
+        if secret:
+            try:
+                StandardWebhook(secret)
+            except Exception:
+                raise CommandError(
+                    "--webhook-secret must be a Standard Webhooks secret (whsec_ + base64)."
+                ) from None
+        with transaction.atomic():
+            password = self._admin(options["admin_username"], options["admin_password"])
+            created = self._tasks(emulator)
+            self._credentials(emulator)
+            webhook = self._webhook(emulator, secret)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo data ready: {created} new task(s) ({Task.objects.count()} in all), "
+                f"Pinterest and Facebook accounts and webhook “{webhook}” on {emulator}."
+            )
+        )
+        if password:
+            self.stdout.write(
+                f"Admin user {options['admin_username']!r} created with password: {password}"
+            )
+
+    def _admin(self, username: str, password: str) -> str:
+        """Create the admin (or reset its password when one is given); return a new password."""
+        user_model = get_user_model()
+        user = user_model.objects.filter(username=username).first()
+        if user is not None:
+            if password:
+                user.set_password(password)
+                user.is_staff = user.is_superuser = user.is_active = True
+                user.save()
+            return ""
+        new_password = password or secrets.token_urlsafe(12)
+        user_model.objects.create_superuser(username=username, email="", password=new_password)
+        return "" if password else new_password
+
+    def _tasks(self, emulator: str) -> int:
+        created = 0
+        for spec in DEMO_TASKS:
+            group = uuid.UUID(spec["group"])
+            for language in ("ru", "en"):
+                text = spec[language]
+                _, was_created = Task.objects.get_or_create(
+                    translation_group_id=group,
+                    language=language,
+                    defaults={
+                        "question": text["question"],
+                        "answers": text["answers"],
+                        "correct_answer": text["correct"],
+                        "explanation": text["explanation"],
+                        "image_url": f"{emulator}/images/{spec['image']}-{language}.svg",
+                        "topic": spec["topic"],
+                        "difficulty": spec["difficulty"],
+                        "published": False,
+                    },
+                )
+                created += was_created
+        return created
+
+    def _credentials(self, emulator: str) -> None:
+        accounts = [
+            ("pinterest", "board_id", PINTEREST_BOARD, "pina_demo_emulator_access_token"),
+            ("facebook", "page_id", FACEBOOK_PAGE, "EAAB-demo-emulator-page-token"),
+        ]
+        for platform, key, value, token in accounts:
+            credential = (
+                SocialMediaCredentials.objects.filter(platform=platform)
+                .filter(**{f"extra_data__{key}": value})
+                .first()
+            ) or SocialMediaCredentials(platform=platform, extra_data={key: value})
+            credential.access_token = token
+            credential.is_active = True
+            credential.needs_reconnect = False
+            credential.last_error = ""
+            self._save(credential)
+
+    def _webhook(self, emulator: str, secret: str) -> Webhook:
+        webhook = Webhook.objects.filter(service_name=DEMO_SERVICE).first() or Webhook(
+            service_name=DEMO_SERVICE
+        )
+        webhook.url = f"{emulator}/make/{DEMO_HOOK}"
+        webhook.webhook_type = WebhookType.SOCIAL_MEDIA
+        webhook.target_platforms = list(WEBHOOK_PLATFORMS)
+        webhook.callback_auth = CallbackAuth.SIGNATURE
+        webhook.is_active = True
+        if secret:
+            webhook.secret = secret
+        self._save(webhook)
+        return webhook
+
+    def _save(self, instance: Any) -> None:
+        try:
+            instance.full_clean()
+        except ValidationError as error:
+            raise CommandError(f"{type(instance).__name__}: {error.messages}") from None
+        instance.save()
