@@ -64,6 +64,11 @@ def regain_access_seconds(headers: Any) -> float | None:
     return max(numbers) * 60 if numbers else None
 
 
+def _field(answer: Any, name: str) -> str:
+    """A string field of a JSON object answer; "" when absent or not an object."""
+    return str(answer.get(name) or "") if isinstance(answer, dict) else ""
+
+
 class GraphClient(ApiClient):
     """Facebook Graph API for Pages (https://developers.facebook.com/docs/pages-api)."""
 
@@ -152,12 +157,12 @@ class FacebookPlatform(BasePlatform):
                 answer = client.publish_photo(
                     page_id=page_id, image_url=content.image_url, caption=content.description
                 )
-                post_id = str(answer.get("post_id") or answer.get("id") or "")
+                post_id = _field(answer, "post_id") or _field(answer, "id")
             else:
                 answer = client.publish_feed_post(
                     page_id=page_id, message=content.description, link=content.link
                 )
-                post_id = str(answer.get("id") or "")
+                post_id = _field(answer, "id")
         except ApiError as error:
             return error.to_result()
         status, excerpt = client.last_status, client.last_excerpt

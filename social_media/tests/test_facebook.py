@@ -340,3 +340,14 @@ def test_page_id_is_validated(extra_data, message):
         credential.full_clean()
 
     assert message in str(error.value.message_dict["extra_data"])
+
+
+@pytest.mark.parametrize("answer", [[], ["104512345678901_1"], "id", {"id": None}])
+def test_success_status_with_an_odd_answer_is_unknown(mocked_responses, credential, answer):
+    mocked_responses.post(PHOTOS, json=answer)
+
+    post = publish(new_post("facebook"))
+
+    assert post.status == "pending"
+    assert post.failure_kind == "unknown"
+    assert post.error_message.startswith("Facebook: the answer has no post id")
