@@ -99,9 +99,10 @@ def publish_tasks(
     SocialMediaPost.objects.bulk_create(new_posts, ignore_conflicts=True)
     if retry_ids:
         posts_retry(SocialMediaPost.objects.filter(pk__in=retry_ids), enqueue=False)
+    # A fresh "now": posts_retry set next_attempt_at a moment after ``now``.
     due_ids = list(
         SocialMediaPost.objects.filter(
-            task__in=tasks, status=PostStatus.PENDING, next_attempt_at__lte=now
+            task__in=tasks, status=PostStatus.PENDING, next_attempt_at__lte=timezone.now()
         ).values_list("pk", flat=True)
     )
     enqueue_after_commit(due_ids)
