@@ -12,7 +12,7 @@ from standardwebhooks import Webhook as StandardWebhook
 from social_media.http import ApiClient, ApiError
 from social_media.payloads import build_payload
 from social_media.platforms.base import BasePlatform, Outcome, PublishResult
-from social_media.url_guard import UnsafeUrlError, check_outgoing_url
+from social_media.url_guard import UnsafeUrlError, guarded_session
 
 if TYPE_CHECKING:
     import requests
@@ -54,7 +54,8 @@ class WebhookPlatform(BasePlatform):
 
     def publish(self, post: SocialMediaPost, target: Webhook) -> PublishResult:
         try:
-            check_outgoing_url(target.url)
+            # Checked at send time; the connection goes to the address just checked.
+            session = guarded_session(target.url)
         except UnsafeUrlError as error:
             return PublishResult(Outcome.PERMANENT, error_message=f"Webhook: {error}")
         payload = build_payload(post.task, self.key, target.payload_format)
@@ -66,6 +67,7 @@ class WebhookPlatform(BasePlatform):
             base_url=target.url,
             secrets=target.valid_secrets(),
             platform_name=f"Webhook {target.service_name}",
+            session=session,
         )
         try:
             client.request("POST", target.url, data=body.encode(), headers=headers)
