@@ -124,21 +124,6 @@ class SocialMediaCredentialsAdmin(admin.ModelAdmin):
         return "—"
 
 
-class WebhookForm(forms.ModelForm):
-    class Meta:
-        model = Webhook
-        fields = (
-            "url",
-            "service_name",
-            "webhook_type",
-            "target_platforms",
-            "payload_format",
-            "languages",
-            "callback_auth",
-            "is_active",
-        )
-
-
 def _secret_notice(webhook: Webhook, secret: str) -> str:
     if webhook.callback_auth == CallbackAuth.BEARER:
         text = gettext(
@@ -154,7 +139,6 @@ def _secret_notice(webhook: Webhook, secret: str) -> str:
 @admin.register(Webhook)
 class WebhookAdmin(admin.ModelAdmin):
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
-    form = WebhookForm
     list_display = (
         "__str__",
         "url",

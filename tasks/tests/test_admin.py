@@ -52,7 +52,7 @@ def _run_bulk_action(client, tasks, django_capture_on_commit_callbacks, **header
 @pytest.mark.parametrize(
     ("headers", "expected"),
     [
-        (RU, ["Опубликовать в соцсети", "Задачи", "Все опубликованы", "Опубликовано"]),
+        (RU, ["Опубликовать в соцсети", "Задачи", "Все опубликованы", "Опубликована"]),
         (EN, ["Publish to social networks", "Tasks", "All published", "Published"]),
     ],
 )
