@@ -187,15 +187,4 @@ def tasks_publish_bulk(queryset: QuerySet[Task]) -> PublishSummary:
             published=True, updated_at=timezone.now()
         )
         tasks = list(Task.objects.filter(pk__in=ids).order_by("pk"))
-        failed_ids = list(
-            SocialMediaPost.objects.filter(task__in=ids, status=PostStatus.FAILED).values_list(
-                "pk", flat=True
-            )
-        )
-        summary = publish_tasks(tasks, retry_failed=True)
-        # publish_tasks enqueues the posts due when it started; the retried ones
-        # became due a moment later, so hand them over here (a worker's claim
-        # makes a second message for the same post harmless).
-        retried = SocialMediaPost.objects.filter(pk__in=failed_ids, status=PostStatus.PENDING)
-        enqueue_after_commit(list(retried.values_list("pk", flat=True)))
-        return summary
+        return publish_tasks(tasks, retry_failed=True)
