@@ -244,14 +244,15 @@ def _schedule(post_id: int, delay: float) -> None:
 
     if settings.CELERY_TASK_ALWAYS_EAGER:
         return  # eager mode cannot wait; the relay (or a test) sends it when due
+    # Counted from when the message becomes due, so the relay does not send a
+    # second one while this one waits out its countdown. Stamped first: the
+    # worker that runs the message has the last word.
+    stamp = timezone.now() + timedelta(seconds=delay)
+    SocialMediaPost.objects.filter(pk=post_id).update(enqueued_at=stamp)
     try:
         publish_post.apply_async((post_id,), countdown=delay)
-        # Counted from when the message becomes due, so the relay does not send
-        # a second one while this one waits out its countdown.
-        SocialMediaPost.objects.filter(pk=post_id).update(
-            enqueued_at=timezone.now() + timedelta(seconds=delay)
-        )
     except Exception as exc:
+        SocialMediaPost.objects.filter(pk=post_id, enqueued_at=stamp).update(enqueued_at=None)
         logger.warning(
             "⚠️ Брокер недоступен (%s): пост %s отправит релей", type(exc).__name__, post_id
         )

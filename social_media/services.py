@@ -155,24 +155,28 @@ def enqueue_after_commit(post_ids: list[int]) -> None:
 
 
 def enqueue_posts(post_ids: list[int]) -> int:
-    """Hand posts to the broker; on a broker failure leave the rest to the relay."""
+    """Hand posts to the broker; on a broker failure leave the rest to the relay.
+
+    ``enqueued_at`` is stamped before each message leaves, so a worker that runs
+    it at once (and reschedules the post) has the last word on it.
+    """
     from social_media.tasks import publish_post
 
-    sent: list[int] = []
-    for post_id in post_ids:
+    for number, post_id in enumerate(post_ids):
+        stamp = timezone.now()
+        SocialMediaPost.objects.filter(pk=post_id).update(enqueued_at=stamp)
         try:
             publish_post.delay(post_id)
         except Exception as exc:  # broker down: the outbox row is safe, the relay retries
-            logger.warning(
-                "⚠️ Брокер недоступен (%s): посты %s отправит релей",
-                type(exc).__name__,
-                [p for p in post_ids if p not in sent],
+            unsent = post_ids[number:]
+            SocialMediaPost.objects.filter(pk__in=unsent, enqueued_at__gte=stamp).update(
+                enqueued_at=None
             )
-            break
-        sent.append(post_id)
-    if sent:
-        SocialMediaPost.objects.filter(pk__in=sent).update(enqueued_at=timezone.now())
-    return len(sent)
+            logger.warning(
+                "⚠️ Брокер недоступен (%s): посты %s отправит релей", type(exc).__name__, unsent
+            )
+            return number
+    return len(post_ids)
 
 
 def tasks_publish_bulk(queryset: QuerySet[Task]) -> PublishSummary:
