@@ -10,12 +10,19 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import logging
+from collections.abc import Callable
 from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+
+logger = logging.getLogger(__name__)
 
 PREFIX = "enc:"
 
@@ -90,3 +97,52 @@ class EncryptedTextField(models.TextField):
         if value is None or value == "":
             return value
         return encrypt(value)
+
+
+def encrypted_fields() -> list[tuple[type[models.Model], EncryptedTextField]]:
+    """Every ``EncryptedTextField`` of every installed model."""
+    from django.apps import apps
+
+    return [
+        (model, field)
+        for model in apps.get_models()
+        for field in model._meta.concrete_fields
+        if isinstance(field, EncryptedTextField)
+    ]
+
+
+class DecryptionErrorMiddleware:
+    """A secret that no configured key opens is an operator's problem: say so plainly.
+
+    Without it the admin shows a traceback (or a bare 500) when a key was removed
+    from ``FIELD_ENCRYPTION_KEYS`` before ``reencrypt_secrets`` ran.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, DecryptionError):
+            return None
+        logger.error("🔐 %s (%s %s)", exception, request.method, request.path)
+        message = _(
+            "Stored secrets cannot be decrypted with the configured FIELD_ENCRYPTION_KEYS. "
+            "Put the removed key back (after the new one) and run "
+            "`python manage.py reencrypt_secrets`; see docs/security.md."
+        )
+        if request.path.startswith("/api/"):
+            return JsonResponse(
+                {"status": "error", "error": "secrets_unavailable", "message": str(message)},
+                status=503,
+            )
+        html = format_html(
+            "<!DOCTYPE html><html><head><title>{}</title></head><body><h1>{}</h1><p>{}</p>"
+            "</body></html>",
+            _("Secrets unavailable"),
+            _("Secrets unavailable"),
+            message,
+        )
+        return HttpResponse(html, status=503)

@@ -69,6 +69,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A secret no configured key opens: a clear page instead of a traceback.
+    "quiz_backend.encryption.DecryptionErrorMiddleware",
 ]
 
 ROOT_URLCONF = "quiz_backend.urls"
