@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from social_media.admin_display import external_link, status_badge
+from social_media.analytics import FAILURE_KINDS
 from social_media.models import PublishAttempt
 from social_media.services import posts_retry
 from tasks.models import SocialMediaPost
@@ -41,6 +42,19 @@ class PublishAttemptInline(admin.TabularInline):
         return False
 
 
+class FailureKindFilter(admin.SimpleListFilter):
+    title = _("failure kind")
+    parameter_name = "failure_kind"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin):
+        return [(key, label) for key, label in FAILURE_KINDS.items() if key != "other"]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[SocialMediaPost]):
+        if self.value():
+            return queryset.filter(failure_kind=self.value())
+        return queryset
+
+
 @admin.register(SocialMediaPost)
 class SocialMediaPostAdmin(admin.ModelAdmin):
     list_display = (
@@ -54,7 +68,7 @@ class SocialMediaPostAdmin(admin.ModelAdmin):
         "post_link",
         "updated_at",
     )
-    list_filter = ("platform", "status", "failure_kind")
+    list_filter = ("platform", "status", FailureKindFilter)
     list_select_related = ("task",)
     search_fields = ("=task__id", "task__question")
     search_help_text = _("Search by task ID or question text.")

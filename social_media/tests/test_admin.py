@@ -141,13 +141,15 @@ def test_search_by_task_id_or_question_never_fails(admin_client, term):
 def test_filters_by_platform_status_and_failure_kind(admin_client):
     SocialMediaPostFactory(platform="pinterest", status=PostStatus.FAILED, failure_kind="auth")
     SocialMediaPostFactory(platform="facebook", status=PostStatus.PUBLISHED)
+    SocialMediaPostFactory(platform="pinterest", status=PostStatus.FAILED, failure_kind="permanent")
 
     response = admin_client.get(
-        CHANGELIST, {"platform": "pinterest", "status": "failed", "failure_kind": "auth"}
+        CHANGELIST, {"platform": "pinterest", "status": "failed", "failure_kind": "auth"}, **RU
     )
 
     assert response.status_code == 200
     assert response.context["cl"].result_count == 1
+    assert "Авторизация" in response.content.decode()
 
 
 def _posts(count: int) -> None:
