@@ -156,12 +156,13 @@ def test_fixture_loading_publishes_nothing(mocked_responses):
     task = TaskFactory(published=False)
     dump = json.loads(serializers.serialize("json", [task]))
     dump[0]["fields"]["published"] = True
+    pk = task.pk
     task.delete()
 
     for obj in serializers.deserialize("json", json.dumps(dump)):
         obj.save()  # a raw save, as loaddata does
 
-    assert Task.objects.get(pk=task.pk).published is True
+    assert Task.objects.get(pk=pk).published is True
     assert not SocialMediaPost.objects.exists()
     assert len(mocked_responses.calls) == 0
 
