@@ -7,24 +7,24 @@ from collections.abc import Iterable
 
 MASK = "***"
 
-_PATTERNS = [
-    # key=value in URLs, form bodies and log lines
-    re.compile(
-        r"(?i)\b(access_token|refresh_token|client_secret|appsecret_proof|"
-        r"fb_exchange_token|input_token|token|secret|password|api_key|apikey)"
-        r"(=|%3D)([^&\s\"',;]+)"
-    ),
-    # "key": "value" in JSON
-    re.compile(
-        r"(?i)(\"(?:access_token|refresh_token|client_secret|secret|password|token)\"\s*:\s*\")"
-        r"([^\"]+)(\")"
-    ),
+# Names whose value is a secret: access_token, refresh_token, client_secret,
+# webhook_secret, password, api_key, appsecret_proof, fb_exchange_token, …
+_SECRET_NAME = r"[A-Za-z_\-]*(?:token|secret|password|passwd|api_?key|apikey|proof)[A-Za-z_\-]*"  # noqa: S105 (a pattern, not a password)
+
+_SUBSTITUTIONS: list[tuple[re.Pattern[str], str]] = [
+    # key=value in URLs, form bodies and log lines (also URL-encoded "=")
+    (re.compile(rf"(?i)\b({_SECRET_NAME})(=|%3D)([^&\s\"',;]+)"), rf"\1\2{MASK}"),
+    # "key": "value" in JSON, 'key': 'value' in Python reprs
+    (re.compile(rf"(?i)(\"{_SECRET_NAME}\"\s*:\s*\")([^\"]*)(\")"), rf"\1{MASK}\3"),
+    (re.compile(rf"(?i)('{_SECRET_NAME}'\s*:\s*')([^']*)(')"), rf"\1{MASK}\3"),
     # Authorization headers
-    re.compile(r"(?i)\b(bearer|basic|oauth)\s+([A-Za-z0-9._~+/=-]{8,})"),
+    (re.compile(r"(?i)\b(bearer|basic|oauth)\s+([A-Za-z0-9._~+/=-]{8,})"), rf"\1 {MASK}"),
     # Standard Webhooks secrets
-    re.compile(r"\b(whsec_)([A-Za-z0-9+/=]{8,})"),
+    (re.compile(r"\b(whsec_)([A-Za-z0-9+/=]{8,})"), rf"\1{MASK}"),
     # Pinterest tokens
-    re.compile(r"\b(pina|pinr)(_[A-Za-z0-9._-]{8,})"),
+    (re.compile(r"\b(pina|pinr)(_[A-Za-z0-9._-]{8,})"), rf"\1{MASK}"),
+    # Facebook access tokens start with EAA
+    (re.compile(r"\b(EAA)([A-Za-z0-9]{20,})"), rf"\1{MASK}"),
 ]
 
 
@@ -32,12 +32,8 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
     """Return ``text`` with known secret values and secret-looking fragments masked."""
     if not text:
         return text
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, MASK)
-    text = _PATTERNS[0].sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", text)
-    text = _PATTERNS[1].sub(lambda m: f"{m.group(1)}{MASK}{m.group(3)}", text)
-    text = _PATTERNS[2].sub(lambda m: f"{m.group(1)} {MASK}", text)
-    text = _PATTERNS[3].sub(lambda m: f"{m.group(1)}{MASK}", text)
-    text = _PATTERNS[4].sub(lambda m: f"{m.group(1)}{MASK}", text)
+    for secret in sorted((s for s in secrets if s and len(s) >= 4), key=len, reverse=True):
+        text = text.replace(secret, MASK)
+    for pattern, replacement in _SUBSTITUTIONS:
+        text = pattern.sub(replacement, text)
     return text

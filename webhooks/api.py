@@ -14,6 +14,7 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
+from quiz_backend.redaction import redact
 from social_media.callbacks import CallbackError, post_apply_callback
 from social_media.platforms import webhook_platform_keys
 from tasks.models import PostStatus
@@ -159,7 +160,8 @@ class SocialMediaCallbackApi(APIView):
                     status=data["status"],
                     post_url=data.get("post_url", ""),
                     post_id=data.get("post_id", ""),
-                    error_message=data.get("error_message", ""),
+                    # A scenario's error text may quote the platform's token back.
+                    error_message=redact(data.get("error_message", "")),
                     webhook_id=caller.webhook.pk if caller.webhook else None,
                 )
         except CallbackError as error:

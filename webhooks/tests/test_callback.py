@@ -288,3 +288,33 @@ def test_a_forged_forwarded_for_header_does_not_escape_the_throttle(
     headers = signature_headers(webhook.secret, body) | {"X-Forwarded-For": "198.51.100.7"}
 
     assert_refused(post_raw(client, body, headers), 429, "throttled")
+
+
+# --- secrets stay out of answers, records and logs ------------------------------------
+
+
+def test_a_token_quoted_in_a_failure_is_not_stored(client, webhook, post):
+    data = callback(
+        post,
+        status="failed",
+        error_message="Instagram: invalid access_token=IGQVJtoken123456 (Bearer IGQVJtoken123456)",
+    )
+
+    assert post_signed(client, webhook.secret, data).status_code == 200
+
+    post.refresh_from_db()
+    assert post.status == "failed"
+    assert "IGQVJtoken123456" not in post.error_message
+    assert "invalid access_token=***" in post.error_message
+
+
+def test_a_refused_bearer_token_is_not_echoed_or_logged(client, webhook, post, caplog):
+    token = "whsec_guessedtoken0123456789abcdef"
+
+    response = post_raw(
+        client, body_bytes(callback(post)), headers={"Authorization": f"Bearer {token}"}
+    )
+
+    assert response.status_code == 401
+    assert token not in response.content.decode()
+    assert "guessedtoken" not in caplog.text
