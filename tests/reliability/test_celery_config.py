@@ -1,0 +1,50 @@
+"""The Celery app carries the reliability settings itself (no manual set-up)."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from quiz_backend.celery import _configure, app, time_limits
+
+
+def test_worker_options_for_at_least_once_delivery():
+    conf = app.conf
+    assert conf.task_acks_late is True
+    assert conf.task_reject_on_worker_lost is True
+    assert conf.worker_prefetch_multiplier == 1
+    assert conf.worker_soft_shutdown_timeout > 0
+    assert conf.worker_enable_soft_shutdown_on_idle is True
+    assert conf.broker_connection_max_retries is None  # a worker waits out a broker outage
+
+
+def test_time_limits_nest_inside_the_lease_and_the_visibility_timeout(settings):
+    conf = app.conf
+    assert conf.task_soft_time_limit < conf.task_time_limit
+    assert conf.task_time_limit < settings.SOCIAL_MEDIA_LEASE_SECONDS
+    assert settings.SOCIAL_MEDIA_LEASE_SECONDS < settings.CELERY_VISIBILITY_TIMEOUT
+    assert conf.task_soft_time_limit > settings.SOCIAL_MEDIA_HTTP_TIMEOUT
+    for lease in (5, 12, 30, 300, 3000):
+        soft, hard = time_limits(lease)
+        assert 0 < soft < hard < lease
+
+
+def test_the_relay_is_on_the_beat_schedule():
+    app.loader.import_default_modules()  # what ``celery beat`` / ``worker`` do at start
+    [entry] = app.conf.beat_schedule.values()
+    assert entry["task"] == "social_media.relay_due_posts"
+    assert entry["task"] in app.tasks
+    assert entry["options"]["expires"] <= entry["schedule"]
+
+
+def test_a_lease_longer_than_the_visibility_timeout_is_refused(settings):
+    settings.SOCIAL_MEDIA_LEASE_SECONDS = 4000
+    with pytest.raises(ImproperlyConfigured, match="CELERY_VISIBILITY_TIMEOUT"):
+        _configure(app)
+
+
+def test_an_http_timeout_longer_than_the_time_limit_is_refused(settings):
+    settings.SOCIAL_MEDIA_LEASE_SECONDS = 10
+    settings.SOCIAL_MEDIA_HTTP_TIMEOUT = 20
+    with pytest.raises(ImproperlyConfigured, match="SOCIAL_MEDIA_HTTP_TIMEOUT"):
+        _configure(app)
