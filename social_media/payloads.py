@@ -59,4 +59,12 @@ PAYLOAD_BUILDERS = {"nested": build_nested_payload, "flat": build_flat_payload}
 
 
 def build_payload(task: Task, platform: str, payload_format: str) -> dict[str, Any]:
-    return PAYLOAD_BUILDERS[payload_format](task, platform)
+    """The payload in the webhook's chosen shape; ``ValueError`` for an unknown shape."""
+    builder = PAYLOAD_BUILDERS.get(payload_format)
+    if builder is None:
+        raise ValueError(
+            f"Unknown payload format {payload_format!r}; use one of: "
+            + ", ".join(sorted(PAYLOAD_BUILDERS))
+            + "."
+        )
+    return builder(task, platform)

@@ -58,7 +58,10 @@ class WebhookPlatform(BasePlatform):
             session = guarded_session(target.url)
         except UnsafeUrlError as error:
             return PublishResult(Outcome.PERMANENT, error_message=f"Webhook: {error}")
-        payload = build_payload(post.task, self.key, target.payload_format)
+        try:
+            payload = build_payload(post.task, self.key, target.payload_format)
+        except ValueError as error:
+            return PublishResult(Outcome.PERMANENT, error_message=f"Webhook: {error}")
         body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
         headers = signed_headers(
             secret=target.secret, message_id=f"msg_{post.delivery_id.hex}", body=body

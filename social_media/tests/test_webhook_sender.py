@@ -273,3 +273,14 @@ def test_unsafe_webhook_url_is_refused_without_a_request(mocked_responses, setti
     assert post.status == "failed"
     assert "https" in post.error_message
     assert len(mocked_responses.calls) == 0
+
+
+def test_unknown_payload_format_fails_clearly_without_a_request(mocked_responses):
+    webhook = WebhookFactory(url=MAKE, target_platforms=["tiktok"])
+    type(webhook).objects.filter(pk=webhook.pk).update(payload_format="xml")
+
+    post = publish(TaskFactory(published=True).social_posts.get())
+
+    assert post.status == "failed"
+    assert "Unknown payload format 'xml'" in post.error_message
+    assert len(mocked_responses.calls) == 0
