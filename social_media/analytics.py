@@ -95,6 +95,11 @@ def median(values: list[float]) -> float | None:
     return float(statistics.median(values)) if values else None
 
 
+def native_median() -> bool:
+    """Whether the database computes medians itself (PostgreSQL's percentile_cont)."""
+    return connection.vendor == "postgresql"
+
+
 def platform_label(key: str) -> str | Promise:
     platform = PLATFORMS.get(key)
     return platform.label if platform is not None else key
@@ -121,7 +126,7 @@ def analytics_report(*, date_from: date, date_to: date) -> Report:
         "in_flight": Count("pk", filter=Q(status__in=[PostStatus.PENDING, PostStatus.PROCESSING])),
         **failure_counts,
     }
-    on_postgres = connection.vendor == "postgresql"
+    on_postgres = native_median()
     timed = published & Q(published_at__isnull=False)
     if on_postgres:
         seconds = _EpochSeconds(F("published_at"), F("created_at"))

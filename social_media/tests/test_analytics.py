@@ -68,7 +68,17 @@ def _today_range() -> dict[str, str]:
     return {"date_from": (today - timedelta(days=1)).isoformat(), "date_to": today.isoformat()}
 
 
-def test_figures_on_known_data(known_data):
+@pytest.fixture(params=["database", "python"])
+def median_path(request, monkeypatch) -> str:
+    """Run a test with the database's median (PostgreSQL) and with the portable fallback."""
+    if request.param == "python":
+        monkeypatch.setattr("social_media.analytics.native_median", lambda: False)
+    elif connection.vendor != "postgresql":
+        pytest.skip("percentile_cont needs PostgreSQL")
+    return request.param
+
+
+def test_figures_on_known_data(known_data, median_path):
     start, end = default_range()
     report = analytics_report(date_from=start, date_to=end)
 
@@ -109,7 +119,7 @@ def test_figures_on_known_data(known_data):
     assert sum(total.failures.values()) == 3
 
 
-def test_median_of_an_even_count_is_the_mean_of_the_middle_two():
+def test_median_of_an_even_count_is_the_mean_of_the_middle_two(median_path):
     make_post("facebook", "published", published_after=60)
     make_post("facebook", "published", published_after=90)
     make_post("pinterest", "published", published_after=300)
