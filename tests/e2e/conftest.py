@@ -1,0 +1,178 @@
+"""End-to-end fixtures: the platform emulator in a thread, Django's live server for the
+callbacks, and a real Celery worker on Redis sharing the test database.
+
+The worker and the emulator start once per session; every test resets the emulator.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from django.conf import settings as django_settings
+from kombu import pools as kombu_pools
+
+from emulator.server import EmulatorServer
+from quiz_backend.celery import _configure as configure_celery
+from quiz_backend.celery import app as celery_app
+
+REPO = Path(__file__).resolve().parents[2]
+REDIS_URL = os.environ.get("E2E_REDIS_URL", "redis://127.0.0.1:6379/11")
+CALLBACK_PATH = "/api/webhooks/social-media-callback/"
+WORKER_ARGS = (
+    "worker",
+    "--pool=threads",
+    "--concurrency=4",
+    "--loglevel=INFO",
+    "--without-gossip",
+    "--without-mingle",
+    "--without-heartbeat",
+    "--hostname=e2e@%h",
+)
+HTTP_TIMEOUT = 2  # the worker's SOCIAL_MEDIA_HTTP_TIMEOUT: "timeout" faults stall longer
+
+
+def wait_until(check: Callable[[], Any], *, timeout: float, message: str) -> Any:
+    """Poll ``check`` until it returns something truthy; fail with ``message`` otherwise."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.2)
+    pytest.fail(message() if callable(message) else message)
+
+
+def _redis_answers() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=0.5) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def emulator() -> Iterator[EmulatorServer]:
+    server = EmulatorServer(port=0).start()
+    server.state.callback_delay = 0.3
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def e2e_worker(django_db_setup, emulator: EmulatorServer, tmp_path_factory) -> Iterator[Path]:
+    """``celery -A quiz_backend worker`` on Redis, reading and writing the test database."""
+    database = django_settings.DATABASES["default"]
+    if "postgresql" not in database["ENGINE"]:
+        pytest.skip("end-to-end tests need PostgreSQL (DATABASE_URL=postgres://…)")
+    if not _redis_answers():
+        pytest.skip("end-to-end tests need Redis on 127.0.0.1:6379")
+    import redis
+
+    redis.Redis.from_url(REDIS_URL).flushdb()
+    user = database.get("USER") or "postgres"
+    host = database.get("HOST") or "127.0.0.1"
+    port = database.get("PORT") or 5432
+    dropped = ("CELERY_", "SOCIAL_MEDIA_", "PINTEREST_", "FACEBOOK_")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(dropped)}
+    env.update(
+        PYTHONPATH=str(REPO),
+        PYTHONUNBUFFERED="1",
+        DJANGO_SETTINGS_MODULE="quiz_backend.test_settings",
+        DATABASE_URL=f"postgres://{user}@{host}:{port}/{database['NAME']}",
+        CELERY_BROKER_URL=REDIS_URL,
+        CELERY_TASK_ALWAYS_EAGER="false",
+        PINTEREST_API_BASE_URL=f"{emulator.url}/pinterest/v5",
+        FACEBOOK_GRAPH_API_BASE_URL=f"{emulator.url}/facebook/v26.0",
+        ALLOW_PRIVATE_WEBHOOK_URLS="true",
+        SOCIAL_MEDIA_RETRY_DELAYS="1,1,1",
+        SOCIAL_MEDIA_HTTP_TIMEOUT=str(HTTP_TIMEOUT),
+        SITE_URL=django_settings.SITE_URL,
+        LOG_DIR=str(tmp_path_factory.mktemp("worker-logs")),
+    )
+    if database.get("PASSWORD"):
+        env["PGPASSWORD"] = database["PASSWORD"]
+    log_path = tmp_path_factory.mktemp("worker") / "worker.log"
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(  # noqa: S603 - fixed arguments
+            [sys.executable, "-m", "celery", "-A", "quiz_backend", *WORKER_ARGS],
+            cwd=REPO,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_until(
+                lambda: "ready." in log_path.read_text() or process.poll() is not None,
+                timeout=60,
+                message=lambda: f"the worker did not start:\n{log_path.read_text()[-3000:]}",
+            )
+            assert process.poll() is None, f"the worker exited:\n{log_path.read_text()[-3000:]}"
+            yield log_path
+        finally:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+
+
+def _reset_producer_pools() -> None:
+    # kombu keeps pools in a global registry keyed by connection: closing one pool
+    # without clearing the registry hands the next test a closed pool.
+    kombu_pools.reset()
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+
+
+@pytest.fixture
+def e2e(
+    e2e_worker, emulator: EmulatorServer, live_server, transactional_db, settings
+) -> Iterator[EmulatorServer]:
+    """A clean emulator whose scenarios call back to the live server; this process
+    publishes to the worker's Redis instead of running tasks eagerly."""
+    settings.SECURE_SSL_REDIRECT = False
+    settings.CELERY_BROKER_URL = REDIS_URL
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    keys = ("broker_url", "broker_transport_options", "task_always_eager")
+    saved = {key: celery_app.conf[key] for key in keys}
+    configure_celery(celery_app)
+    _reset_producer_pools()
+    emulator.state.reset()
+    emulator.state.hooks.clear()
+    emulator.state.callback_url = f"{live_server.url}{CALLBACK_PATH}"
+    yield emulator
+    celery_app.conf.update(saved)
+    _reset_producer_pools()
+
+
+def arm(emulator: EmulatorServer, **fault: Any) -> None:
+    """Set a fault through the control API, as a developer would."""
+    response = requests.post(f"{emulator.url}/_control/faults", json=fault, timeout=5)
+    assert response.status_code == 201, response.text
+
+
+def received(emulator: EmulatorServer, platform: str) -> list[dict[str, Any]]:
+    response = requests.get(
+        f"{emulator.url}/_control/requests", params={"platform": platform}, timeout=5
+    )
+    return response.json()["requests"]
+
+
+def register_hook(emulator: EmulatorServer, name: str, secret: str) -> None:
+    """Tell the emulator's scenario the webhook's signing secret (control API)."""
+    response = requests.post(
+        f"{emulator.url}/_control/hooks", json={"hook": name, "secret": secret}, timeout=5
+    )
+    assert response.status_code == 200, response.text

@@ -1,0 +1,187 @@
+"""A published task travels over real HTTP: the live server, a Celery worker on Redis,
+and the platform emulator standing in for Pinterest, Facebook and Make.com."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+import pytest
+import requests
+import time_machine
+from django.utils import timezone
+
+from social_media.delivery import posts_relay
+from tasks.models import SocialMediaPost
+from tests.e2e.conftest import arm, received, register_hook, wait_until
+from tests.factories import (
+    FacebookCredentialsFactory,
+    PinterestCredentialsFactory,
+    TaskFactory,
+    WebhookFactory,
+)
+
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+ALL_PLATFORMS = {"pinterest", "facebook", "instagram", "tiktok", "youtube_shorts", "yandex_dzen"}
+WEBHOOK_PLATFORMS = ["instagram", "tiktok", "youtube_shorts", "yandex_dzen"]
+FINAL = {"published", "failed"}
+
+
+def _webhook(emulator, platforms=WEBHOOK_PLATFORMS):
+    webhook = WebhookFactory(url=f"{emulator.url}/make/e2e", target_platforms=platforms)
+    register_hook(emulator, "e2e", webhook.secret)
+    return webhook
+
+
+def _posts(task) -> dict[str, SocialMediaPost]:
+    return {post.platform: post for post in SocialMediaPost.objects.filter(task=task)}
+
+
+def _wait_final(task, platforms, timeout=20.0) -> dict[str, SocialMediaPost]:
+    def done():
+        posts = _posts(task)
+        if set(posts) == set(platforms) and all(p.status in FINAL for p in posts.values()):
+            return posts
+        return None
+
+    return wait_until(
+        done,
+        timeout=timeout,
+        message=lambda: (
+            "posts not final: "
+            + str({p.platform: (p.status, p.error_message) for p in _posts(task).values()})
+        ),
+    )
+
+
+def test_a_published_task_reaches_all_six_platforms(e2e):
+    PinterestCredentialsFactory()
+    FacebookCredentialsFactory()
+    _webhook(e2e)
+
+    task = TaskFactory(published=True)
+
+    posts = _wait_final(task, ALL_PLATFORMS)
+    assert {p.status for p in posts.values()} == {"published"}, {
+        k: p.error_message for k, p in posts.items()
+    }
+    pin = e2e.state.pins[posts["pinterest"].post_id]
+    assert pin["link"] == task.public_url
+    assert pin["board_id"] == "549755885175"
+    assert posts["facebook"].post_url == f"{e2e.url}/post/{posts['facebook'].post_id}"
+    # The scenario got a signed delivery per platform and called back over HTTP.
+    deliveries = received(e2e, "make")
+    assert sorted(d["json"]["platform"] for d in deliveries) == sorted(WEBHOOK_PLATFORMS)
+    assert all(d["signature_valid"] is True for d in deliveries)
+    assert sorted(c["status_code"] for c in e2e.state.callbacks) == [200] * 4
+    for platform in WEBHOOK_PLATFORMS:
+        post = posts[platform]
+        assert post.post_url == f"{e2e.url}/post/{post.post_id}"
+        assert post.published_at is not None
+    # The stored links open a page showing the post.
+    page = requests.get(posts["instagram"].post_url, timeout=5)
+    assert page.status_code == 200
+    assert task.question[:20] in page.text
+    facebook_page = requests.get(posts["facebook"].post_url, timeout=5)
+    assert facebook_page.status_code == 200
+    assert task.image_url in facebook_page.text
+
+
+def test_two_server_errors_then_success_is_published_with_two_retries(e2e):
+    PinterestCredentialsFactory()
+    arm(e2e, platform="pinterest", fault="status", status=500, count=2, method="POST")
+
+    task = TaskFactory(published=True)
+
+    post = _wait_final(task, {"pinterest"})["pinterest"]
+    assert post.status == "published"
+    assert post.retry_count == 2
+    assert len([r for r in received(e2e, "pinterest") if r["method"] == "POST"]) == 3
+    assert len(e2e.state.pins) == 1
+
+
+def test_rate_limit_waits_for_retry_after_then_publishes(e2e):
+    FacebookCredentialsFactory()
+    arm(e2e, platform="facebook", fault="rate_limit", code=613, retry_after=2, method="POST")
+
+    task = TaskFactory(published=True)
+
+    post = _wait_final(task, {"facebook"})["facebook"]
+    assert post.status == "published"
+    assert post.retry_count == 1
+    posts = [r for r in received(e2e, "facebook") if r["method"] == "POST"]
+    assert len(posts) == 2
+    assert posts[1]["received_at"] - posts[0]["received_at"] >= 2  # Retry-After honoured
+
+
+def test_an_expired_token_fails_the_post_and_flags_the_credential(e2e):
+    credential = FacebookCredentialsFactory()
+    arm(e2e, platform="facebook", fault="expired_token", count=None)
+
+    task = TaskFactory(published=True)
+
+    post = _wait_final(task, {"facebook"})["facebook"]
+    assert post.status == "failed"
+    assert "190" in post.error_message
+    assert post.retry_count == 1
+    credential.refresh_from_db()
+    assert credential.needs_reconnect is True
+    assert "190" in credential.last_error
+    assert len(received(e2e, "facebook")) == 1  # an auth failure is not retried
+
+
+def test_a_timeout_is_reconciled_without_a_duplicate_pin(e2e):
+    PinterestCredentialsFactory()
+    # The platform stalls past the client's timeout, then creates the pin anyway.
+    arm(e2e, platform="pinterest", fault="timeout", seconds=2.3, method="POST")
+
+    task = TaskFactory(published=True)
+
+    post = _wait_final(task, {"pinterest"})["pinterest"]
+    assert post.status == "published"
+    assert len(e2e.state.pins) == 1
+    assert post.post_id in e2e.state.pins
+    paths = [(r["method"], r["path"]) for r in received(e2e, "pinterest")]
+    assert paths.count(("POST", "/pinterest/v5/pins")) == 1
+    assert ("GET", "/pinterest/v5/boards/549755885175/pins") in paths
+
+
+def test_a_malformed_answer_is_looked_up_before_sending_again(e2e):
+    FacebookCredentialsFactory()
+    arm(e2e, platform="facebook", fault="malformed", method="POST")
+
+    task = TaskFactory(published=True)
+
+    post = _wait_final(task, {"facebook"})["facebook"]
+    assert post.status == "published"
+    assert len(e2e.state.fb_posts) == 1
+    paths = [r["path"] for r in received(e2e, "facebook")]
+    assert any(path.endswith("/published_posts") for path in paths)
+
+
+def test_without_a_callback_the_post_stays_processing_until_the_deadline(e2e):
+    _webhook(e2e, platforms=["instagram"])
+    arm(e2e, platform="make", fault="no_callback")
+
+    task = TaskFactory(published=True)
+
+    post = wait_until(
+        lambda: SocialMediaPost.objects.filter(task=task, delivered_at__isnull=False).first(),
+        timeout=15,
+        message="the webhook was never delivered",
+    )
+    assert len(received(e2e, "make")) == 1
+    time.sleep(e2e.state.callback_delay + 1.5)  # well past when the scenario would call back
+    post.refresh_from_db()
+    assert post.status == "processing"
+    assert e2e.state.callbacks == []
+    assert post.callback_deadline > timezone.now()
+
+    with time_machine.travel(post.callback_deadline + timedelta(seconds=1)):
+        posts_relay()
+
+    post.refresh_from_db()
+    assert post.status == "failed"
+    assert post.failure_kind == "no_callback"
+    assert "no callback" in post.error_message
