@@ -1,0 +1,197 @@
+"""The platform emulator answers like the platforms (PLATFORM_API_FACTS.md) and obeys faults."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+import requests
+from standardwebhooks import Webhook as StandardWebhook
+
+from tests.e2e.conftest import arm, received, register_hook, wait_until
+
+SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+
+def _post(url, **kwargs):
+    return requests.post(url, timeout=5, **kwargs)
+
+
+def _get(url, **kwargs):
+    return requests.get(url, timeout=5, **kwargs)
+
+
+PIN = {
+    "board_id": "549755885175",
+    "title": "Quiz",
+    "link": "https://quiz.example.com/task/1",
+    "media_source": {"source_type": "image_url", "url": "https://cdn.example.com/1.png"},
+}
+
+
+@pytest.fixture
+def emu(emulator):
+    emulator.state.reset()
+    emulator.state.hooks.clear()
+    return emulator
+
+
+def _pinterest(emu, path, token="pina_test", **kwargs):  # noqa: S107
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return requests.request(
+        kwargs.pop("method", "POST"),
+        f"{emu.url}/pinterest/v5/{path}",
+        headers=headers,
+        timeout=5,
+        **kwargs,
+    )
+
+
+def test_pinterest_creates_a_pin_and_lists_it_on_its_board(emu):
+    created = _pinterest(emu, "pins", json=PIN)
+    assert created.status_code == 201
+    pin = created.json()
+    assert pin["id"].isdigit() and pin["board_id"] == PIN["board_id"]
+    assert pin["media"]["images"]["originals"]["url"] == PIN["media_source"]["url"]
+    listed = _pinterest(emu, f"boards/{PIN['board_id']}/pins", method="GET").json()
+    assert [item["id"] for item in listed["items"]] == [pin["id"]]
+    page = _get(f"{emu.url}/pin/{pin['id']}/")
+    assert page.status_code == 200 and "Quiz" in page.text
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"board_id": "board-1"}, "board_id"),
+        ({"title": "x" * 101}, "title"),
+        ({"description": "x" * 801}, "description"),
+        ({"alt_text": "x" * 501}, "alt_text"),
+        ({"link": "https://e.com/" + "x" * 2040}, "link"),
+        ({"media_source": {"source_type": "gif_url", "url": "https://e.com/1.gif"}}, "source_type"),
+        ({"media_source": {"source_type": "image_url"}}, "media_source.url"),
+        ({"media_source": {"source_type": "image_base64", "data": "aGk="}}, "content_type"),
+        ({"media_source": {"source_type": "multiple_image_urls", "items": [{}]}}, "items"),
+    ],
+)
+def test_pinterest_refuses_what_the_spec_refuses(emu, change, field):
+    response = _pinterest(emu, "pins", json={**PIN, **change})
+    assert response.status_code == 400
+    assert response.json()["code"] == 1
+    assert field in response.json()["message"]
+    assert emu.state.pins == {}
+
+
+def test_pinterest_needs_a_bearer_token(emu):
+    response = _pinterest(emu, "pins", token="", json=PIN)
+    assert response.status_code == 401
+    assert response.json() == {"code": 2, "message": "Authentication failed."}
+
+
+def test_pinterest_refreshes_a_token_with_basic_auth(emu):
+    form = {"grant_type": "refresh_token", "refresh_token": "pinr_x"}
+    refused = _post(f"{emu.url}/pinterest/v5/oauth/token", data=form)
+    assert refused.status_code == 401
+    answer = _post(
+        f"{emu.url}/pinterest/v5/oauth/token", data=form, auth=("client", "secret")
+    ).json()
+    assert answer["access_token"].startswith("pina_")
+    assert answer["refresh_token"].startswith("pinr_")
+    assert answer["token_type"] == "bearer" and answer["expires_in"] == 2592000
+
+
+def test_facebook_photo_post_permalink_and_error_envelope(emu):
+    base = f"{emu.url}/facebook/v26.0"
+    auth = {"Authorization": "Bearer EAAB"}
+    photo = _post(
+        f"{base}/104/photos", data={"url": "https://e.com/1.png", "caption": "Hi"}, headers=auth
+    ).json()
+    assert set(photo) == {"id", "post_id"} and photo["post_id"].startswith("104_")
+    link = _get(
+        f"{base}/{photo['post_id']}", params={"fields": "permalink_url"}, headers=auth
+    ).json()
+    assert link["permalink_url"] == f"{emu.url}/post/{photo['post_id']}"
+    feed = _post(f"{base}/104/feed", data={"access_token": "EAAB"})
+    error = feed.json()["error"]
+    assert feed.status_code == 400 and error["code"] == 100
+    assert {"message", "type", "code", "fbtrace_id"} <= set(error)
+    debug = _get(f"{base}/debug_token", params={"input_token": "x", "access_token": "y"})
+    assert debug.json()["data"]["is_valid"] is True
+
+
+@pytest.mark.parametrize(
+    ("fault", "status", "code"),
+    [
+        ({"fault": "expired_token"}, 400, 190),
+        ({"fault": "rate_limit", "code": 17}, 400, 17),
+        ({"fault": "status", "status": 503}, 503, 1),
+    ],
+)
+def test_facebook_faults_use_the_graph_envelope(emu, fault, status, code):
+    arm(emu, platform="facebook", **fault)
+    response = _post(
+        f"{emu.url}/facebook/v26.0/104/feed", data={"message": "m", "access_token": "t"}
+    )
+    assert response.status_code == status
+    assert response.json()["error"]["code"] == code
+    again = _post(f"{emu.url}/facebook/v26.0/104/feed", data={"message": "m", "access_token": "t"})
+    assert again.status_code == 200  # count defaults to one request
+
+
+def test_faults_429_latency_and_malformed(emu):
+    arm(emu, platform="pinterest", fault="rate_limit", retry_after=7)
+    limited = _pinterest(emu, "pins", json=PIN)
+    assert limited.status_code == 429 and limited.headers["Retry-After"] == "7"
+    arm(emu, platform="pinterest", fault="malformed")
+    broken = _pinterest(emu, "pins", json=PIN)
+    assert broken.status_code == 200
+    with pytest.raises(ValueError):
+        broken.json()
+    arm(emu, platform="pinterest", latency_ms=300)
+    slow = _pinterest(emu, "user_account", method="GET")
+    assert slow.status_code == 200 and slow.elapsed.total_seconds() >= 0.3
+
+
+def test_control_api_refuses_a_bad_fault(emu):
+    response = _post(
+        f"{emu.url}/_control/faults", json={"platform": "pinterest", "fault": "explode"}
+    )
+    assert response.status_code == 400
+    assert "fault must be one of" in response.json()["error"]
+
+
+class _Receiver(BaseHTTPRequestHandler):
+    calls: list = []
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        type(self).calls.append((dict(self.headers), body))
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def test_make_accepts_then_calls_back_signed(emu):
+    receiver = ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    _Receiver.calls = []
+    emu.state.callback_url = f"http://127.0.0.1:{receiver.server_address[1]}/callback"
+    register_hook(emu, "demo", SECRET)
+    try:
+        payload = json.dumps({"task_id": 7, "platform": "tiktok", "content": {"title": "T"}})
+        answer = _post(f"{emu.url}/make/demo", data=payload)
+        assert answer.status_code == 200 and answer.text == "Accepted"
+        assert answer.headers["Content-Type"].startswith("text/plain")
+        wait_until(lambda: _Receiver.calls, timeout=5, message="no callback")
+    finally:
+        receiver.shutdown()
+        receiver.server_close()
+    headers, body = _Receiver.calls[0]
+    lowered = {k.lower(): v for k, v in headers.items()}
+    result = StandardWebhook(SECRET).verify(body, lowered)
+    assert result["task_id"] == 7 and result["status"] == "published"
+    assert result["post_url"] == f"{emu.url}/post/{result['post_id']}"
+    assert received(emu, "make")[0]["json"]["platform"] == "tiktok"

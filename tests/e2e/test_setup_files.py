@@ -1,0 +1,61 @@
+"""The local set-up: .env.example documents every setting; demo data loads idempotently."""
+
+from __future__ import annotations
+
+import re
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+
+from tasks.models import SocialMediaPost, Task
+from webhooks.models import SocialMediaCredentials, Webhook
+
+REPO = Path(__file__).resolve().parents[2]
+SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+
+def test_env_example_documents_every_setting():
+    source = (REPO / "quiz_backend" / "settings.py").read_text()
+    read = set(re.findall(r'env_(?:str|bool|int|list|int_list)\(\s*"([A-Z_]+)"', source))
+    documented = set(re.findall(r"^# ([A-Z_]+)=", (REPO / ".env.example").read_text(), re.M))
+    assert read, "no env_* calls found in settings.py"
+    assert read - documented == set()
+
+
+@pytest.mark.django_db
+def test_load_demo_data_is_idempotent_and_points_at_the_emulator():
+    out = StringIO()
+    options = {"emulator_url": "http://127.0.0.1:9025", "webhook_secret": SECRET}
+    call_command("load_demo_data", admin_password="demo-pass-123", stdout=out, **options)
+    call_command("load_demo_data", stdout=StringIO(), **options)
+
+    assert Task.objects.count() == 6
+    assert set(Task.objects.values_list("language", flat=True)) == {"ru", "en"}
+    assert not Task.objects.filter(published=True).exists()
+    assert SocialMediaPost.objects.count() == 0
+    assert sorted(SocialMediaCredentials.objects.values_list("platform", flat=True)) == [
+        "facebook",
+        "pinterest",
+    ]
+    webhook = Webhook.objects.get()
+    assert webhook.url == "http://127.0.0.1:9025/make/demo"
+    assert webhook.secret == SECRET
+    assert sorted(webhook.target_platforms) == [
+        "instagram",
+        "tiktok",
+        "yandex_dzen",
+        "youtube_shorts",
+    ]
+    admin = get_user_model().objects.get(username="admin")
+    assert admin.is_superuser and admin.check_password("demo-pass-123")
+    assert "demo-pass-123" not in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_load_demo_data_refuses_a_malformed_secret():
+    with pytest.raises(CommandError, match="Standard Webhooks secret"):
+        call_command("load_demo_data", webhook_secret="not base64!", stdout=StringIO())
+    assert Task.objects.count() == 0
