@@ -1,0 +1,199 @@
+"""Shared set-up for the benchmarks: environment, database, machine facts, results file.
+
+Every benchmark is one command run from the repository root, e.g.
+``.venv/bin/python bench/queries.py``. They use PostgreSQL and Redis on
+127.0.0.1 (``scripts/services.sh`` starts them), a dedicated database
+(``BENCH_DATABASE_URL``, default ``quiz_backend_bench``) and Redis database 12.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import warnings
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS_JSON = ROOT / "docs" / "benchmarks.json"
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/quiz_backend_bench"
+BENCH_BROKER_URL = "redis://127.0.0.1:6379/12"
+# Two fixed keys, for benchmark data only.
+BENCH_FERNET_KEYS = (
+    "Xq0u3kR8F5wq9rKj1V2d2gk2YkM0nN8o9pQrStUvWxY=,p1T3Hq7eR9u5i0O2a4S6d8F0g2H4j6K8l0Z2x4C6v8B="
+)
+
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+# The admin's CSS is not what is measured; collectstatic is not needed to run these.
+warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
+
+
+def bench_environment(**overrides: str) -> dict[str, str]:
+    """The settings every benchmark process runs with (production-like, DEBUG off)."""
+    env = {
+        "DJANGO_SETTINGS_MODULE": "quiz_backend.settings",
+        "DATABASE_URL": os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL),
+        "CELERY_BROKER_URL": BENCH_BROKER_URL,
+        "SECRET_KEY": "benchmark-only-secret-key",
+        "FIELD_ENCRYPTION_KEYS": BENCH_FERNET_KEYS,
+        "DEBUG": "false",
+        "ALLOWED_HOSTS": "testserver,127.0.0.1,localhost",
+        "ALLOW_PRIVATE_WEBHOOK_URLS": "true",
+        "LOG_DIR": str(ROOT / "var" / "bench-logs"),
+        "LOG_LEVEL": "WARNING",
+        "SITE_URL": "https://quiz.example.com",
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+    }
+    env.update(overrides)
+    return env
+
+
+def setup_django(**overrides: str) -> None:
+    """Apply the benchmark environment, create and migrate the database, start Django."""
+    os.environ.update(bench_environment(**overrides))
+    _ensure_database(os.environ["DATABASE_URL"])
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    from django.conf import settings
+
+    # Pages render without running collectstatic first (static URLs are not measured).
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    call_command("migrate", verbosity=0)
+
+
+def _ensure_database(url: str) -> None:
+    import psycopg
+
+    name = url.rsplit("/", 1)[-1]
+    admin_url = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def fake_token(platform: str) -> str:
+    """A made-up access token: the fake platforms accept anything."""
+    return f"{platform}-benchmark-token"
+
+
+def reset_data() -> None:
+    """Empty the tables the benchmarks fill (one TRUNCATE, cascading to posts/attempts)."""
+    from django.db import connection
+
+    from tasks.models import Task
+    from webhooks.models import SocialMediaCredentials, Webhook
+
+    tables = [m._meta.db_table for m in (Task, SocialMediaCredentials, Webhook)]
+    with connection.cursor() as cursor:
+        cursor.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+
+
+def purge_broker() -> None:
+    """Drop the messages no worker will consume (the benchmark broker database only)."""
+    import redis
+
+    redis.Redis.from_url(BENCH_BROKER_URL).flushdb()
+
+
+def machine() -> dict[str, Any]:
+    """The facts a reader needs to compare numbers: cores, CPU, memory, versions."""
+    import django
+
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        cpu = platform.processor()
+    mem_kib = 0
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                mem_kib = int(line.split()[1])
+    except OSError:
+        pass
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "ram_gib": round(mem_kib / 1024 / 1024, 1),
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "django": django.get_version(),
+        "postgresql": _postgres_version(),
+        "redis": _redis_version(),
+    }
+
+
+def _postgres_version() -> str:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        return cursor.fetchone()[0]
+
+
+def _redis_version() -> str:
+    import redis
+
+    try:
+        return str(redis.Redis.from_url(BENCH_BROKER_URL).info("server")["redis_version"])
+    except Exception:
+        return "unavailable"
+
+
+def summarize_ms(samples: list[float]) -> dict[str, float]:
+    """Median, p90, mean, min, max of millisecond samples (rounded to 0.01 ms)."""
+    ordered = sorted(samples)
+    p90 = ordered[min(len(ordered) - 1, round(0.9 * (len(ordered) - 1)))]
+    return {
+        "n": len(ordered),
+        "median_ms": round(statistics.median(ordered), 2),
+        "p90_ms": round(p90, 2),
+        "mean_ms": round(statistics.fmean(ordered), 2),
+        "min_ms": round(ordered[0], 2),
+        "max_ms": round(ordered[-1], 2),
+    }
+
+
+def git_revision() -> str:
+    try:
+        return subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],  # noqa: S607 - git from PATH, fixed args
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def record(section: str, results: dict[str, Any]) -> None:
+    """Write one benchmark's results into docs/benchmarks.json, keeping the others."""
+    data: dict[str, Any] = {}
+    if RESULTS_JSON.exists():
+        data = json.loads(RESULTS_JSON.read_text())
+    data[section] = {
+        "ran_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "revision": git_revision(),
+        "machine": machine(),
+        **results,
+    }
+    RESULTS_JSON.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS_JSON.write_text(json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True) + "\n")
+    print(f"recorded {section!r} in {RESULTS_JSON.relative_to(ROOT)}")

@@ -1,0 +1,247 @@
+"""Benchmark 1: how long an admin save takes, and whether platform latency reaches it.
+
+    .venv/bin/python bench/save_latency.py            # full run (about 3 minutes)
+    .venv/bin/python bench/save_latency.py --quick    # fewer samples
+
+For each platform latency (0, 500, 2000 ms; a local fake of Pinterest, Facebook and
+a Make.com hook serving all six platforms) three configurations save a new task
+through the admin add form (Django test client, real PostgreSQL, real Redis broker):
+
+* ``unpublished`` — the task is saved with *published* unticked: the baseline;
+* ``published_async`` — the product: posts written in the save's transaction,
+  six messages handed to Redis on commit, no network call to any platform;
+* ``published_sync`` — the seed's design: every platform called inside the save
+  (here: Celery eager mode, so the publish tasks run in the request).
+
+Goal (issue 7): ``published_async`` ≤ 1.2 × ``unpublished`` at every latency.
+"""
+
+from __future__ import annotations
+
+import argparse
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import _common
+
+LATENCIES_MS = [0, 500, 2000]
+GOAL_RATIO = 1.2
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _start_fake(port: int, delay_ms: int) -> subprocess.Popen:
+    script = str(Path(__file__).with_name("fake_platforms.py"))
+    process = subprocess.Popen(  # noqa: S603 - our own script, fixed arguments
+        [sys.executable, script, "--port", str(port), "--delay-ms", str(delay_ms)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    process.stdout.readline()  # "fake platforms on ..." once it listens
+    return process
+
+
+def _configure_platforms(port: int) -> None:
+    from webhooks.models import SocialMediaCredentials, Webhook
+
+    SocialMediaCredentials.objects.create(
+        platform="pinterest",
+        access_token=_common.fake_token("pinterest"),
+        extra_data={"board_id": "1"},
+    )
+    SocialMediaCredentials.objects.create(
+        platform="facebook",
+        access_token=_common.fake_token("facebook"),
+        extra_data={"page_id": "104512345678901"},
+    )
+    Webhook.objects.create(
+        url=f"http://127.0.0.1:{port}/hook/make",
+        service_name="Make.com",
+        webhook_type="social_media",
+        target_platforms=["instagram", "tiktok", "youtube_shorts", "yandex_dzen"],
+    )
+
+
+def _form(number: int, *, published: bool) -> dict[str, str]:
+    data = {
+        "question": f"Benchmark question {number}: what does len('abc') return?",
+        "answers": '["3", "6", "9", "error"]',
+        "correct_answer": "3",
+        "explanation": "len('abc') is 3.",
+        "image_url": "https://cdn.quiz.example.com/tasks/1.png",
+        "topic": "Python",
+        "difficulty": "medium",
+        "language": "en",
+        "publish_date_0": "",
+        "publish_date_1": "",
+        "social_posts-TOTAL_FORMS": "0",
+        "social_posts-INITIAL_FORMS": "0",
+        "social_posts-MIN_NUM_FORMS": "0",
+        "social_posts-MAX_NUM_FORMS": "1000",
+    }
+    if published:
+        data["published"] = "on"
+    return data
+
+
+def _measure(client, mode: str, samples: int, counter: list[int]) -> list[float]:
+    from quiz_backend.celery import app
+
+    app.conf.task_always_eager = mode == "published_sync"
+    timings = []
+    for _ in range(samples):
+        counter[0] += 1
+        data = _form(counter[0], published=mode != "unpublished")
+        started = time.perf_counter()
+        response = client.post("/admin/tasks/task/add/", data, secure=True)
+        elapsed = (time.perf_counter() - started) * 1000
+        if response.status_code != 302:
+            raise SystemExit(f"{mode}: the admin answered {response.status_code}, not a redirect")
+        timings.append(elapsed)
+    app.conf.task_always_eager = False
+    return timings
+
+
+def _interleaved(client, samples: int, counter: list[int]) -> tuple[list[float], list[float]]:
+    """Unpublished and async saves in turn, so load from other processes hits both alike."""
+    unpublished: list[float] = []
+    published_async: list[float] = []
+    for _ in range(samples):
+        unpublished += _measure(client, "unpublished", 1, counter)
+        published_async += _measure(client, "published_async", 1, counter)
+    return unpublished, published_async
+
+
+def _breakdown(samples: int) -> dict[str, dict[str, float]]:
+    """Where the async save's extra time goes: the service's SQL, then the hand-off."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    from social_media.services import enqueue_posts, publish_to_social_media
+    from social_media.tasks import publish_post
+    from tasks.models import SocialMediaPost, Task
+
+    service, handoff, batched = [], [], []
+    for number in range(samples):
+        with transaction.atomic():
+            task = Task.objects.create(
+                question=f"Breakdown {number}?", answers=["3", "6"], correct_answer="3"
+            )
+            started = time.perf_counter()
+            publish_to_social_media(task)
+            service.append((time.perf_counter() - started) * 1000)
+            transaction.set_rollback(True)  # nothing committed, nothing enqueued
+        ids = list(SocialMediaPost.objects.values_list("pk", flat=True)[:6])
+        started = time.perf_counter()
+        enqueue_posts(ids)
+        handoff.append((time.perf_counter() - started) * 1000)
+        # What a batched hand-off would cost: one UPDATE and one message for the six
+        # posts (a fan-out task in the worker would then send the per-post messages).
+        started = time.perf_counter()
+        SocialMediaPost.objects.filter(pk__in=ids).update(enqueued_at=timezone.now())
+        publish_post.delay(ids[0])
+        batched.append((time.perf_counter() - started) * 1000)
+    _common.purge_broker()
+    return {
+        "publish_service_in_transaction": _common.summarize_ms(service),
+        "enqueue_6_posts_after_commit": _common.summarize_ms(handoff),
+        "batched_handoff_1_update_1_message": _common.summarize_ms(batched),
+    }
+
+
+def _check_posts() -> dict[str, int]:
+    from django.db.models import Count
+
+    from tasks.models import SocialMediaPost
+
+    rows = SocialMediaPost.objects.values("status").annotate(n=Count("id"))
+    return {row["status"]: row["n"] for row in rows}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Admin save latency, async vs sync publishing.")
+    parser.add_argument("--quick", action="store_true", help="fewer samples (smoke run)")
+    args = parser.parse_args()
+
+    port = _free_port()
+    _common.setup_django(
+        PINTEREST_API_BASE_URL=f"http://127.0.0.1:{port}/v5",
+        FACEBOOK_GRAPH_API_BASE_URL=f"http://127.0.0.1:{port}/v26.0",
+        SOCIAL_MEDIA_HTTP_TIMEOUT="10",
+    )
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    fast = 5 if args.quick else 40
+    warmup = 3 if args.quick else 10
+    rows = []
+    counter = [0]
+    for latency in LATENCIES_MS:
+        fake = _start_fake(port, latency)
+        try:
+            _common.reset_data()
+            _common.purge_broker()
+            _configure_platforms(port)
+            user = get_user_model().objects.filter(username="bench").first()
+            if user is None:
+                user = get_user_model().objects.create_superuser("bench", "", "bench")
+            client = Client()
+            client.force_login(user)
+            _interleaved(client, warmup, counter)  # warm caches, connections, pools
+            slow = {0: fast, 500: 3 if args.quick else 8, 2000: 2 if args.quick else 4}[latency]
+            unpublished, published_async = _interleaved(client, fast, counter)
+            result = {
+                "latency_ms": latency,
+                "unpublished": _common.summarize_ms(unpublished),
+                "published_async": _common.summarize_ms(published_async),
+                "published_sync": _common.summarize_ms(
+                    _measure(client, "published_sync", slow, counter)
+                ),
+            }
+            result["async_over_unpublished"] = round(
+                result["published_async"]["median_ms"] / result["unpublished"]["median_ms"], 2
+            )
+            result["sync_over_unpublished"] = round(
+                result["published_sync"]["median_ms"] / result["unpublished"]["median_ms"], 1
+            )
+            result["posts_by_status"] = _check_posts()
+            rows.append(result)
+            print(
+                f"latency {latency:>4} ms: unpublished {result['unpublished']['median_ms']:>8} ms, "
+                f"async {result['published_async']['median_ms']:>8} ms "
+                f"({result['async_over_unpublished']}×), "
+                f"sync {result['published_sync']['median_ms']:>9} ms "
+                f"({result['sync_over_unpublished']}×)",
+                flush=True,
+            )
+        finally:
+            fake.terminate()
+            fake.wait(timeout=10)
+            _common.purge_broker()
+    breakdown = _breakdown(5 if args.quick else 40)
+    for part, numbers in breakdown.items():
+        print(f"{part}: median {numbers['median_ms']} ms")
+    met = all(row["async_over_unpublished"] <= GOAL_RATIO for row in rows)
+    _common.record(
+        "save_latency",
+        {
+            "command": "python bench/save_latency.py" + (" --quick" if args.quick else ""),
+            "goal": f"published_async median <= {GOAL_RATIO} x unpublished median, every latency",
+            "goal_met": met,
+            "results": rows,
+            "async_breakdown": breakdown,
+        },
+    )
+
+
+if __name__ == "__main__":
+    main()
