@@ -182,7 +182,8 @@ def test_a_replayed_webhook_id_changes_nothing(client, webhook, post):
     response = post_raw(client, body, headers)
 
     assert response.status_code == 200
-    assert "already processed" in response.json()["message"]
+    assert response.json()["status"] == "ok"
+    assert "msg_replayed" in response.json()["message"]
     post.refresh_from_db()
     assert post.status == "processing"
     assert post.post_url == ""
