@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from django.conf import settings as django_settings
+from kombu import pools as kombu_pools
 
 from quiz_backend.celery import _configure as configure_celery
 from quiz_backend.celery import app as celery_app
@@ -35,8 +36,8 @@ def redis_server() -> Iterator[RedisServer]:
 
 
 def _reset_producer_pools() -> None:
-    if celery_app._pool is not None:
-        celery_app._pool.force_close_all()
+    """Drop pooled broker connections so the next publish uses the current settings."""
+    kombu_pools.reset()
     celery_app._pool = None
     celery_app.amqp._producer_pool = None
 
