@@ -30,6 +30,7 @@ logger = logging.getLogger("social_media")
 MAX_COUNTDOWN_SECONDS = 300
 RELAY_BATCH = 500
 FAILURE_NO_CALLBACK = "no_callback"
+FAILURE_WORKER_LOST = "worker_lost"
 
 
 def _claimable(now) -> Q:
@@ -58,14 +59,47 @@ def post_claim(post_id: int) -> tuple[SocialMediaPost, uuid.UUID] | None:
     rows = SocialMediaPost.objects.filter(pk=post_id)
     claimed = rows.filter(_claimable(now)).update(**claim)
     if not claimed:
-        # The last holder may have sent the request before it died: look first.
-        claimed = rows.filter(_abandoned(now)).update(needs_reconcile=True, **claim)
-        if claimed:
-            logger.warning("♻️ Пост %s: аренда истекла, забираем с проверкой", post_id)
+        claimed = _reclaim_abandoned(post_id, now, claim)
     if not claimed:
         return None
     post = SocialMediaPost.objects.select_related("task", "webhook").get(pk=post_id)
     return post, token
+
+
+def _reclaim_abandoned(post_id: int, now, claim: dict) -> int:
+    """Take over a post whose worker died mid-publish; it counts as a failed attempt.
+
+    The dead worker may have sent the request, so the new holder looks on the
+    platform first (``needs_reconcile``). A post that kills its worker every time
+    is not retried forever: once the retries are used up it fails with a reason.
+    """
+    abandoned = SocialMediaPost.objects.filter(pk=post_id).filter(_abandoned(now))
+    budget = len(settings.SOCIAL_MEDIA_RETRY_DELAYS)
+    lost = "The worker stopped while publishing (its lease expired)."
+    claimed = abandoned.filter(retry_count__lt=budget).update(
+        needs_reconcile=True,
+        retry_count=F("retry_count") + 1,
+        failure_kind=FAILURE_WORKER_LOST,
+        error_message=f"{lost} Checking the platform before sending again.",
+        **claim,
+    )
+    if claimed:
+        logger.warning("♻️ Пост %s: аренда истекла, забираем с проверкой", post_id)
+        return claimed
+    gave_up = abandoned.update(
+        status=PostStatus.FAILED,
+        retry_count=F("retry_count") + 1,
+        failure_kind=FAILURE_WORKER_LOST,
+        error_message=f"{lost} Gave up after {budget + 1} attempts; the post may exist on "
+        "the platform: check it before retrying.",
+        claim_token=None,
+        locked_until=None,
+        next_attempt_at=None,
+        updated_at=now,
+    )
+    if gave_up:
+        logger.error("❌ Пост %s: воркер падал при каждой попытке — отказ", post_id)
+    return 0
 
 
 def _target_for(post: SocialMediaPost) -> Target | None:

@@ -6,6 +6,7 @@ the relay (``social_media.relay_due_posts``) is what sends them.
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -136,3 +137,52 @@ def test_retries_are_bounded_then_the_post_fails_with_the_reason(
     assert "HTTP 503" in post.error_message
     assert "Gave up after 3 attempts" in post.error_message
     assert len(fake_platform.pin_calls()) == 3
+
+
+def _as_left_by_a_dead_worker(post: SocialMediaPost) -> None:
+    """What a worker killed mid-publish leaves: processing, a claim, a lease in the past."""
+    SocialMediaPost.objects.filter(pk=post.pk).update(
+        status="processing",
+        claim_token=uuid.uuid4(),
+        locked_until=timezone.now() - timedelta(seconds=1),
+        enqueued_at=None,
+    )
+
+
+def test_a_post_whose_worker_keeps_dying_fails_after_the_retry_budget(
+    settings, pinterest, fake_platform
+):
+    settings.SOCIAL_MEDIA_RETRY_DELAYS = [30, 120]
+    fake_platform.script = [Answer(503)]
+    TaskFactory(published=True)
+    post = SocialMediaPost.objects.get()
+    SocialMediaPost.objects.filter(pk=post.pk).update(retry_count=2)
+
+    _as_left_by_a_dead_worker(post)
+    assert relay_due_posts()["due"] == 1
+
+    post.refresh_from_db()
+    assert post.status == "failed"
+    assert post.failure_kind == "worker_lost"
+    assert "may exist on the platform" in post.error_message
+    assert post.claim_token is None
+    assert len(fake_platform.pin_calls()) == 1  # nothing sent blindly
+
+
+def test_an_abandoned_post_is_reclaimed_with_a_look_first(pinterest, fake_platform):
+    fake_platform.script = [Answer(503)]
+    TaskFactory(published=True)
+    post = SocialMediaPost.objects.get()
+    _as_left_by_a_dead_worker(post)
+
+    relay_due_posts()
+
+    post.refresh_from_db()
+    assert post.status == "published"
+    kinds = list(PublishAttempt.objects.order_by("id").values_list("kind", "outcome"))
+    assert kinds == [
+        ("publish", "transient"),
+        ("reconcile", "not_found"),
+        ("publish", "success"),
+    ]
+    assert len(fake_platform.pins) == 1
