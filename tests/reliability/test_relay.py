@@ -3,6 +3,7 @@ overdue callbacks. The broker is a private Redis; tasks that do run, run here.""
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from datetime import timedelta
@@ -146,3 +147,20 @@ def test_a_processing_callback_still_gets_a_deadline(settings, hook, fake_platfo
     post.refresh_from_db()
     assert post.status == "failed"
     assert post.failure_kind == "no_callback"
+
+
+def test_saving_while_the_broker_hangs_is_bounded(pinterest, fake_platform, live_broker):
+    # A "Redis" that accepts connections and never answers.
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    live_broker(f"redis://127.0.0.1:{listener.getsockname()[1]}/0")
+    try:
+        started = time.monotonic()
+        TaskFactory(published=True)
+        elapsed = time.monotonic() - started
+    finally:
+        listener.close()
+
+    assert elapsed < 4.5, f"the save waited {elapsed:.1f} s for a hung broker"
+    assert SocialMediaPost.objects.get().enqueued_at is None  # the relay will send it
