@@ -12,6 +12,7 @@ import pytest
 import requests
 import time_machine
 from django.core.exceptions import ValidationError
+from django.utils import translation
 from responses import matchers
 
 from social_media.tests.contract import (
@@ -26,6 +27,14 @@ from social_media.tests.contract import (
 from tests.factories import FacebookCredentialsFactory
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """Messages are asserted in English; the site's default language is Russian."""
+    with translation.override("en"):
+        yield
+
 
 TOKEN = "EAAB-test-page-token-0123456789"
 PAGE = "104512345678901"

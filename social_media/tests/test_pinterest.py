@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 from responses import matchers
 
 from social_media import delivery
@@ -22,6 +23,14 @@ from social_media.tests.contract import (
 from tests.factories import PinterestCredentialsFactory
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """Messages are asserted in English; the site's default language is Russian."""
+    with translation.override("en"):
+        yield
+
 
 TOKEN = "pina_TESTTOKENpinterest0123456789"
 BOARD = "549755885175"
