@@ -178,7 +178,9 @@ class RedisServer:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> RedisServer:
-        executable = shutil.which("redis-server") or "/usr/bin/redis-server"
+        executable = shutil.which("redis-server")
+        if executable is None:
+            raise RuntimeError("redis-server is not installed (scripts/services.sh installs it).")
         self.process = subprocess.Popen(  # noqa: S603 - fixed arguments
             [
                 executable,
