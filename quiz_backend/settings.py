@@ -157,6 +157,8 @@ CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=6
 # --- Social media publishing -------------------------------------------------
 SOCIAL_MEDIA_AUTO_PUBLISH = env_bool("SOCIAL_MEDIA_AUTO_PUBLISH", True)
 PINTEREST_API_BASE_URL = env_str("PINTEREST_API_BASE_URL", "https://api.pinterest.com/v5")
+# Public page of a pin; "{id}" is replaced by the pin id (the local emulator serves its own).
+PINTEREST_PIN_URL = env_str("PINTEREST_PIN_URL", "https://www.pinterest.com/pin/{id}/")
 # Graph API v26.0 (released 2026-07-29) is the current version; see
 # https://developers.facebook.com/docs/graph-api/changelog/versions/
 FACEBOOK_GRAPH_API_BASE_URL = env_str(

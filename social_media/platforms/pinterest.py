@@ -20,6 +20,13 @@ if TYPE_CHECKING:
     from webhooks.models import SocialMediaCredentials
 
 PIN_URL = "https://www.pinterest.com/pin/{id}/"
+
+
+def pin_url(pin_id: str) -> str:
+    """The pin's public page (``PINTEREST_PIN_URL``; the pattern is not in the v5 spec)."""
+    return getattr(settings, "PINTEREST_PIN_URL", PIN_URL).replace("{id}", str(pin_id))
+
+
 NO_BOARD = (
     'Pinterest: the credential has no board_id in its extra data ({"board_id": "…"}); '
     "set it in the admin, then retry."
@@ -131,7 +138,7 @@ class PinterestPlatform(BasePlatform):
         return PublishResult(
             Outcome.SUCCESS,
             post_id=pin_id,
-            post_url=PIN_URL.format(id=pin_id),
+            post_url=pin_url(pin_id),
             http_status=client.last_status,
             response_excerpt=client.last_excerpt,
         )
@@ -153,7 +160,7 @@ class PinterestPlatform(BasePlatform):
                 return PublishResult(
                     Outcome.SUCCESS,
                     post_id=str(pin["id"]),
-                    post_url=PIN_URL.format(id=pin["id"]),
+                    post_url=pin_url(pin["id"]),
                     http_status=client.last_status,
                 )
         return None

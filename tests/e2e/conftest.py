@@ -7,6 +7,7 @@ The worker and the emulator start once per session; every test resets the emulat
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -26,7 +27,6 @@ from quiz_backend.celery import _configure as configure_celery
 from quiz_backend.celery import app as celery_app
 
 REPO = Path(__file__).resolve().parents[2]
-REDIS_URL = os.environ.get("E2E_REDIS_URL", "redis://127.0.0.1:6379/11")
 CALLBACK_PATH = "/api/webhooks/social-media-callback/"
 WORKER_ARGS = (
     "worker",
@@ -38,6 +38,7 @@ WORKER_ARGS = (
     "--without-heartbeat",
     "--hostname=e2e@%h",
 )
+REDIS_ARGS = ("--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no")
 HTTP_TIMEOUT = 2  # the worker's SOCIAL_MEDIA_HTTP_TIMEOUT: "timeout" faults stall longer
 
 
@@ -52,13 +53,49 @@ def wait_until(check: Callable[[], Any], *, timeout: float, message: str) -> Any
     pytest.fail(message() if callable(message) else message)
 
 
-def _redis_answers() -> bool:
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _redis_answers(port: int) -> bool:
     try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=0.5) as sock:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
             sock.sendall(b"PING\r\n")
             return sock.recv(16).startswith(b"+PONG")
     except OSError:
         return False
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """A private ``redis-server`` for this session's broker.
+
+    Several test sessions may run at once on one machine; on a shared Redis
+    database their workers would take each other's messages.
+    """
+    if os.environ.get("E2E_REDIS_URL"):
+        yield os.environ["E2E_REDIS_URL"]
+        return
+    executable = shutil.which("redis-server")
+    if executable is None:
+        if not _redis_answers(6379):
+            pytest.skip("end-to-end tests need redis-server (or E2E_REDIS_URL)")
+        yield "redis://127.0.0.1:6379/11"
+        return
+    port = _free_port()
+    process = subprocess.Popen(  # noqa: S603 - fixed arguments
+        [executable, "--port", str(port), *REDIS_ARGS],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_until(lambda: _redis_answers(port), timeout=10, message="redis-server did not start")
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
 
 
 @pytest.fixture(scope="session")
@@ -70,16 +107,16 @@ def emulator() -> Iterator[EmulatorServer]:
 
 
 @pytest.fixture(scope="session")
-def e2e_worker(django_db_setup, emulator: EmulatorServer, tmp_path_factory) -> Iterator[Path]:
+def e2e_worker(
+    django_db_setup, emulator: EmulatorServer, redis_url: str, tmp_path_factory
+) -> Iterator[Path]:
     """``celery -A quiz_backend worker`` on Redis, reading and writing the test database."""
     database = django_settings.DATABASES["default"]
     if "postgresql" not in database["ENGINE"]:
         pytest.skip("end-to-end tests need PostgreSQL (DATABASE_URL=postgres://…)")
-    if not _redis_answers():
-        pytest.skip("end-to-end tests need Redis on 127.0.0.1:6379")
     import redis
 
-    redis.Redis.from_url(REDIS_URL).flushdb()
+    redis.Redis.from_url(redis_url).flushdb()
     user = database.get("USER") or "postgres"
     host = database.get("HOST") or "127.0.0.1"
     port = database.get("PORT") or 5432
@@ -90,10 +127,11 @@ def e2e_worker(django_db_setup, emulator: EmulatorServer, tmp_path_factory) -> I
         PYTHONUNBUFFERED="1",
         DJANGO_SETTINGS_MODULE="quiz_backend.test_settings",
         DATABASE_URL=f"postgres://{user}@{host}:{port}/{database['NAME']}",
-        CELERY_BROKER_URL=REDIS_URL,
+        CELERY_BROKER_URL=redis_url,
         CELERY_TASK_ALWAYS_EAGER="false",
         PINTEREST_API_BASE_URL=f"{emulator.url}/pinterest/v5",
         FACEBOOK_GRAPH_API_BASE_URL=f"{emulator.url}/facebook/v26.0",
+        PINTEREST_PIN_URL=f"{emulator.url}/pin/{{id}}/",
         ALLOW_PRIVATE_WEBHOOK_URLS="true",
         SOCIAL_MEDIA_RETRY_DELAYS="1,1,1",
         SOCIAL_MEDIA_HTTP_TIMEOUT=str(HTTP_TIMEOUT),
@@ -138,12 +176,12 @@ def _reset_producer_pools() -> None:
 
 @pytest.fixture
 def e2e(
-    e2e_worker, emulator: EmulatorServer, live_server, transactional_db, settings
+    e2e_worker, emulator: EmulatorServer, redis_url: str, live_server, transactional_db, settings
 ) -> Iterator[EmulatorServer]:
     """A clean emulator whose scenarios call back to the live server; this process
     publishes to the worker's Redis instead of running tasks eagerly."""
     settings.SECURE_SSL_REDIRECT = False
-    settings.CELERY_BROKER_URL = REDIS_URL
+    settings.CELERY_BROKER_URL = redis_url
     settings.CELERY_TASK_ALWAYS_EAGER = False
     keys = ("broker_url", "broker_transport_options", "task_always_eager")
     saved = {key: celery_app.conf[key] for key in keys}

@@ -69,6 +69,8 @@ def test_a_published_task_reaches_all_six_platforms(e2e):
     pin = e2e.state.pins[posts["pinterest"].post_id]
     assert pin["link"] == task.public_url
     assert pin["board_id"] == "549755885175"
+    assert posts["pinterest"].post_url == f"{e2e.url}/pin/{pin['id']}/"
+    assert requests.get(posts["pinterest"].post_url, timeout=5).status_code == 200
     assert posts["facebook"].post_url == f"{e2e.url}/post/{posts['facebook'].post_id}"
     # The scenario got a signed delivery per platform and called back over HTTP.
     deliveries = received(e2e, "make")
