@@ -8,6 +8,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 import requests
+from django.utils import translation
 
 from social_media.url_guard import (
     PinnedAddressAdapter,
@@ -22,6 +23,8 @@ from tests.factories import TaskFactory, WebhookFactory
 @pytest.fixture(autouse=True)
 def _guard_on(settings):
     settings.ALLOW_PRIVATE_WEBHOOK_URLS = False
+    with translation.override("en"):  # the messages are matched in English
+        yield
 
 
 @pytest.fixture
