@@ -136,6 +136,8 @@ def machine() -> dict[str, Any]:
         "django": django.get_version(),
         "postgresql": _postgres_version(),
         "redis": _redis_version(),
+        # Other processes share this machine: the 1/5/15-minute load when the run ended.
+        "load_average": [round(x, 2) for x in os.getloadavg()],
     }
 
 
