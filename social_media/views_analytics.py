@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext, ngettext
@@ -89,7 +90,17 @@ def _display(row: PlatformFigures) -> dict:
     }
 
 
+VIEW_PERMISSION = "tasks.view_socialmediapost"
+
+
+def _check_permission(request: HttpRequest) -> None:
+    """Staff who may not see posts may not see their figures either."""
+    if not request.user.has_perm(VIEW_PERMISSION):
+        raise PermissionDenied
+
+
 def analytics_view(request: HttpRequest) -> HttpResponse:
+    _check_permission(request)
     form = _filter_form(request)
     report: Report | None = None
     if form.is_valid():
@@ -153,6 +164,7 @@ def csv_rows(report: Report) -> list[list[str]]:
 
 
 def analytics_csv_view(request: HttpRequest) -> HttpResponse:
+    _check_permission(request)
     form = _filter_form(request)
     if not form.is_valid():
         messages = [str(error) for errors in form.errors.values() for error in errors]

@@ -4,6 +4,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
@@ -244,6 +245,20 @@ def test_non_staff_users_are_sent_to_the_login_page(client, url):
 
     assert response.status_code == 302
     assert response["Location"].startswith(f"/admin/login/?next={url}")
+
+
+@pytest.mark.parametrize("url", [URL, CSV_URL])
+def test_staff_without_permission_to_view_posts_are_refused(client, url):
+    user = get_user_model().objects.create_user("editor", password="pw-123456", is_staff=True)
+    client.force_login(user)
+
+    assert client.get(url).status_code == 403
+    assert "📊" not in client.get("/admin/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    user.user_permissions.add(Permission.objects.get(codename="view_socialmediapost"))
+    client.force_login(user)
+    assert client.get(url, HTTP_ACCEPT_LANGUAGE="en").status_code == 200
+    assert f'href="{URL}"' in client.get("/admin/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
 
 
 @pytest.mark.parametrize("url", [URL, CSV_URL])
