@@ -305,3 +305,9 @@ def test_changelist_query_count_does_not_grow_with_rows(
         response = admin_client.get(CHANGELIST)
     assert response.status_code == 200
     assert response.context["cl"].result_count == 50
+
+
+def test_admin_is_russian_without_accept_language(admin_client):
+    html = admin_client.get(CHANGELIST).content.decode()
+    assert "Опубликовать в соцсети" in html
+    assert 'lang="ru"' in html
