@@ -308,6 +308,7 @@ def test_changelist_query_count_does_not_grow_with_rows(
 
 
 def test_admin_is_russian_without_accept_language(admin_client):
+    TaskFactory()
     html = admin_client.get(CHANGELIST).content.decode()
     assert "Опубликовать в соцсети" in html
     assert 'lang="ru"' in html
