@@ -200,13 +200,26 @@ class Webhook(models.Model):
 class CallbackReceipt(models.Model):
     """A processed callback's ``webhook-id``: a replay of it changes nothing."""
 
-    message_id = models.CharField(_("message ID"), max_length=255, unique=True)
+    message_id = models.CharField(_("message ID"), max_length=255)
     webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, null=True, blank=True)
     received_at = models.DateTimeField(_("received"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("callback receipt")
         verbose_name_plural = _("callback receipts")
+        # Message ids are unique per sender: two scenarios may pick the same id.
+        constraints = [
+            models.UniqueConstraint(
+                fields=["webhook", "message_id"],
+                condition=models.Q(webhook__isnull=False),
+                name="unique_receipt_per_webhook",
+            ),
+            models.UniqueConstraint(
+                fields=["message_id"],
+                condition=models.Q(webhook__isnull=True),
+                name="unique_unsigned_receipt",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.message_id

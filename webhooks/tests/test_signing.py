@@ -190,6 +190,20 @@ def test_a_replayed_webhook_id_changes_nothing(client, webhook, post):
     assert CallbackReceipt.objects.count() == 1
 
 
+def test_the_same_webhook_id_from_two_scenarios_is_not_a_replay(client, webhook, post):
+    other = WebhookFactory(target_platforms=["youtube_shorts"])
+    other_post = SocialMediaPost.objects.create(
+        task=post.task, platform="youtube_shorts", status="processing", webhook=other
+    )
+
+    first = post_signed(client, webhook.secret, published(post), message_id="msg_1")
+    second = post_signed(client, other.secret, published(other_post), message_id="msg_1")
+
+    assert first.status_code == second.status_code == 200
+    assert SocialMediaPost.objects.get(pk=other_post.pk).status == "published"
+    assert CallbackReceipt.objects.count() == 2
+
+
 def test_a_refused_callback_leaves_no_receipt(client, webhook, post):
     data = published(post) | {"task_id": post.task_id + 1000}
 
