@@ -95,3 +95,13 @@ def test_image_is_multi_stage_non_root_and_collects_static():
 def test_build_context_leaves_out_secrets_and_local_state():
     ignored = (ROOT / ".dockerignore").read_text().split()
     assert {".env", ".git", ".venv", "db.sqlite3*", "var/"} <= set(ignored)
+
+
+def test_every_variable_compose_interpolates_is_documented_in_env_example():
+    text = (ROOT / "docker-compose.yml").read_text()
+    interpolated = set(re.findall(r"\$\{([A-Z][A-Z0-9_]*)", text))
+    documented = set(
+        re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), re.M)
+    )
+    assert {"POSTGRES_PASSWORD", "WEB_CONCURRENCY"} <= interpolated
+    assert not interpolated - documented, sorted(interpolated - documented)
