@@ -187,3 +187,15 @@ def test_without_a_callback_the_post_stays_processing_until_the_deadline(e2e):
     assert post.status == "failed"
     assert post.failure_kind == "no_callback"
     assert "no callback" in post.error_message
+
+
+def test_a_scenario_reporting_failure_fails_the_post_with_its_reason(e2e):
+    _webhook(e2e, platforms=["tiktok"])
+    arm(e2e, platform="make", fault="callback_failed")
+
+    task = TaskFactory(published=True)
+
+    post = _wait_final(task, {"tiktok"})["tiktok"]
+    assert post.status == "failed"
+    assert post.error_message == "The scenario could not publish (fault)."
+    assert post.failure_kind == "callback"

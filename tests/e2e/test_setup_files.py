@@ -59,3 +59,8 @@ def test_load_demo_data_refuses_a_malformed_secret():
     with pytest.raises(CommandError, match="Standard Webhooks secret"):
         call_command("load_demo_data", webhook_secret="not base64!", stdout=StringIO())
     assert Task.objects.count() == 0
+
+
+def test_emulator_command_refuses_a_malformed_hook_secret():
+    with pytest.raises(CommandError, match="NAME=SECRET"):
+        call_command("run_platform_emulator", "--port", "0", "--hook-secret", "demo")
