@@ -74,6 +74,9 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "quiz_backend.urls"
+# Admin messages may carry a webhook secret shown once: keep them server-side,
+# not in a (signed but readable) cookie.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 TEMPLATES = [
     {

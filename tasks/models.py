@@ -155,4 +155,8 @@ class SocialMediaPost(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_platform_display()} · task {self.task_id} · {self.status}"
+        return _("%(platform)s · task %(task)s · %(status)s") % {
+            "platform": self.get_platform_display(),
+            "task": self.task_id,
+            "status": self.get_status_display(),
+        }
