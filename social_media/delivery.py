@@ -33,6 +33,12 @@ FAILURE_NO_CALLBACK = "no_callback"
 FAILURE_WORKER_LOST = "worker_lost"
 
 
+def max_countdown() -> float:
+    """The longest wait handed to Celery; Redis redelivers anything held past its
+    visibility timeout, so countdowns stay well inside it."""
+    return min(MAX_COUNTDOWN_SECONDS, settings.CELERY_VISIBILITY_TIMEOUT / 2)
+
+
 def _claimable(now) -> Q:
     due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
     unlocked = Q(locked_until__isnull=True) | Q(locked_until__lt=now)
@@ -262,7 +268,7 @@ def _apply(
     else:
         level, text, detail = log
         logger.log(level, text, post.task_id, label, detail)
-        if delay is not None and delay <= MAX_COUNTDOWN_SECONDS:
+        if delay is not None and delay <= max_countdown():
             _schedule(post.pk, delay)
     if outcome == Outcome.AUTH and target is not None and hasattr(target, "needs_reconnect"):
         type(target).objects.filter(pk=target.pk).update(

@@ -6,6 +6,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from quiz_backend.celery import _configure, app, time_limits
+from social_media.delivery import max_countdown
 
 
 def test_worker_options_for_at_least_once_delivery():
@@ -48,3 +49,9 @@ def test_an_http_timeout_longer_than_the_time_limit_is_refused(settings):
     settings.SOCIAL_MEDIA_HTTP_TIMEOUT = 20
     with pytest.raises(ImproperlyConfigured, match="SOCIAL_MEDIA_HTTP_TIMEOUT"):
         _configure(app)
+
+
+def test_countdowns_stay_inside_the_visibility_timeout(settings):
+    assert max_countdown() == 300
+    settings.CELERY_VISIBILITY_TIMEOUT = 120
+    assert max_countdown() == 60
