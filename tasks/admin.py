@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.db import models
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
+from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from social_media.admin_display import badge, external_link, publishing_state, status_badge
 from social_media.platforms import PLATFORMS
+from social_media.preview import preview_notes, preview_problems, task_preview
+from social_media.publish_plan import plan_totals, publish_plan
 from social_media.services import PublishSummary, tasks_publish_bulk
+from social_media.targets import Targets
 from tasks.models import PostStatus, SocialMediaPost, Task
 
 admin.site.site_header = _("Quiz backend")
@@ -49,6 +55,34 @@ class SocialMediaPostInline(admin.TabularInline):
         return external_link(post.post_url, post.post_url)
 
 
+class ScheduleFilter(admin.SimpleListFilter):
+    """Published tasks waiting for their date, and those whose date came but not their posts."""
+
+    title = _("schedule")
+    parameter_name = "schedule"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin):
+        return (
+            ("scheduled", _("Scheduled (publish date ahead)")),
+            ("due", _("Due, posts not sent yet")),
+        )
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Task]) -> QuerySet[Task]:
+        now = timezone.now()
+        if self.value() == "scheduled":
+            return queryset.filter(published=True, publish_date__gt=now)
+        if self.value() == "due":
+            unsent = SocialMediaPost.objects.filter(
+                status=PostStatus.PENDING, attempt_count=0
+            ).values("task_id")
+            return queryset.filter(
+                Q(publish_date__isnull=True) | Q(publish_date__lte=now),
+                published=True,
+                pk__in=unsent,
+            )
+        return queryset
+
+
 @admin.register(Task)
 class TaskAdmin(admin.ModelAdmin):
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
@@ -63,12 +97,12 @@ class TaskAdmin(admin.ModelAdmin):
         "publishing_state",
     )
     list_display_links = ("id", "question_excerpt")
-    list_filter = ("published", "language", "topic", "difficulty")
+    list_filter = ("published", ScheduleFilter, "language", "topic", "difficulty")
     search_fields = ("question", "topic")
     date_hierarchy = "created_at"
     readonly_fields = ("translation_group_id", "created_at", "updated_at")
     inlines = [SocialMediaPostInline]
-    actions = ["publish_to_social_networks"]
+    actions = ["publish_to_social_networks", "dry_run"]
     fieldsets = (
         (None, {"fields": ("question", "answers", "correct_answer", "explanation")}),
         (_("Details"), {"fields": ("image_url", "topic", "difficulty", "language")}),
@@ -107,11 +141,66 @@ class TaskAdmin(admin.ModelAdmin):
         )
         return badge(state.label, state.colour)
 
+    def render_change_form(
+        self, request: HttpRequest, context: dict, add=False, change=False, form_url="", obj=None
+    ):
+        if change and obj is not None and obj.pk:
+            context["platform_previews"] = task_preview(obj, Targets.load())
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def save_model(self, request: HttpRequest, obj: Task, form, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if not obj.published:
+            return
+        previews = task_preview(obj, Targets.load())
+        problems = preview_problems(previews)
+        if problems:
+            self.message_user(
+                request,
+                gettext("Saved, but these platforms will fail: %(problems)s")
+                % {"problems": " ".join(problems)},
+                messages.WARNING,
+            )
+        notes = preview_notes(previews)
+        if notes:
+            self.message_user(
+                request,
+                gettext("Texts will be shortened: %(notes)s") % {"notes": " ".join(notes)},
+                messages.INFO,
+            )
+
+    def _intermediate_context(self, request: HttpRequest, title: object) -> dict:
+        return {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": title,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+
     @admin.action(permissions=["change"], description=_("📱 Publish to social networks"))
-    def publish_to_social_networks(self, request: HttpRequest, queryset: QuerySet[Task]) -> None:
+    def publish_to_social_networks(
+        self, request: HttpRequest, queryset: QuerySet[Task]
+    ) -> TemplateResponse | None:
+        if request.POST.get("post") != "yes":
+            plans = publish_plan(queryset.order_by("pk"), Targets.load())
+            context = self._intermediate_context(request, _("Publish to social networks?"))
+            context.update(
+                plans=plans,
+                totals=plan_totals(plans),
+                no_platform=sum(1 for plan in plans if plan.skipped_no_platform),
+            )
+            return TemplateResponse(request, "admin/tasks/task/publish_confirmation.html", context)
         summary = tasks_publish_bulk(queryset)
         level = messages.SUCCESS if summary.platforms() else messages.WARNING
         self.message_user(request, summary_message(summary), level)
+        return None
+
+    @admin.action(permissions=["view"], description=_("Dry run: show what would be sent"))
+    def dry_run(self, request: HttpRequest, queryset: QuerySet[Task]) -> TemplateResponse:
+        targets = Targets.load()
+        context = self._intermediate_context(request, _("Dry run: what would be sent"))
+        context["items"] = [(task, task_preview(task, targets)) for task in queryset.order_by("pk")]
+        return TemplateResponse(request, "admin/tasks/task/dry_run.html", context)
 
 
 def summary_message(summary: PublishSummary) -> str:

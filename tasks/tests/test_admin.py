@@ -38,10 +38,11 @@ def _mock_platforms(mocked_responses) -> None:
 
 
 def _run_bulk_action(client, tasks, django_capture_on_commit_callbacks, **headers):
+    """Run the action the way the confirmation page's "Yes, publish" button posts it."""
     data = {
         "action": "publish_to_social_networks",
         "_selected_action": [t.pk for t in tasks],
-        "index": 0,
+        "post": "yes",
     }
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(CHANGELIST, data, follow=True, **headers)

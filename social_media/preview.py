@@ -1,0 +1,176 @@
+"""What a task would send to each active platform, and what would go wrong.
+
+Built from the same functions the senders use (``content.build_content`` for
+API platforms, ``payloads.build_payload`` for webhooks), so the preview is the
+text that goes out. No network call, no database write.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from social_media.content import DEFAULT_LIMITS, LIMITS, build_content
+from social_media.payloads import build_payload
+from social_media.platforms import PLATFORMS, BasePlatform
+
+if TYPE_CHECKING:
+    from social_media.targets import Target, Targets
+    from tasks.models import Task
+
+FIELD_LABELS = {
+    "title": _("Title"),
+    "description": _("Description"),
+    "alt_text": _("Alt text"),
+    "link": _("Link"),
+    "image_url": _("Image"),
+    "hashtags": _("Hashtags"),
+}
+
+
+@dataclass(frozen=True)
+class PreviewField:
+    name: str
+    label: Any
+    value: str
+    limit: int | None = None
+
+    @property
+    def length(self) -> int:
+        return len(self.value)
+
+
+@dataclass
+class PlatformPreview:
+    """One platform's view of a task: the fields or payload, and the warnings."""
+
+    key: str
+    label: Any
+    kind: str
+    target: str
+    fields: list[PreviewField] = field(default_factory=list)
+    payload: str = ""
+    payload_format: Any = ""
+    problems: list[str] = field(default_factory=list)  # the post would certainly fail
+    notes: list[str] = field(default_factory=list)  # it goes out, but not as written
+
+    @property
+    def will_fail(self) -> bool:
+        return bool(self.problems)
+
+
+def _cut_notes(truncated: list[str], key: str) -> list[str]:
+    limits = LIMITS.get(key, DEFAULT_LIMITS)
+    notes = []
+    if "title" in truncated:
+        notes.append(gettext("The title is cut to %(limit)d characters.") % {"limit": limits.title})
+    if "description" in truncated:
+        notes.append(
+            gettext(
+                "The description is cut to fit %(limit)d characters "
+                "(the link and hashtags are kept)."
+            )
+            % {"limit": limits.description}
+        )
+    return notes
+
+
+def _extra_data_problems(platform: BasePlatform, target: Target) -> list[str]:
+    extra = getattr(target, "extra_data", {})
+    if not isinstance(extra, dict):
+        return [gettext("The credential's extra data is not a JSON object.")]
+    try:
+        platform.validate_extra_data(extra)
+    except ValidationError as error:
+        return [str(message) for message in error.messages]
+    return []
+
+
+def _api_preview(task: Task, platform: BasePlatform, target: Target) -> PlatformPreview:
+    content = build_content(task, platform.key)
+    limits = LIMITS.get(platform.key, DEFAULT_LIMITS)
+    values = {
+        "title": (content.title, limits.title),
+        "description": (content.description, limits.description),
+        "alt_text": (content.alt_text, limits.alt_text),
+        "link": (content.link, None),
+        "image_url": (content.image_url, None),
+        "hashtags": (" ".join(content.hashtags), None),
+    }
+    preview = PlatformPreview(
+        key=platform.key,
+        label=platform.label,
+        kind=platform.kind,
+        target=str(target),
+        fields=[
+            PreviewField(name, FIELD_LABELS[name], value, limit)
+            for name, (value, limit) in values.items()
+        ],
+    )
+    preview.problems += _extra_data_problems(platform, target)
+    if getattr(target, "needs_reconnect", False):
+        preview.problems.append(
+            gettext("%(target)s needs reconnection: the platform rejected its token.")
+            % {"target": target}
+        )
+    preview.notes += _cut_notes(content.truncated, platform.key)
+    return preview
+
+
+def _webhook_preview(task: Task, platform: BasePlatform, target: Target) -> PlatformPreview:
+    payload_format = getattr(target, "payload_format", "nested")
+    preview = PlatformPreview(
+        key=platform.key,
+        label=platform.label,
+        kind=platform.kind,
+        target=str(target),
+        payload_format=_format_label(payload_format),
+    )
+    try:
+        payload = build_payload(task, platform.key, payload_format)
+    except ValueError as error:
+        preview.problems.append(str(error))
+        return preview
+    preview.payload = json.dumps(payload, ensure_ascii=False, indent=2)
+    if "content" in payload:  # the nested shape carries the cut texts
+        preview.notes += _cut_notes(build_content(task, platform.key).truncated, platform.key)
+    return preview
+
+
+def _format_label(payload_format: str) -> Any:
+    from webhooks.models import PayloadFormat
+
+    if payload_format in PayloadFormat.values:
+        return PayloadFormat(payload_format).label
+    return payload_format
+
+
+def task_preview(task: Task, targets: Targets) -> list[PlatformPreview]:
+    """Every active platform of ``task`` with what would be sent there."""
+    previews = []
+    for key, target in targets.for_task(task).items():
+        platform = PLATFORMS[key]
+        build = _api_preview if platform.kind == "api" else _webhook_preview
+        preview = build(task, platform, target)
+        preview.problems = platform.task_problems(task) + preview.problems
+        previews.append(preview)
+    return previews
+
+
+def preview_problems(previews: list[PlatformPreview]) -> list[str]:
+    """One line per platform that would certainly fail, for a message after saving."""
+    return [
+        f"{preview.label}: {' '.join(preview.problems)}"
+        for preview in previews
+        if preview.will_fail
+    ]
+
+
+def preview_notes(previews: list[PlatformPreview]) -> list[str]:
+    """One line per platform whose texts are cut to its limits."""
+    return [f"{preview.label}: {' '.join(preview.notes)}" for preview in previews if preview.notes]

@@ -1,0 +1,97 @@
+"""What the bulk publish action would do, per task and platform, before it runs.
+
+The same rules as ``services.publish_tasks(retry_failed=True)``: a platform with no
+post gets a new one, a failed post is retried, a published post or one in flight
+is skipped. Read-only: two queries, nothing written.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from django.utils.translation import gettext_lazy as _
+
+from social_media.platforms import PLATFORMS
+from tasks.models import PostStatus, SocialMediaPost
+
+if TYPE_CHECKING:
+    from social_media.targets import Targets
+    from tasks.models import Task
+
+
+class Decision(StrEnum):
+    NEW = "new"
+    RETRY = "retry"
+    SKIP_PUBLISHED = "skip_published"
+    SKIP_IN_FLIGHT = "skip_in_flight"
+
+
+DECISION_LABELS = {
+    Decision.NEW: _("will be sent"),
+    Decision.RETRY: _("will be retried (failed before)"),
+    Decision.SKIP_PUBLISHED: _("skipped: already published"),
+    Decision.SKIP_IN_FLIGHT: _("skipped: in progress"),
+}
+
+
+@dataclass(frozen=True)
+class PlannedPost:
+    platform: str
+    decision: Decision
+
+    @property
+    def platform_label(self) -> Any:
+        return PLATFORMS[self.platform].label
+
+    @property
+    def decision_label(self) -> Any:
+        return DECISION_LABELS[self.decision]
+
+
+@dataclass
+class TaskPlan:
+    task: Task
+    posts: list[PlannedPost] = field(default_factory=list)
+
+    @property
+    def skipped_no_platform(self) -> bool:
+        return not self.posts
+
+
+def publish_plan(tasks: Iterable[Task], targets: Targets) -> list[TaskPlan]:
+    """The decision for every (task, active platform) the bulk action would make."""
+    tasks = list(tasks)
+    statuses: dict[int, dict[str, str]] = defaultdict(dict)
+    for task_id, platform, status in SocialMediaPost.objects.filter(task__in=tasks).values_list(
+        "task_id", "platform", "status"
+    ):
+        statuses[task_id][platform] = status
+    plans = []
+    for task in tasks:
+        plan = TaskPlan(task=task)
+        for platform in targets.for_task(task):
+            status = statuses[task.pk].get(platform)
+            if status is None:
+                decision = Decision.NEW
+            elif status == PostStatus.PUBLISHED:
+                decision = Decision.SKIP_PUBLISHED
+            elif status == PostStatus.FAILED:
+                decision = Decision.RETRY
+            else:
+                decision = Decision.SKIP_IN_FLIGHT
+            plan.posts.append(PlannedPost(platform, decision))
+        plans.append(plan)
+    return plans
+
+
+def plan_totals(plans: list[TaskPlan]) -> dict[Decision, int]:
+    """How many posts each decision covers, for the confirmation page's summary."""
+    totals = dict.fromkeys(Decision, 0)
+    for plan in plans:
+        for post in plan.posts:
+            totals[post.decision] += 1
+    return totals
