@@ -17,11 +17,13 @@ ensure_postgres() {
 }
 
 ensure_redis() {
-  if redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then return; fi
+  # The worker tests start private redis-server processes: the program must exist
+  # even when a Redis already answers on 6379.
   if ! command -v redis-server >/dev/null; then
     echo "Installing Redis…"
     as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
   fi
+  if redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then return; fi
   echo "Starting Redis…"
   mkdir -p /tmp/redis-data
   redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no \

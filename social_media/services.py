@@ -11,8 +11,10 @@ import logging
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import partial
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -100,10 +102,18 @@ def publish_tasks(
     if retry_ids:
         posts_retry(SocialMediaPost.objects.filter(pk__in=retry_ids), enqueue=False)
     # A fresh "now": posts_retry set next_attempt_at a moment after ``now``.
+    # Posts already handed to a worker within the lease are not sent again (a
+    # re-save would only queue duplicate messages that the claim then refuses).
+    fresh_now = timezone.now()
+    in_queue = Q(
+        enqueued_at__gte=fresh_now - timedelta(seconds=settings.SOCIAL_MEDIA_LEASE_SECONDS)
+    )
     due_ids = list(
         SocialMediaPost.objects.filter(
-            task__in=tasks, status=PostStatus.PENDING, next_attempt_at__lte=timezone.now()
-        ).values_list("pk", flat=True)
+            task__in=tasks, status=PostStatus.PENDING, next_attempt_at__lte=fresh_now
+        )
+        .exclude(in_queue)
+        .values_list("pk", flat=True)
     )
     enqueue_after_commit(due_ids)
     return summary

@@ -1,0 +1,54 @@
+"""Which posts a save hands to the broker (the broker is the boundary recorded here)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from social_media import tasks as celery_tasks
+from tasks.models import SocialMediaPost
+from tests.factories import PinterestCredentialsFactory, TaskFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def sent(monkeypatch):
+    """Post ids handed to the broker; nothing runs (as with a worker that is busy)."""
+    ids: list[int] = []
+    monkeypatch.setattr(celery_tasks.publish_post, "delay", lambda post_id: ids.append(post_id))
+    return ids
+
+
+def test_a_new_post_is_handed_to_the_broker_once(sent):
+    PinterestCredentialsFactory()
+    task = TaskFactory(published=True)
+
+    post = SocialMediaPost.objects.get(task=task)
+    assert sent == [post.pk]
+    assert post.enqueued_at is not None
+
+
+def test_re_saving_does_not_queue_a_post_that_is_already_queued(sent):
+    PinterestCredentialsFactory()
+    task = TaskFactory(published=True)
+
+    task.explanation = "edited"
+    task.save()
+    task.save()
+
+    assert len(sent) == 1
+
+
+def test_a_post_queued_longer_than_the_lease_ago_is_queued_again(sent, settings):
+    PinterestCredentialsFactory()
+    task = TaskFactory(published=True)
+    SocialMediaPost.objects.update(
+        enqueued_at=timezone.now() - timedelta(seconds=settings.SOCIAL_MEDIA_LEASE_SECONDS + 1)
+    )
+
+    task.save()
+
+    assert len(sent) == 2
