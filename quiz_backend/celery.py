@@ -29,6 +29,9 @@ PRODUCER_TRANSPORT_OPTIONS = {
     "socket_timeout": 3,
 }
 
+# Pinterest tokens expiring within PINTEREST_REFRESH_BEFORE_DAYS are refreshed hourly.
+TOKEN_REFRESH_INTERVAL = 3600.0
+
 
 def time_limits(lease_seconds: int) -> tuple[int, int]:
     """``(soft, hard)`` task time limits that end a publish well inside its lease."""
@@ -97,6 +100,11 @@ def _configure(app: Celery) -> None:
                 "schedule": relay_interval,
                 # A relay message nobody ran in time is dropped, not piled up.
                 "options": {"expires": relay_interval},
+            },
+            "refresh-pinterest-tokens": {
+                "task": "social_media.refresh_pinterest_tokens",
+                "schedule": TOKEN_REFRESH_INTERVAL,
+                "options": {"expires": TOKEN_REFRESH_INTERVAL},
             },
         },
     )

@@ -168,6 +168,13 @@ FACEBOOK_GRAPH_API_BASE_URL = env_str(
     "FACEBOOK_GRAPH_API_BASE_URL", "https://graph.facebook.com/v26.0"
 )
 FACEBOOK_APP_SECRET = env_str("FACEBOOK_APP_SECRET")
+# With FACEBOOK_APP_SECRET, lets "test connection" ask Graph debug_token about a page token.
+FACEBOOK_APP_ID = env_str("FACEBOOK_APP_ID")
+# Pinterest app credentials for refreshing access tokens (unset: no automatic refresh).
+PINTEREST_CLIENT_ID = env_str("PINTEREST_CLIENT_ID")
+PINTEREST_CLIENT_SECRET = env_str("PINTEREST_CLIENT_SECRET")
+# Refresh a Pinterest access token this many days before it expires.
+PINTEREST_REFRESH_BEFORE_DAYS = env_int("PINTEREST_REFRESH_BEFORE_DAYS", 5, minimum=1)
 # Seconds before each retry of a transient failure; the number of values is the
 # number of retries. Default: 6 attempts spread over about 4 hours.
 SOCIAL_MEDIA_RETRY_DELAYS = env_int_list("SOCIAL_MEDIA_RETRY_DELAYS", [30, 120, 600, 3600, 10800])

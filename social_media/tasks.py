@@ -16,3 +16,10 @@ def publish_post(post_id: int) -> str | None:
 @shared_task(name="social_media.relay_due_posts")
 def relay_due_posts() -> dict[str, int]:
     return delivery.posts_relay()
+
+
+@shared_task(name="social_media.refresh_pinterest_tokens")
+def refresh_pinterest_tokens() -> dict[str, int]:
+    from social_media.token_refresh import credentials_refresh_expiring
+
+    return credentials_refresh_expiring()

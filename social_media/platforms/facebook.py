@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 import re
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -72,11 +73,13 @@ def _field(answer: Any, name: str) -> str:
 class GraphClient(ApiClient):
     """Facebook Graph API for Pages (https://developers.facebook.com/docs/pages-api)."""
 
-    def __init__(self, *, token: str, base_url: str | None = None) -> None:
+    def __init__(
+        self, *, token: str, base_url: str | None = None, secrets: Iterable[str] = ()
+    ) -> None:
         app_secret = settings.FACEBOOK_APP_SECRET
         super().__init__(
             base_url=base_url or settings.FACEBOOK_GRAPH_API_BASE_URL,
-            secrets=[token, app_secret],
+            secrets=[token, app_secret, *secrets],
             platform_name="Facebook",
         )
         # The token travels in a header, never in a URL that could be logged.
@@ -96,6 +99,17 @@ class GraphClient(ApiClient):
         return self.request(
             "POST", f"{page_id}/feed", data={"message": message, "link": link, **self.common}
         )
+
+    # https://developers.facebook.com/docs/graph-api/reference/page/
+    def get_page(self, *, page_id: str) -> dict[str, Any]:
+        return self.request("GET", page_id, params={"fields": "id,name", **self.common})
+
+    # https://developers.facebook.com/docs/facebook-login/guides/access-tokens/debugging
+    def debug_token(self, *, input_token: str) -> dict[str, Any]:
+        """What Facebook knows about ``input_token``; this client must hold an app token."""
+        body = self.request("GET", "debug_token", params={"input_token": input_token})
+        data = body.get("data") if isinstance(body, dict) else None
+        return data if isinstance(data, dict) else {}
 
     def get_permalink(self, *, post_id: str) -> str:
         body = self.request("GET", post_id, params={"fields": "permalink_url", **self.common})

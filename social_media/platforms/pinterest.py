@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from social_media.content import build_content
+from social_media.content import PostContent, build_content
 from social_media.http import ApiClient, ApiError
 from social_media.platforms.base import BasePlatform, Outcome, PublishResult
 
@@ -73,6 +73,14 @@ class PinterestClient(ApiClient):
             },
         )
 
+    # https://developers.pinterest.com/docs/api/v5/user_account-get
+    def get_user_account(self) -> dict[str, Any]:
+        return self.request("GET", "user_account")
+
+    # https://developers.pinterest.com/docs/api/v5/boards-get
+    def get_board(self, *, board_id: str) -> dict[str, Any]:
+        return self.request("GET", f"boards/{board_id}")
+
     # https://developers.pinterest.com/docs/api/v5/boards-list_pins
     def list_board_pins(self, *, board_id: str, page_size: int = 50) -> list[dict[str, Any]]:
         body = self.request("GET", f"boards/{board_id}/pins", params={"page_size": page_size})
@@ -88,6 +96,66 @@ class PinterestClient(ApiClient):
         if response.status_code == 429 and "spam" in message.lower():
             error.outcome = Outcome.PERMANENT
         return error
+
+
+def _create_pin(client: PinterestClient, board_id: str, content: PostContent) -> dict[str, Any]:
+    return client.create_pin(
+        board_id=board_id,
+        title=content.title,
+        description=content.description,
+        link=content.link,
+        alt_text=content.alt_text,
+        image_url=content.image_url,
+    )
+
+
+def _refresh_after_401(credential: SocialMediaCredentials, error: ApiError) -> PublishResult | None:
+    """Refresh the token after a 401; ``None`` when the pin may be sent again.
+
+    Without a refresh token or client credentials the 401 stands (AUTH). A refresh
+    Pinterest refuses is AUTH too; one that could not reach Pinterest is retried later.
+    """
+    from social_media.token_refresh import credential_refresh_token, refresh_possible
+
+    if not refresh_possible(credential):
+        return error.to_result()
+    refreshed = credential_refresh_token(credential=credential, stale_token=credential.access_token)
+    if refreshed.ok:
+        return None
+    outcome = Outcome.AUTH if refreshed.rejected else Outcome.TRANSIENT
+    return PublishResult(
+        outcome,
+        http_status=error.http_status,
+        error_message=f"{error.message} The token refresh failed: {refreshed.message}",
+        response_excerpt=error.excerpt,
+    )
+
+
+class PinterestOAuthClient(ApiClient):
+    """Pinterest's token endpoint: HTTP Basic ``client_id:client_secret``, form body."""
+
+    def __init__(
+        self, *, client_id: str, client_secret: str, refresh_token: str, base_url: str | None = None
+    ) -> None:
+        super().__init__(
+            base_url=base_url or settings.PINTEREST_API_BASE_URL,
+            secrets=[client_secret, refresh_token],
+            platform_name="Pinterest",
+        )
+        self.session.auth = (client_id, client_secret)
+        self.refresh_token = refresh_token
+
+    # https://developers.pinterest.com/docs/api/v5/oauth-token (grant_type=refresh_token)
+    def refresh_access_token(self) -> dict[str, Any]:
+        body = self.request(
+            "POST",
+            "oauth/token",
+            data={"grant_type": "refresh_token", "refresh_token": self.refresh_token},
+        )
+        self.last_excerpt = ""  # the answer carries the new tokens
+        return body
+
+    error_from_response = PinterestClient.error_from_response
 
 
 class PinterestPlatform(BasePlatform):
@@ -117,16 +185,19 @@ class PinterestPlatform(BasePlatform):
         content = build_content(post.task, self.key)
         client = PinterestClient(token=target.access_token)
         try:
-            pin = client.create_pin(
-                board_id=board_id,
-                title=content.title,
-                description=content.description,
-                link=content.link,
-                alt_text=content.alt_text,
-                image_url=content.image_url,
-            )
+            pin = _create_pin(client, board_id, content)
         except ApiError as error:
-            return error.to_result()
+            if error.outcome != Outcome.AUTH:
+                return error.to_result()
+            failed = _refresh_after_401(target, error)
+            if failed is not None:
+                return failed
+            # The token was refreshed: send once more, within this attempt.
+            client = PinterestClient(token=target.access_token)
+            try:
+                pin = _create_pin(client, board_id, content)
+            except ApiError as retry_error:
+                return retry_error.to_result()
         pin_id = str(pin.get("id") or "") if isinstance(pin, dict) else ""
         if not pin_id:
             return PublishResult(

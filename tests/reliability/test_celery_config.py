@@ -32,7 +32,7 @@ def test_time_limits_nest_inside_the_lease_and_the_visibility_timeout(settings):
 
 def test_the_relay_is_on_the_beat_schedule():
     app.loader.import_default_modules()  # what ``celery beat`` / ``worker`` do at start
-    [entry] = app.conf.beat_schedule.values()
+    entry = app.conf.beat_schedule["relay-due-social-media-posts"]
     assert entry["task"] == "social_media.relay_due_posts"
     assert entry["task"] in app.tasks
     assert entry["options"]["expires"] <= entry["schedule"]
