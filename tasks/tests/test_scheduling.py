@@ -205,3 +205,29 @@ def test_republishing_restores_cancelled_posts_at_the_date(clock, commit, mocked
     clock.move_to(START + 2 * HOUR)
     relay(commit)
     assert task.social_posts.get().status == PostStatus.PUBLISHED
+
+
+def test_task_list_shows_and_filters_scheduled_and_due_tasks(clock, commit, admin_client):
+    from django.urls import reverse
+
+    later = scheduled_task(commit, START + HOUR)
+    later.question = "scheduled one"
+    later.save()
+    with commit():
+        due = TaskFactory(published=True, question="due one")
+    SocialMediaPost.objects.filter(task=due).update(status=PostStatus.PENDING, attempt_count=0)
+    with commit():
+        sent = TaskFactory(published=True, question="sent one")
+    TaskFactory(published=False, question="draft one")
+    changelist = reverse("admin:tasks_task_changelist")
+
+    html = admin_client.get(changelist, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Scheduled" in html and "Due, posts not sent yet" in html
+
+    def listed(value: str) -> set[int]:
+        response = admin_client.get(changelist, {"schedule": value})
+        return {task.pk for task in response.context["cl"].result_list}
+
+    assert listed("scheduled") == {later.pk}
+    assert listed("due") == {due.pk}
+    assert sent.social_posts.get().status == PostStatus.PUBLISHED
