@@ -1,0 +1,278 @@
+"""An editor in a real browser: log in, publish a task to six platforms, run the bulk
+action, retry a failed post, read the analytics chart — in Russian and in English.
+
+Django's live server, a real Celery worker on Redis and the platform emulator stand
+behind the admin (fixtures shared with ``tests/e2e``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+
+import pytest
+import requests
+
+from tasks.models import SocialMediaPost, Task
+from tests.browser.conftest import SCREENSHOTS, reload_until
+from tests.e2e.conftest import arm, register_hook, wait_until
+from tests.factories import (
+    FacebookCredentialsFactory,
+    PinterestCredentialsFactory,
+    TaskFactory,
+    WebhookFactory,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+WEBHOOK_PLATFORMS = ["instagram", "tiktok", "youtube_shorts", "yandex_dzen"]
+SIX = 6
+FINAL_WAIT = 20.0
+
+TEXT = {
+    "ru-RU": {
+        "published": "Опубликовано",
+        "failed": "Ошибка",
+        "action": "📱 Опубликовать в соцсети",
+        "bulk_message": "3 задачи отправлены в соцсети.",
+        "retry_action": "Повторить выбранные публикации",
+        "retry_message": "1 публикация возвращена в очередь.",
+        "analytics": "Аналитика публикаций",
+        "all_published": "Все опубликованы",
+    },
+    "en-US": {
+        "published": "Published",
+        "failed": "Failed",
+        "action": "📱 Publish to social networks",
+        "bulk_message": "3 tasks sent to social networks.",
+        "retry_action": "Retry selected posts",
+        "retry_message": "1 post moved back to the queue.",
+        "analytics": "Publishing analytics",
+        "all_published": "All published",
+    },
+}
+LOCALES = pytest.mark.parametrize("locale", ["ru-RU", "en-US"])
+
+
+def _six_platforms(emulator) -> None:
+    """Active Pinterest and Facebook credentials and a Make.com webhook for four more."""
+    PinterestCredentialsFactory()
+    FacebookCredentialsFactory()
+    webhook = WebhookFactory(url=f"{emulator.url}/make/browser", target_platforms=WEBHOOK_PLATFORMS)
+    register_hook(emulator, "browser", webhook.secret)
+
+
+def _inline_statuses(page) -> list[str]:
+    return page.locator("#social_posts-group td.field-status_badge").all_inner_texts()
+
+
+def _post_states(task: Task) -> str:
+    return str(
+        {p.platform: (p.status, p.error_message) for p in SocialMediaPost.objects.filter(task=task)}
+    )
+
+
+def _readme_screenshot(page, shots, step: str, name: str) -> None:
+    """A viewport-sized shot of the current view; with ``UPDATE_SCREENSHOTS=1`` it also
+    replaces the README's copy in ``docs/screenshots/`` (tracked files stay untouched
+    by an ordinary run)."""
+    path = shots(page, step, full_page=False)
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, SCREENSHOTS / name)
+
+
+def _select_action(page, label: str) -> None:
+    """Choose a changelist action by its visible label and press the action button."""
+    page.select_option("select[name=action]", label=label)
+    page.click("button[name=index]")
+
+
+def _confirm_if_asked(page) -> None:
+    """The bulk action may show a confirmation page first; confirm it when it does."""
+    page.wait_for_load_state("domcontentloaded")
+    if page.locator(".messagelist").count():
+        return
+    confirm = page.locator(
+        "form input[type=submit][name=confirm], form button[name=confirm], "
+        "form input[type=submit][name=post], form button[name=post], form input[type=submit]"
+    )
+    confirm.first.click()
+    page.wait_for_selector(".messagelist")
+
+
+@LOCALES
+def test_a_task_saved_published_in_the_admin_reaches_six_platforms(
+    e2e, admin_page, shots, live_server, locale
+):
+    _six_platforms(e2e)
+    text = TEXT[locale]
+    page = admin_page(locale)
+    assert page.locator("html").get_attribute("lang") == locale[:2]
+
+    page.goto(f"{live_server.url}/admin/tasks/task/add/")
+    question = f"Browser ({locale}): what does len('abcd') return?"
+    page.fill("#id_question", question)
+    page.fill("#id_answers", json.dumps(["3", "4", "5", "error"]))
+    page.fill("#id_correct_answer", "4")
+    page.fill("#id_image_url", "https://cdn.quiz.example.com/tasks/browser.png")
+    page.fill("#id_topic", "Python")
+    page.fill("#id_language", locale[:2])
+    page.check("#id_published")
+    shots(page, "add-form")
+    page.click("input[name=_continue]")
+    page.wait_for_selector(".messagelist .success")
+
+    task = Task.objects.get(question=question)
+    assert task.published is True
+    assert page.url.endswith(f"/admin/tasks/task/{task.pk}/change/")
+
+    def six_published():
+        statuses = _inline_statuses(page)
+        return len(statuses) == SIX and set(statuses) == {text["published"]}
+
+    reload_until(
+        page,
+        six_published,
+        timeout=FINAL_WAIT,
+        message=lambda: (
+            f"inline posts {_inline_statuses(page)}; in the database {_post_states(task)}"
+        ),
+    )
+    links = page.locator("#social_posts-group td.field-post_link a")
+    assert links.count() == SIX
+    for href in (links.nth(i).get_attribute("href") for i in range(SIX)):
+        assert href.startswith(e2e.url), href
+    # A stored link opens the emulator's page for that post.
+    assert requests.get(links.first.get_attribute("href"), timeout=5).status_code == 200
+    shots(page, "six-published")
+    if locale == "en-US":
+        page.locator("#social_posts-group").evaluate("e => e.scrollIntoView({block: 'end'})")
+        _readme_screenshot(page, shots, "six-published-readme", "task-six-published.png")
+
+    page.goto(f"{live_server.url}/admin/tasks/task/")
+    row = page.locator("#result_list tbody tr", has_text=question[:40])
+    assert text["all_published"] in row.inner_text()
+    shots(page, "task-list")
+
+
+@LOCALES
+def test_the_bulk_action_publishes_several_tasks_and_reports_per_platform(
+    e2e, admin_page, shots, live_server, locale
+):
+    _six_platforms(e2e)
+    text = TEXT[locale]
+    tasks = [TaskFactory(question=f"Bulk {locale} #{n}: 2 + {n}?") for n in range(3)]
+    TaskFactory(question=f"Bulk {locale}: not selected")
+    page = admin_page(locale)
+
+    page.goto(f"{live_server.url}/admin/tasks/task/")
+    for task in tasks:
+        page.check(f"#result_list input[name=_selected_action][value='{task.pk}']")
+    shots(page, "selected")
+    _select_action(page, text["action"])
+    _confirm_if_asked(page)
+
+    message = page.locator(".messagelist li").first.inner_text()
+    shots(page, "message")
+    assert message.startswith(text["bulk_message"]), message
+    # One count per platform: six platforms, three new posts each.
+    assert len(re.findall(r"\b3\b", message)) >= SIX + 1, message
+    assert "Pinterest" in message and "Facebook" in message
+
+    page.goto(f"{live_server.url}/admin/tasks/task/?published__exact=1")
+
+    def all_published():
+        rows = page.locator("#result_list tbody tr", has_text=f"Bulk {locale} #")
+        texts = rows.all_inner_texts()
+        return len(texts) == 3 and all(text["all_published"] in t for t in texts)
+
+    reload_until(
+        page,
+        all_published,
+        timeout=FINAL_WAIT,
+        message=lambda: "; ".join(_post_states(t) for t in tasks),
+    )
+    shots(page, "all-published")
+    assert not Task.objects.filter(question=f"Bulk {locale}: not selected", published=True).exists()
+
+
+@LOCALES
+def test_a_failed_post_is_retried_from_the_post_admin(e2e, admin_page, shots, live_server, locale):
+    PinterestCredentialsFactory()
+    text = TEXT[locale]
+    arm(e2e, platform="pinterest", fault="status", status=400, count=None, method="POST")
+    task = TaskFactory(question=f"Retry {locale}: 10 // 3?", published=True)
+    page = admin_page(locale)
+
+    page.goto(f"{live_server.url}/admin/tasks/socialmediapost/?status__exact=failed")
+
+    def failed_row():
+        row = page.locator("#result_list tbody tr", has_text=f"Retry {locale}")
+        return row.count() == 1 and text["failed"] in row.inner_text()
+
+    reload_until(
+        page,
+        failed_row,
+        timeout=FINAL_WAIT,
+        message=lambda: (
+            f"no failed row: {_post_states(task)}\n{page.locator('#content').inner_text()}"
+        ),
+    )
+    shots(page, "failed")
+    post = SocialMediaPost.objects.get(task=task, platform="pinterest")
+    assert post.status == "failed"
+    assert "400" in post.error_message
+
+    requests.delete(f"{e2e.url}/_control/faults", timeout=5).raise_for_status()
+    page.check(f"#result_list input[name=_selected_action][value='{post.pk}']")
+    _select_action(page, text["retry_action"])
+    page.wait_for_selector(".messagelist")
+    message = page.locator(".messagelist li").first.inner_text()
+    shots(page, "retried")
+    assert message == text["retry_message"], message
+
+    page.goto(f"{live_server.url}/admin/tasks/socialmediapost/{post.pk}/change/")
+
+    def published():
+        return page.locator(".field-status_badge .readonly").inner_text() == text["published"]
+
+    reload_until(
+        page, published, timeout=FINAL_WAIT, message=lambda: f"not published: {_post_states(task)}"
+    )
+    shots(page, "published")
+    post.refresh_from_db()
+    assert post.post_url.startswith(e2e.url)
+    assert post.error_message == ""
+
+
+@LOCALES
+def test_the_analytics_page_draws_its_chart_after_publishing(
+    e2e, admin_page, shots, live_server, locale
+):
+    _six_platforms(e2e)
+    text = TEXT[locale]
+    task = TaskFactory(published=True)
+    wait_until(
+        lambda: SocialMediaPost.objects.filter(task=task, status="published").count() == SIX,
+        timeout=FINAL_WAIT,
+        message=lambda: f"not published: {_post_states(task)}",
+    )
+    page = admin_page(locale)
+
+    page.goto(f"{live_server.url}/admin/")
+    page.click("#analytics-link a")
+    page.wait_for_url("**/admin/analytics/**")
+    chart = page.locator("svg.analytics-chart")
+    chart.wait_for(state="visible")
+    box = chart.bounding_box()
+    assert box and box["width"] > 200 and box["height"] > 100
+    assert chart.locator("g.bar-group").count() == SIX
+    assert page.locator("h1").inner_text() == text["analytics"]
+    body = page.locator("table.analytics-table").first.inner_text()
+    assert "Pinterest" in body and "Facebook" in body
+    shots(page, "chart")
+    if locale == "en-US":
+        _readme_screenshot(page, shots, "chart-readme", "analytics.png")
