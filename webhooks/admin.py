@@ -2,81 +2,28 @@
 
 from __future__ import annotations
 
-from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import redirect
+from django.urls import path, reverse
+from django.utils import formats, timezone
 from django.utils.html import format_html
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from social_media.admin_display import badge
+from social_media.connection import credential_test_connection, webhook_send_test_event
+from social_media.models import AttemptKind, PublishAttempt
+from social_media.platforms.base import RETRYABLE, Outcome
+from webhooks.admin_forms import CredentialsForm, WebhookForm
 from webhooks.models import CallbackAuth, SocialMediaCredentials, Webhook
 
 MASK = "••••••••"
-TOKEN_FIELDS = ("access_token", "refresh_token")
-
-
-def _token_input() -> forms.CharField:
-    return forms.CharField(
-        required=False,
-        strip=True,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-    )
-
-
-class CredentialsForm(forms.ModelForm):
-    """Token fields are write-only: empty on display, empty on submit keeps the token."""
-
-    access_token = _token_input()
-    refresh_token = _token_input()
-    clear_refresh_token = forms.BooleanField(label=_("Remove the refresh token"), required=False)
-
-    class Meta:
-        model = SocialMediaCredentials
-        fields = (
-            "platform",
-            "access_token",
-            "refresh_token",
-            "token_expires_at",
-            "extra_data",
-            "languages",
-            "is_active",
-        )
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.token_replaced = False
-        for name in TOKEN_FIELDS:
-            field = self.fields[name]
-            field.label = SocialMediaCredentials._meta.get_field(name).verbose_name.capitalize()
-            self.initial[name] = ""
-            if self.instance.pk:
-                stored = getattr(self.instance, name)
-                field.help_text = (
-                    _("A token is set. Leave empty to keep the current token.")
-                    if stored
-                    else _("No token is set.")
-                )
-        if not self.instance.pk:
-            self.fields["access_token"].required = True
-            del self.fields["clear_refresh_token"]
-
-    def clean_access_token(self) -> str:
-        value = self.cleaned_data.get("access_token", "")
-        if value:
-            self.token_replaced = True
-            return value
-        return self.instance.access_token
-
-    def clean_refresh_token(self) -> str:
-        value = self.cleaned_data.get("refresh_token", "")
-        if value:
-            return value
-        if self.data.get(self.add_prefix("clear_refresh_token")):
-            return ""
-        return self.instance.refresh_token
+MAX_CHECKS = 10  # network calls per action: keeps the admin request short
 
 
 @admin.register(SocialMediaCredentials)
@@ -90,11 +37,13 @@ class SocialMediaCredentialsAdmin(admin.ModelAdmin):
         "languages",
         "is_active",
         "reconnect_flag",
-        "token_expires_at",
+        "token_expiry",
         "last_error",
     )
     list_filter = ("platform", "is_active", "needs_reconnect")
-    readonly_fields = ("needs_reconnect", "last_error", "created_at", "updated_at")
+    readonly_fields = ("needs_reconnect", "last_error", "connection_check")
+    readonly_fields += ("created_at", "updated_at")
+    actions = ["test_connection"]
 
     def get_fieldsets(self, request: HttpRequest, obj: SocialMediaCredentials | None = None):
         tokens = ["access_token", "refresh_token", "token_expires_at"]
@@ -103,7 +52,7 @@ class SocialMediaCredentialsAdmin(admin.ModelAdmin):
         return (
             (None, {"fields": ("platform", "extra_data", "languages", "is_active")}),
             (_("Tokens"), {"fields": tokens}),
-            (_("Health"), {"fields": ("needs_reconnect", "last_error")}),
+            (_("Health"), {"fields": ("needs_reconnect", "last_error", "connection_check")}),
             (_("Record"), {"fields": ("created_at", "updated_at")}),
         )
 
@@ -123,6 +72,93 @@ class SocialMediaCredentialsAdmin(admin.ModelAdmin):
             return badge("⚠️ " + gettext("Reconnect"), "#dc3545")
         return "—"
 
+    @admin.display(description=_("token expiry"), ordering="token_expires_at")
+    def token_expiry(self, credential: SocialMediaCredentials):
+        return expiry_badge(credential.token_expires_at)
+
+    @admin.display(description=_("connection"))
+    def connection_check(self, credential: SocialMediaCredentials):
+        if not credential.pk:
+            return "—"
+        url = reverse("admin:webhooks_socialmediacredentials_test_connection", args=[credential.pk])
+        return format_html(
+            '<button type="submit" class="button" formaction="{}" formnovalidate>{}</button>'
+            '<div class="help">{}</div>',
+            url,
+            gettext("Test connection"),
+            gettext("Uses the saved token; unsaved changes on this page are discarded."),
+        )
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.test_connection_view)
+        return [
+            path(
+                "<int:object_id>/test-connection/",
+                view,
+                name="webhooks_socialmediacredentials_test_connection",
+            ),
+            *super().get_urls(),
+        ]
+
+    def test_connection_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        credential = self.get_object(request, str(object_id))
+        if credential is None:
+            raise Http404
+        if not self.has_change_permission(request, credential):
+            raise PermissionDenied
+        self._report_connection(request, credential)
+        return redirect(
+            reverse("admin:webhooks_socialmediacredentials_change", args=[credential.pk])
+        )
+
+    @admin.action(permissions=["change"], description=_("Test connection"))
+    def test_connection(
+        self, request: HttpRequest, queryset: QuerySet[SocialMediaCredentials]
+    ) -> None:
+        if too_many(self, request, queryset):
+            return
+        for credential in queryset.order_by("id"):
+            self._report_connection(request, credential)
+
+    def _report_connection(self, request: HttpRequest, credential: SocialMediaCredentials) -> None:
+        verdict = credential_test_connection(credential=credential)
+        level = messages.SUCCESS if verdict.ok else messages.ERROR
+        self.message_user(request, f"{credential}: {verdict.message}", level)
+
+
+def too_many(model_admin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> bool:
+    """More than ``MAX_CHECKS`` selected: say so instead of a slow, timing-out request."""
+    if queryset.count() <= MAX_CHECKS:
+        return False
+    model_admin.message_user(
+        request,
+        gettext("Select at most %(count)d at a time: each one calls the platform.")
+        % {"count": MAX_CHECKS},
+        messages.ERROR,
+    )
+    return True
+
+
+def expiry_badge(expires_at):
+    """ "expires in N days" / "expired", coloured by urgency; "—" without an expiry."""
+    if expires_at is None:
+        return "—"
+    left = expires_at - timezone.now()
+    when = formats.date_format(timezone.localtime(expires_at), "DATETIME_FORMAT")
+    if left.total_seconds() <= 0:
+        label, colour = gettext("expired"), "#dc3545"
+    elif left.days < 1:
+        label, colour = gettext("expires within a day"), "#fd7e14"
+    else:
+        label = ngettext("expires in %(days)d day", "expires in %(days)d days", left.days) % {
+            "days": left.days
+        }
+        soon = left.days < settings.PINTEREST_REFRESH_BEFORE_DAYS
+        colour = "#fd7e14" if soon else "#198754"
+    return format_html('<span title="{}">{}</span>', when, badge(label, colour))
+
 
 def _secret_notice(webhook: Webhook, secret: str) -> str:
     if webhook.callback_auth == CallbackAuth.BEARER:
@@ -138,6 +174,7 @@ def _secret_notice(webhook: Webhook, secret: str) -> str:
 
 @admin.register(Webhook)
 class WebhookAdmin(admin.ModelAdmin):
+    form = WebhookForm
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = (
         "__str__",
@@ -149,19 +186,20 @@ class WebhookAdmin(admin.ModelAdmin):
         "callback_auth",
         "masked_secret",
         "is_active",
-        "last_error",
+        "last_delivery",
     )
     list_filter = ("webhook_type", "service_name", "is_active", "callback_auth")
     search_fields = ("url", "service_name")
     readonly_fields = ("masked_secret", "previous_secret_expires_at", "last_error")
-    readonly_fields += ("created_at", "updated_at")
-    actions = ["rotate_secret"]
+    readonly_fields += ("last_delivery", "last_delivery_error", "created_at", "updated_at")
+    actions = ["rotate_secret", "send_test_event"]
     fieldsets = (
         (None, {"fields": ("url", "service_name", "webhook_type", "is_active")}),
         (
             _("Delivery"),
             {"fields": ("target_platforms", "payload_format", "languages", "last_error")},
         ),
+        (_("Last delivery"), {"fields": ("last_delivery", "last_delivery_error")}),
         (
             _("Authentication"),
             {"fields": ("callback_auth", "masked_secret", "previous_secret_expires_at")},
@@ -190,3 +228,61 @@ class WebhookAdmin(admin.ModelAdmin):
                 + gettext("The old secret keeps verifying for 24 hours."),
                 messages.WARNING,
             )
+
+    @admin.action(permissions=["change"], description=_("Send a test event"))
+    def send_test_event(self, request: HttpRequest, queryset: QuerySet[Webhook]) -> None:
+        if too_many(self, request, queryset):
+            return
+        for webhook in queryset.order_by("id"):
+            answer = webhook_send_test_event(webhook=webhook)
+            level = messages.SUCCESS if answer.ok else messages.ERROR
+            self.message_user(request, f"{webhook}: {answer.message}", level)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Webhook]:
+        """Each webhook with its latest delivery attempt, in the same query."""
+        latest = PublishAttempt.objects.filter(
+            post__webhook=OuterRef("pk"), kind=AttemptKind.PUBLISH
+        ).order_by("-started_at", "-id")
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                last_delivery_at=Subquery(latest.values("started_at")[:1]),
+                last_delivery_status=Subquery(latest.values("http_status")[:1]),
+                last_delivery_outcome=Subquery(latest.values("outcome")[:1]),
+                last_delivery_message=Subquery(latest.values("error_message")[:1]),
+            )
+        )
+
+    @admin.display(description=_("last delivery"), ordering="last_delivery_at")
+    def last_delivery(self, webhook: Webhook):
+        return delivery_badge(
+            getattr(webhook, "last_delivery_at", None),
+            getattr(webhook, "last_delivery_status", None),
+            getattr(webhook, "last_delivery_outcome", None),
+        )
+
+    @admin.display(description=_("last delivery error"))
+    def last_delivery_error(self, webhook: Webhook) -> str:
+        return getattr(webhook, "last_delivery_message", None) or "—"
+
+
+DELIVERED = {Outcome.SUCCESS, Outcome.ACCEPTED}
+
+
+def delivery_badge(at, status: int | None, outcome: str | None):
+    """ "HTTP 200 · accepted" coloured by outcome, with the time; "never" without one."""
+    if at is None:
+        return gettext("never")
+    if not outcome:
+        label, colour = gettext("in progress"), "#0d6efd"
+    else:
+        label = f"HTTP {status} · {outcome}" if status else outcome
+        if outcome in DELIVERED:
+            colour = "#198754"
+        elif outcome in RETRYABLE:
+            colour = "#fd7e14"
+        else:
+            colour = "#dc3545"
+    when = formats.date_format(timezone.localtime(at), "SHORT_DATETIME_FORMAT")
+    return format_html("{} <small>{}</small>", badge(label, colour), when)
