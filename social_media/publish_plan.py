@@ -2,7 +2,8 @@
 
 The same rules as ``services.publish_tasks(retry_failed=True)``: a platform with no
 post gets a new one, a failed post is retried, a published post or one in flight
-is skipped. Read-only: two queries, nothing written.
+is skipped. A post that would be sent but certainly fail says why (from the
+preview). Read-only: two queries, nothing written.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from django.utils.translation import gettext_lazy as _
 
 from social_media.platforms import PLATFORMS
+from social_media.preview import task_preview
 from tasks.models import PostStatus, SocialMediaPost
 
 if TYPE_CHECKING:
@@ -42,6 +44,7 @@ DECISION_LABELS = {
 class PlannedPost:
     platform: str
     decision: Decision
+    problems: tuple[str, ...] = ()  # why a post that is sent would certainly fail
 
     @property
     def platform_label(self) -> Any:
@@ -73,6 +76,7 @@ def publish_plan(tasks: Iterable[Task], targets: Targets) -> list[TaskPlan]:
     plans = []
     for task in tasks:
         plan = TaskPlan(task=task)
+        problems = {p.key: tuple(p.problems) for p in task_preview(task, targets)}
         for platform in targets.for_task(task):
             status = statuses[task.pk].get(platform)
             if status is None:
@@ -83,7 +87,10 @@ def publish_plan(tasks: Iterable[Task], targets: Targets) -> list[TaskPlan]:
                 decision = Decision.RETRY
             else:
                 decision = Decision.SKIP_IN_FLIGHT
-            plan.posts.append(PlannedPost(platform, decision))
+            sent = decision in (Decision.NEW, Decision.RETRY)
+            plan.posts.append(
+                PlannedPost(platform, decision, problems.get(platform, ()) if sent else ())
+            )
         plans.append(plan)
     return plans
 

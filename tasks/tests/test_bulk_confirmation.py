@@ -150,3 +150,14 @@ def test_viewer_gets_no_confirmation_page(client, mixed_tasks):
 
     assert "Yes, publish" not in response.content.decode()
     assert not Task.objects.filter(pk=mixed_tasks[0].pk, published=True).exists()
+
+
+def test_confirmation_says_which_posts_will_certainly_fail(admin_client):
+    PinterestCredentialsFactory()
+    FacebookCredentialsFactory()
+    task = TaskFactory(image_url="")
+
+    html = ask(admin_client, [task], **EN).content.decode()
+
+    assert "This post will fail: Pinterest needs an image: the task has no image URL." in html
+    assert html.count("This post will fail:") == 1
