@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import socket
 import statistics
 import subprocess
 import sys
@@ -156,6 +157,44 @@ def _redis_version() -> str:
         return str(redis.Redis.from_url(BENCH_BROKER_URL).info("server")["redis_version"])
     except Exception:
         return "unavailable"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_fake_platforms(port: int, delay_ms: int) -> subprocess.Popen:
+    script = str(ROOT / "bench" / "fake_platforms.py")
+    process = subprocess.Popen(  # noqa: S603 - our own script, fixed arguments
+        [sys.executable, script, "--port", str(port), "--delay-ms", str(delay_ms)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    process.stdout.readline()  # "fake platforms on ..." once it listens
+    return process
+
+
+def configure_platforms(port: int) -> None:
+    from webhooks.models import SocialMediaCredentials, Webhook
+
+    SocialMediaCredentials.objects.create(
+        platform="pinterest",
+        access_token=fake_token("pinterest"),
+        extra_data={"board_id": "1"},
+    )
+    SocialMediaCredentials.objects.create(
+        platform="facebook",
+        access_token=fake_token("facebook"),
+        extra_data={"page_id": "104512345678901"},
+    )
+    Webhook.objects.create(
+        url=f"http://127.0.0.1:{port}/hook/make",
+        service_name="Make.com",
+        webhook_type="social_media",
+        target_platforms=["instagram", "tiktok", "youtube_shorts", "yandex_dzen"],
+    )
 
 
 def summarize_ms(samples: list[float]) -> dict[str, float]:

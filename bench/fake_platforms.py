@@ -15,14 +15,18 @@ import itertools
 import json
 import threading
 import time
+from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 _ids = itertools.count(1_000_000)
 _ids_lock = threading.Lock()
+# POSTs received per kind ("pins", "photos", "feed", "hook"), for duplicate checks.
+_received: Counter = Counter()
 
 
-def _next_id() -> int:
+def _next_id(kind: str) -> int:
     with _ids_lock:
+        _received[kind] += 1
         return next(_ids)
 
 
@@ -46,19 +50,24 @@ class FakePlatformHandler(BaseHTTPRequestHandler):
         self.rfile.read(length)
         time.sleep(self.delay_seconds)
         path = self.path.split("?", 1)[0].rstrip("/")
-        post_id = _next_id()
         if path.endswith("/pins"):
-            self._answer(201, {"id": str(post_id), "board_id": "1"})
+            self._answer(201, {"id": str(_next_id("pins")), "board_id": "1"})
         elif path.endswith("/photos"):
+            post_id = _next_id("photos")
             self._answer(200, {"id": str(post_id), "post_id": f"104512345678901_{post_id}"})
         elif path.endswith("/feed"):
-            self._answer(200, {"id": f"104512345678901_{post_id}"})
+            self._answer(200, {"id": f"104512345678901_{_next_id('feed')}"})
         elif "/hook/" in path:
+            _next_id("hook")
             self._answer(200, {"accepted": True})
         else:
             self._answer(404, {"message": f"no fake for POST {path}"})
 
     def do_GET(self) -> None:
+        if self.path == "/_stats":  # the counters, at once (no simulated latency)
+            with _ids_lock:
+                self._answer(200, dict(_received))
+            return
         time.sleep(self.delay_seconds)
         post_id = self.path.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
         self._answer(200, {"id": post_id, "permalink_url": f"https://www.facebook.com/{post_id}"})

@@ -19,8 +19,6 @@ Goal (issue 7): ``published_async`` ≤ 1.2 × ``unpublished`` at every latency.
 from __future__ import annotations
 
 import argparse
-import socket
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -31,44 +29,6 @@ from bench import _common
 
 LATENCIES_MS = [0, 500, 2000]
 GOAL_RATIO = 1.2
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _start_fake(port: int, delay_ms: int) -> subprocess.Popen:
-    script = str(Path(__file__).with_name("fake_platforms.py"))
-    process = subprocess.Popen(  # noqa: S603 - our own script, fixed arguments
-        [sys.executable, script, "--port", str(port), "--delay-ms", str(delay_ms)],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    process.stdout.readline()  # "fake platforms on ..." once it listens
-    return process
-
-
-def _configure_platforms(port: int) -> None:
-    from webhooks.models import SocialMediaCredentials, Webhook
-
-    SocialMediaCredentials.objects.create(
-        platform="pinterest",
-        access_token=_common.fake_token("pinterest"),
-        extra_data={"board_id": "1"},
-    )
-    SocialMediaCredentials.objects.create(
-        platform="facebook",
-        access_token=_common.fake_token("facebook"),
-        extra_data={"page_id": "104512345678901"},
-    )
-    Webhook.objects.create(
-        url=f"http://127.0.0.1:{port}/hook/make",
-        service_name="Make.com",
-        webhook_type="social_media",
-        target_platforms=["instagram", "tiktok", "youtube_shorts", "yandex_dzen"],
-    )
 
 
 def _form(number: int, *, published: bool) -> dict[str, str]:
@@ -172,7 +132,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer samples (smoke run)")
     args = parser.parse_args()
 
-    port = _free_port()
+    port = _common.free_port()
     _common.setup_django(
         PINTEREST_API_BASE_URL=f"http://127.0.0.1:{port}/v5",
         FACEBOOK_GRAPH_API_BASE_URL=f"http://127.0.0.1:{port}/v26.0",
@@ -186,11 +146,11 @@ def main() -> None:
     rows = []
     counter = [0]
     for latency in LATENCIES_MS:
-        fake = _start_fake(port, latency)
+        fake = _common.start_fake_platforms(port, latency)
         try:
             _common.reset_data()
             _common.purge_broker()
-            _configure_platforms(port)
+            _common.configure_platforms(port)
             user = get_user_model().objects.filter(username="bench").first()
             if user is None:
                 user = get_user_model().objects.create_superuser("bench", "", "bench")

@@ -1,0 +1,253 @@
+"""Benchmark 2 (and 5): fan-out throughput of real Celery workers, and their memory.
+
+    .venv/bin/python bench/fanout.py                       # 200 tasks, C = 4 and 16
+    .venv/bin/python bench/fanout.py --tasks 1000          # the issue's full size
+    .venv/bin/python bench/fanout.py --tasks 1667 --concurrency 16 --record-as memory
+                                                           # 10,002 posts: memory over time
+
+Publishes N tasks to six platforms (the local fake answers every request after
+100 ms) and lets a real Celery worker (prefork, concurrency C, Redis broker)
+deliver them. Reports posts/s from the first hand-off until every post is final
+(API platforms ``published``, webhook platforms delivered and awaiting their
+callback) against the ideal ``C / 0.1 s``; checks that the fake received exactly
+one request per post (no duplicates); samples the worker's memory
+(PSS of the parent + pool processes) every half second: start, peak, end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import _common
+
+LATENCY_MS = 100
+
+
+def _pss_kib(pid: int) -> int:
+    """Proportional memory of ``pid`` and its children (the prefork pool), in KiB.
+
+    PSS splits pages shared after fork between the processes, so the sum is what
+    the worker really costs (RSS would count the shared Django code C + 1 times).
+    """
+    total = 0
+    pids = [pid]
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                pids.append(int(entry.name))
+    for each in pids:
+        try:
+            for line in Path(f"/proc/{each}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1])
+        except OSError:
+            continue
+    return total
+
+
+def _start_worker(concurrency: int, port: int) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        **_common.bench_environment(
+            PINTEREST_API_BASE_URL=f"http://127.0.0.1:{port}/v5",
+            FACEBOOK_GRAPH_API_BASE_URL=f"http://127.0.0.1:{port}/v26.0",
+        ),
+    }
+    log_path = Path(env["LOG_DIR"]) / f"fanout-worker-{concurrency}.out"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    log = log_path.open("w")
+    return subprocess.Popen(  # noqa: S603 - our own venv's celery, fixed arguments
+        [
+            str(Path(sys.executable).with_name("celery")),
+            "-A",
+            "quiz_backend",
+            "worker",
+            "--pool=prefork",
+            f"--concurrency={concurrency}",
+            "--loglevel=WARNING",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            f"--hostname=bench-{concurrency}@%h",
+        ],
+        cwd=_common.ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+
+
+def _wait_ready(concurrency: int) -> None:
+    from quiz_backend.celery import app
+
+    for _ in range(120):
+        if app.control.ping(timeout=0.5):
+            return
+    raise SystemExit(f"the worker (concurrency {concurrency}) did not answer a ping in 60 s")
+
+
+def _final_count() -> dict[str, int]:
+    from django.db.models import Count, Q
+
+    from tasks.models import PostStatus, SocialMediaPost
+
+    return SocialMediaPost.objects.aggregate(
+        total=Count("id"),
+        published=Count("id", filter=Q(status=PostStatus.PUBLISHED)),
+        delivered=Count("id", filter=Q(status=PostStatus.PROCESSING, delivered_at__isnull=False)),
+        failed=Count("id", filter=Q(status=PostStatus.FAILED)),
+    )
+
+
+def _run(concurrency: int, tasks_count: int, port: int, timeout: float) -> dict:
+    from django.db import transaction
+
+    from social_media.services import publish_tasks
+    from tasks.models import Task
+
+    _common.reset_data()
+    _common.purge_broker()
+    _common.configure_platforms(port)
+    fake = _common.start_fake_platforms(port, LATENCY_MS)
+    worker = _start_worker(concurrency, port)
+    memory: list[int] = []
+    try:
+        _wait_ready(concurrency)
+        time.sleep(1)
+        memory.append(_pss_kib(worker.pid))
+        tasks = Task.objects.bulk_create(
+            Task(
+                question=f"Q{n}?",
+                answers=["3", "6"],
+                correct_answer="3",
+                image_url="https://cdn.quiz.example.com/tasks/1.png",
+                published=True,
+            )
+            for n in range(tasks_count)
+        )
+        started = time.perf_counter()
+        with transaction.atomic():
+            publish_tasks(tasks)  # hands the posts to Redis when this block commits
+        handed_off = time.perf_counter() - started
+        counts = _final_count()
+        next_sample = 0.0
+        while True:
+            counts = _final_count()
+            done = counts["published"] + counts["delivered"] + counts["failed"]
+            elapsed = time.perf_counter() - started
+            if elapsed >= next_sample:
+                memory.append(_pss_kib(worker.pid))
+                next_sample = elapsed + 0.5
+            if done >= counts["total"] or elapsed > timeout:
+                break
+            time.sleep(0.2)
+        elapsed = time.perf_counter() - started
+        memory.append(_pss_kib(worker.pid))
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stats", timeout=5) as answer:
+            received = json.loads(answer.read())
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        try:
+            worker.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+        fake.terminate()
+        fake.wait(timeout=10)
+        _common.purge_broker()
+    posts = counts["total"]
+    per_platform = posts // 6 if posts else 0
+    duplicates = {
+        "pinterest": received.get("pins", 0) - per_platform,
+        "facebook": received.get("photos", 0) + received.get("feed", 0) - per_platform,
+        "webhooks": received.get("hook", 0) - 4 * per_platform,
+    }
+    ideal = concurrency / (LATENCY_MS / 1000)
+    achieved = (counts["published"] + counts["delivered"]) / elapsed
+    return {
+        "concurrency": concurrency,
+        "pool": "prefork",
+        "tasks": tasks_count,
+        "posts": posts,
+        "final": counts["published"] + counts["delivered"] + counts["failed"],
+        "failed": counts["failed"],
+        "seconds": round(elapsed, 1),
+        "handoff_seconds": round(handed_off, 1),
+        "posts_per_second": round(achieved, 1),
+        "ideal_posts_per_second": round(ideal, 1),
+        "share_of_ideal": round(achieved / ideal, 2),
+        "requests_received": received,
+        "extra_requests": duplicates,
+        "worker_pss_mib": {
+            "start": round(memory[0] / 1024, 1),
+            "peak": round(max(memory) / 1024, 1),
+            "end": round(memory[-1] / 1024, 1),
+        },
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Fan-out throughput of Celery workers.")
+    parser.add_argument("--tasks", type=int, default=200, help="tasks to publish (x6 posts)")
+    parser.add_argument(
+        "--concurrency", type=int, action="append", help="worker concurrency (repeatable)"
+    )
+    parser.add_argument("--timeout", type=float, default=600.0, help="seconds per run, at most")
+    parser.add_argument(
+        "--record-as",
+        default="fanout",
+        choices=["fanout", "memory"],
+        help="section of docs/benchmarks.json (memory: the long 10,000-post run)",
+    )
+    args = parser.parse_args()
+    levels = args.concurrency or [4, 16]
+    port = _common.free_port()
+    _common.setup_django(
+        PINTEREST_API_BASE_URL=f"http://127.0.0.1:{port}/v5",
+        FACEBOOK_GRAPH_API_BASE_URL=f"http://127.0.0.1:{port}/v26.0",
+    )
+    rows = []
+    for concurrency in levels:
+        row = _run(concurrency, max(1, args.tasks), port, args.timeout)
+        rows.append(row)
+        print(
+            f"C={concurrency:>2}: {row['final']}/{row['posts']} final in {row['seconds']} s "
+            f"(hand-off {row['handoff_seconds']} s), {row['posts_per_second']} posts/s = "
+            f"{row['share_of_ideal']:.0%} of ideal {row['ideal_posts_per_second']}; "
+            f"extra requests {row['extra_requests']}; PSS MiB {row['worker_pss_mib']}",
+            flush=True,
+        )
+    _common.reset_data()
+    command = " ".join(["python bench/fanout.py", *sys.argv[1:]])
+    _common.record(
+        args.record_as,
+        {
+            "command": command,
+            "latency_ms": LATENCY_MS,
+            "goal": ">= 80% of C / latency, every post final, no duplicates",
+            "goal_met": all(
+                r["share_of_ideal"] >= 0.8
+                and r["final"] == r["posts"]
+                and not any(r["extra_requests"].values())
+                for r in rows
+            ),
+            "results": rows,
+        },
+    )
+
+
+if __name__ == "__main__":
+    main()
