@@ -2,7 +2,9 @@
 action, retry a failed post, read the analytics chart — in Russian and in English.
 
 Django's live server, a real Celery worker on Redis and the platform emulator stand
-behind the admin (fixtures shared with ``tests/e2e``).
+behind the admin (fixtures shared with ``tests/e2e``). Every step's screenshot goes to
+``test-artifacts/browser/``; ``UPDATE_SCREENSHOTS=1`` also refreshes the README's
+``docs/screenshots/`` (then shrink them: ``pngquant --force --ext .png docs/screenshots/*.png``).
 """
 
 from __future__ import annotations
@@ -78,6 +80,9 @@ def _readme_screenshot(page, shots, step: str, name: str) -> None:
     """A viewport-sized shot of the current view; with ``UPDATE_SCREENSHOTS=1`` it also
     replaces the README's copy in ``docs/screenshots/`` (tracked files stay untouched
     by an ordinary run)."""
+    if page.locator("#main.shifted #toggle-nav-sidebar").count():
+        page.click("#toggle-nav-sidebar")  # the README reads better without the sidebar
+        page.wait_for_selector("#main:not(.shifted)")
     path = shots(page, step, full_page=False)
     if os.environ.get("UPDATE_SCREENSHOTS") == "1":
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -254,11 +259,23 @@ def test_the_analytics_page_draws_its_chart_after_publishing(
 ):
     _six_platforms(e2e)
     text = TEXT[locale]
-    task = TaskFactory(published=True)
+    first = TaskFactory(published=True)
     wait_until(
-        lambda: SocialMediaPost.objects.filter(task=task, status="published").count() == SIX,
+        lambda: SocialMediaPost.objects.filter(task=first, status="published").count() == SIX,
         timeout=FINAL_WAIT,
-        message=lambda: f"not published: {_post_states(task)}",
+        message=lambda: f"not published: {_post_states(first)}",
+    )
+    arm(e2e, platform="pinterest", fault="status", status=400, count=None, method="POST")
+    second = TaskFactory(published=True)
+    wait_until(
+        lambda: (
+            SocialMediaPost.objects.filter(task=second, status__in=["published", "failed"])
+            .values("status")
+            .count()
+            == SIX
+        ),
+        timeout=FINAL_WAIT,
+        message=lambda: f"not final: {_post_states(second)}",
     )
     page = admin_page(locale)
 
@@ -270,9 +287,18 @@ def test_the_analytics_page_draws_its_chart_after_publishing(
     box = chart.bounding_box()
     assert box and box["width"] > 200 and box["height"] > 100
     assert chart.locator("g.bar-group").count() == SIX
+    # Pinterest's bar has a published and a failed segment; the others are all published.
+    pinterest = chart.locator("g.bar-group[data-platform=pinterest]")
+    assert pinterest.locator("rect.published").count() == 1
+    assert pinterest.locator("rect.failed").count() == 1
+    assert chart.locator("rect.failed").count() == 1
     assert page.locator("h1").inner_text() == text["analytics"]
-    body = page.locator("table.analytics-table").first.inner_text()
-    assert "Pinterest" in body and "Facebook" in body
+    figures = page.locator("table.analytics-table").first
+    assert "Facebook" in figures.inner_text()
+    pinterest_row = figures.locator("tr[data-platform=pinterest]").inner_text().split()
+    assert pinterest_row[1:5] == ["2", "1", "1", "0"], pinterest_row
+    failures = page.locator("table.analytics-table").nth(1)
+    assert failures.locator("tr[data-platform=pinterest]").inner_text().split().count("1") == 1
     shots(page, "chart")
     if locale == "en-US":
         _readme_screenshot(page, shots, "chart-readme", "analytics.png")
