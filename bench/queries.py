@@ -150,7 +150,11 @@ def main() -> None:
     small, large = _tasks(5, published=False), _tasks(500, published=False)
 
     def bulk(tasks: list) -> Callable[[], object]:
-        data = {"action": "publish_to_social_networks", "_selected_action": [t.pk for t in tasks]}
+        data = {
+            "action": "publish_to_social_networks",
+            "_selected_action": [t.pk for t in tasks],
+            "post": "yes",  # the confirmation page's answer
+        }
         return lambda: client.post("/admin/tasks/task/", data, secure=True)
 
     client.get("/admin/tasks/task/", secure=True)

@@ -105,29 +105,34 @@ def test_publish_tasks_costs_the_same_for_500_tasks_as_for_5(django_assert_num_q
     assert SocialMediaPost.objects.filter(task__in=large).count() == 3000
 
 
+@pytest.mark.parametrize("confirmed", [False, True], ids=["confirmation-page", "publish"])
 def test_admin_bulk_action_costs_the_same_for_500_tasks_as_for_5(
-    admin_client, django_assert_num_queries
+    admin_client, django_assert_num_queries, confirmed
 ):
     _six_platforms()
     small, large = _tasks(5, published=False), _tasks(500, published=False)
 
     def act(tasks: list[Task]):
-        return admin_client.post(
-            "/admin/tasks/task/",
-            {
-                "action": "publish_to_social_networks",
-                "_selected_action": [task.pk for task in tasks],
-            },
-        )
+        data = {
+            "action": "publish_to_social_networks",
+            "_selected_action": [task.pk for task in tasks],
+        }
+        if confirmed:
+            data["post"] = "yes"
+        return admin_client.post("/admin/tasks/task/", data)
 
     five = _count(lambda: act(small))
 
     with django_assert_num_queries(five):
         response = act(large)
 
-    assert response.status_code == 302
-    assert Task.objects.filter(published=True).count() == 505
-    assert SocialMediaPost.objects.count() == 505 * 6
+    if confirmed:
+        assert response.status_code == 302
+        assert Task.objects.filter(published=True).count() == 505
+        assert SocialMediaPost.objects.count() == 505 * 6
+    else:
+        assert response.status_code == 200
+        assert not SocialMediaPost.objects.exists()
 
 
 # --- the admin changelists -----------------------------------------------------------
