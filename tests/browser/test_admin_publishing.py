@@ -38,6 +38,9 @@ TEXT = {
         "published": "Опубликовано",
         "failed": "Ошибка",
         "action": "📱 Опубликовать в соцсети",
+        "confirm_title": "Опубликовать в соцсети?",
+        "confirm_new": "Новых постов к отправке: 18",
+        "confirm": "Да, опубликовать",
         "bulk_message": "3 задачи отправлены в соцсети.",
         "retry_action": "Повторить выбранные публикации",
         "retry_message": "1 публикация возвращена в очередь.",
@@ -48,6 +51,9 @@ TEXT = {
         "published": "Published",
         "failed": "Failed",
         "action": "📱 Publish to social networks",
+        "confirm_title": "Publish to social networks?",
+        "confirm_new": "New posts to send: 18",
+        "confirm": "Yes, publish",
         "bulk_message": "3 tasks sent to social networks.",
         "retry_action": "Retry selected posts",
         "retry_message": "1 post moved back to the queue.",
@@ -93,19 +99,6 @@ def _select_action(page, label: str) -> None:
     """Choose a changelist action by its visible label and press the action button."""
     page.select_option("select[name=action]", label=label)
     page.click("button[name=index]")
-
-
-def _confirm_if_asked(page) -> None:
-    """The bulk action may show a confirmation page first; confirm it when it does."""
-    page.wait_for_load_state("domcontentloaded")
-    if page.locator(".messagelist").count():
-        return
-    confirm = page.locator(
-        "form input[type=submit][name=confirm], form button[name=confirm], "
-        "form input[type=submit][name=post], form button[name=post], form input[type=submit]"
-    )
-    confirm.first.click()
-    page.wait_for_selector(".messagelist")
 
 
 @LOCALES
@@ -178,7 +171,20 @@ def test_the_bulk_action_publishes_several_tasks_and_reports_per_platform(
         page.check(f"#result_list input[name=_selected_action][value='{task.pk}']")
     shots(page, "selected")
     _select_action(page, text["action"])
-    _confirm_if_asked(page)
+
+    # A confirmation page first: what will be sent where; nothing is sent yet.
+    page.wait_for_selector("body.publish-confirmation")
+    assert page.locator("h1").inner_text() == text["confirm_title"]
+    assert text["confirm_new"] in page.locator(".publish-totals").inner_text()
+    plan = page.locator("tr[data-decision=new]")
+    assert plan.count() == 3 * SIX
+    assert {plan.nth(i).get_attribute("data-task") for i in range(3 * SIX)} == {
+        str(task.pk) for task in tasks
+    }
+    shots(page, "confirmation")
+    assert not SocialMediaPost.objects.exists()
+    page.click(f"input[type=submit][value='{text['confirm']}']")
+    page.wait_for_selector(".messagelist")
 
     message = page.locator(".messagelist li").first.inner_text()
     shots(page, "message")
