@@ -17,10 +17,6 @@ from pathlib import Path
 
 import pytest
 
-# Playwright's sync API runs an event loop in this thread; Django refuses ORM calls
-# from a thread with a running loop unless told it is safe (it is: the loop is idle).
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
 from tests.e2e.conftest import (  # noqa: F401 - fixtures shared with the e2e tests
     e2e,
     e2e_worker,
@@ -44,21 +40,42 @@ CHROMIUM_ARGS = [
 VIEWPORT = {"width": 1280, "height": 900}
 ACTION_TIMEOUT_MS = 10_000
 PASSWORD = "browser-test-Passw0rd"
+ASYNC_UNSAFE = "DJANGO_ALLOW_ASYNC_UNSAFE"
 
 
-@pytest.fixture(scope="session")
+def _unavailable(reason: str) -> None:
+    """Skip on a laptop without a browser; fail in CI, where the browser must be there."""
+    if os.environ.get("CI"):
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="package")
 def chromium_browser() -> Iterator[object]:
-    if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
-        pytest.skip("browser tests need Debian's chromium (scripts/test installs it)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium"),
-            headless=True,
-            args=CHROMIUM_ARGS,
-        )
-        yield browser
-        browser.close()
+    """One headless Chromium for the browser tests; stopped when they are done."""
+    executable = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
+    if executable is None:
+        _unavailable("browser tests need Debian's chromium (scripts/test installs it)")
+    try:
+        from playwright import sync_api
+    except ImportError:
+        _unavailable("browser tests need playwright (pip install -r requirements-dev.txt)")
+    # Playwright's sync API keeps an event loop running in this thread; Django refuses
+    # ORM calls from such a thread unless told it is safe (it is: the loop is idle).
+    previous = os.environ.get(ASYNC_UNSAFE)
+    os.environ[ASYNC_UNSAFE] = "true"
+    try:
+        with sync_api.sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=executable, headless=True, args=CHROMIUM_ARGS
+            )
+            yield browser
+            browser.close()
+    finally:
+        if previous is None:
+            os.environ.pop(ASYNC_UNSAFE, None)
+        else:
+            os.environ[ASYNC_UNSAFE] = previous
 
 
 @dataclass
