@@ -165,27 +165,31 @@ def enqueue_after_commit(post_ids: list[int]) -> None:
 
 
 def enqueue_posts(post_ids: list[int]) -> int:
-    """Hand posts to the broker; on a broker failure leave the rest to the relay.
+    """Hand posts to the broker in one message; on a broker failure leave them to the relay.
 
-    ``enqueued_at`` is stamped before each message leaves, so a worker that runs
-    it at once (and reschedules the post) has the last word on it.
+    One post travels as ``publish_post``; several as one ``dispatch_posts`` that
+    a worker fans out, so a save or a bulk action costs one UPDATE and one broker
+    round trip whatever the number of platforms. ``enqueued_at`` is stamped
+    before the message leaves, so a worker that runs it at once (and reschedules
+    the post) has the last word on it.
     """
-    from social_media.tasks import publish_post
+    from social_media.tasks import dispatch_posts, publish_post
 
-    for number, post_id in enumerate(post_ids):
-        stamp = timezone.now()
-        SocialMediaPost.objects.filter(pk=post_id).update(enqueued_at=stamp)
-        try:
-            publish_post.delay(post_id)
-        except Exception as exc:  # broker down: the outbox row is safe, the relay retries
-            unsent = post_ids[number:]
-            SocialMediaPost.objects.filter(pk__in=unsent, enqueued_at__gte=stamp).update(
-                enqueued_at=None
-            )
-            logger.warning(
-                "⚠️ Брокер недоступен (%s): посты %s отправит релей", type(exc).__name__, unsent
-            )
-            return number
+    if not post_ids:
+        return 0
+    stamp = timezone.now()
+    SocialMediaPost.objects.filter(pk__in=post_ids).update(enqueued_at=stamp)
+    try:
+        if len(post_ids) == 1:
+            publish_post.delay(post_ids[0])
+        else:
+            dispatch_posts.delay(list(post_ids))
+    except Exception as exc:  # broker down: the outbox rows are safe, the relay retries
+        SocialMediaPost.objects.filter(pk__in=post_ids, enqueued_at=stamp).update(enqueued_at=None)
+        logger.warning(
+            "⚠️ Брокер недоступен (%s): посты %s отправит релей", type(exc).__name__, post_ids
+        )
+        return 0
     return len(post_ids)
 
 

@@ -13,6 +13,17 @@ def publish_post(post_id: int) -> str | None:
     return post.status if post else None
 
 
+@shared_task(name="social_media.dispatch_posts", acks_late=True, reject_on_worker_lost=True)
+def dispatch_posts(post_ids: list[int]) -> int:
+    """Fan one hand-off message out into one ``publish_post`` per post.
+
+    A redelivered dispatch only repeats messages that the claim then refuses.
+    """
+    for post_id in post_ids:
+        publish_post.delay(post_id)
+    return len(post_ids)
+
+
 @shared_task(name="social_media.relay_due_posts")
 def relay_due_posts() -> dict[str, int]:
     return delivery.posts_relay()

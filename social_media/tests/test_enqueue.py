@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from social_media import tasks as celery_tasks
 from tasks.models import SocialMediaPost
-from tests.factories import PinterestCredentialsFactory, TaskFactory
+from tests.factories import FacebookCredentialsFactory, PinterestCredentialsFactory, TaskFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -52,3 +52,38 @@ def test_a_post_queued_longer_than_the_lease_ago_is_queued_again(sent, settings)
     task.save()
 
     assert len(sent) == 2
+
+
+def test_several_posts_travel_in_one_message_fanned_out_by_the_worker(monkeypatch):
+    dispatched: list[list[int]] = []
+    real_delay = celery_tasks.dispatch_posts.delay
+    monkeypatch.setattr(
+        celery_tasks.dispatch_posts,
+        "delay",
+        lambda post_ids: dispatched.append(post_ids) or real_delay(post_ids),
+    )
+    published: list[int] = []
+    monkeypatch.setattr(
+        celery_tasks.publish_post, "delay", lambda post_id: published.append(post_id)
+    )
+    PinterestCredentialsFactory()
+    FacebookCredentialsFactory()
+    task = TaskFactory(published=True)
+
+    ids = sorted(SocialMediaPost.objects.filter(task=task).values_list("pk", flat=True))
+    assert [sorted(batch) for batch in dispatched] == [ids]
+    assert sorted(published) == ids
+
+
+def test_a_broker_failure_leaves_every_post_to_the_relay(monkeypatch):
+    def broker_down(post_ids):
+        raise ConnectionRefusedError("redis down")
+
+    monkeypatch.setattr(celery_tasks.dispatch_posts, "delay", broker_down)
+    PinterestCredentialsFactory()
+    FacebookCredentialsFactory()
+    task = TaskFactory(published=True)
+
+    posts = SocialMediaPost.objects.filter(task=task)
+    assert posts.count() == 2
+    assert all(p.status == "pending" and p.enqueued_at is None for p in posts)
