@@ -63,7 +63,9 @@ def post_apply_callback(
             code="not_a_webhook_platform",
             http_status=400,
         )
-    with transaction.atomic():
+    # No savepoint: inside the callback view's transaction any refusal rolls
+    # back the whole request anyway.
+    with transaction.atomic(savepoint=False):
         post = (
             SocialMediaPost.objects.select_for_update()
             .filter(task_id=task_id, platform=platform)

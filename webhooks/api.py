@@ -146,13 +146,11 @@ class SocialMediaCallbackApi(APIView):
             )
         try:
             with transaction.atomic():
-                if caller.message_id and not _record_receipt(caller):
-                    return Response(
-                        {
-                            "status": "ok",
-                            "message": _("Callback %(id)s was already processed; nothing changed.")
-                            % {"id": caller.message_id},
-                        }
+                # The receipt goes first: a concurrent delivery of the same
+                # webhook-id waits on its unique index, then fails as a replay.
+                if caller.message_id:
+                    CallbackReceipt.objects.create(
+                        message_id=caller.message_id, webhook=caller.webhook
                     )
                 result = post_apply_callback(
                     task_id=data["task_id"],
@@ -164,6 +162,16 @@ class SocialMediaCallbackApi(APIView):
                     error_message=redact(data.get("error_message", "")),
                     webhook_id=caller.webhook.pk if caller.webhook else None,
                 )
+        except IntegrityError:
+            # Only the receipt can conflict: this webhook-id was processed before,
+            # and the rolled-back transaction changed nothing.
+            return Response(
+                {
+                    "status": "ok",
+                    "message": _("Callback %(id)s was already processed; nothing changed.")
+                    % {"id": caller.message_id},
+                }
+            )
         except CallbackError as error:
             return _error(error.code, str(error), error.http_status)
         message = f"Status updated for task {data['task_id']} on {data['platform']}"
@@ -173,20 +181,6 @@ class SocialMediaCallbackApi(APIView):
                 f"{result.post.status}; nothing changed"
             )
         return Response({"status": "ok", "message": message})
-
-
-def _record_receipt(caller: WebhookCaller) -> bool:
-    """Store the callback's ``webhook-id``; False when it was processed before.
-
-    Runs inside the transaction that applies the callback: a refused callback
-    leaves no receipt, and two concurrent deliveries of one id apply once.
-    """
-    try:
-        with transaction.atomic():
-            CallbackReceipt.objects.create(message_id=caller.message_id, webhook=caller.webhook)
-    except IntegrityError:
-        return False
-    return True
 
 
 def _error(code: str, message: str, http_status: int) -> Response:
