@@ -201,7 +201,9 @@ LOGGING = {
             "filters": ["redact_secrets"],
         },
         "file": {
-            "class": "logging.handlers.RotatingFileHandler",
+            # Safe when gunicorn workers, Celery workers and beat share the file:
+            # rotation takes a lock instead of racing.
+            "class": "concurrent_log_handler.ConcurrentRotatingFileHandler",
             "filename": str(LOG_DIR / "debug.log"),
             "maxBytes": 10 * 1024 * 1024,
             "backupCount": 5,
