@@ -13,10 +13,13 @@ import json
 import os
 import re
 import shutil
+from datetime import timedelta
 
 import pytest
 import requests
+from django.utils import timezone
 
+from social_media.delivery import posts_relay
 from tasks.models import SocialMediaPost, Task
 from tests.browser.conftest import SCREENSHOTS, reload_until
 from tests.e2e.conftest import arm, register_hook, wait_until
@@ -32,6 +35,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(tra
 WEBHOOK_PLATFORMS = ["instagram", "tiktok", "youtube_shorts", "yandex_dzen"]
 SIX = 6
 FINAL_WAIT = 20.0
+SCHEDULE_AHEAD = 6  # seconds: long enough to see the posts wait, short enough to wait for
 
 TEXT = {
     "ru-RU": {
@@ -46,6 +50,8 @@ TEXT = {
         "retry_message": "1 публикация возвращена в очередь.",
         "analytics": "Аналитика публикаций",
         "all_published": "Все опубликованы",
+        "pending": "Ожидает",
+        "scheduled": "Запланирована",
     },
     "en-US": {
         "published": "Published",
@@ -59,6 +65,8 @@ TEXT = {
         "retry_message": "1 post moved back to the queue.",
         "analytics": "Publishing analytics",
         "all_published": "All published",
+        "pending": "Pending",
+        "scheduled": "Scheduled",
     },
 }
 LOCALES = pytest.mark.parametrize("locale", ["ru-RU", "en-US"])
@@ -95,6 +103,16 @@ def _readme_screenshot(page, shots, step: str, name: str) -> None:
         shutil.copyfile(path, SCREENSHOTS / name)
 
 
+def _fill_task_form(page, question: str, language: str) -> None:
+    page.fill("#id_question", question)
+    page.fill("#id_answers", json.dumps(["3", "4", "5", "error"]))
+    page.fill("#id_correct_answer", "4")
+    page.fill("#id_image_url", "https://cdn.quiz.example.com/tasks/browser.png")
+    page.fill("#id_topic", "Python")
+    page.fill("#id_language", language)
+    page.check("#id_published")
+
+
 def _select_action(page, label: str) -> None:
     """Choose a changelist action by its visible label and press the action button."""
     page.select_option("select[name=action]", label=label)
@@ -112,13 +130,7 @@ def test_a_task_saved_published_in_the_admin_reaches_six_platforms(
 
     page.goto(f"{live_server.url}/admin/tasks/task/add/")
     question = f"Browser ({locale}): what does len('abcd') return?"
-    page.fill("#id_question", question)
-    page.fill("#id_answers", json.dumps(["3", "4", "5", "error"]))
-    page.fill("#id_correct_answer", "4")
-    page.fill("#id_image_url", "https://cdn.quiz.example.com/tasks/browser.png")
-    page.fill("#id_topic", "Python")
-    page.fill("#id_language", locale[:2])
-    page.check("#id_published")
+    _fill_task_form(page, question, locale[:2])
     shots(page, "add-form")
     page.click("input[name=_continue]")
     page.wait_for_selector(".messagelist .success")
@@ -154,6 +166,56 @@ def test_a_task_saved_published_in_the_admin_reaches_six_platforms(
     row = page.locator("#result_list tbody tr", has_text=question[:40])
     assert text["all_published"] in row.inner_text()
     shots(page, "task-list")
+
+
+@LOCALES
+def test_a_scheduled_task_waits_then_goes_out_when_due(e2e, admin_page, shots, live_server, locale):
+    """Saved with a publish date a few seconds ahead: the posts wait in the database;
+    the relay (beat's job, run here) hands them to the worker once they are due."""
+    PinterestCredentialsFactory()
+    FacebookCredentialsFactory()
+    text = TEXT[locale]
+    page = admin_page(locale)
+    question = f"Scheduled ({locale}): what does 2 ** 2 return?"
+    due = timezone.localtime() + timedelta(seconds=SCHEDULE_AHEAD)
+
+    page.goto(f"{live_server.url}/admin/tasks/task/add/")
+    _fill_task_form(page, question, locale[:2])
+    page.fill("#id_publish_date_0", due.strftime("%Y-%m-%d"))
+    page.fill("#id_publish_date_1", due.strftime("%H:%M:%S"))
+    shots(page, "add-form")
+    page.click("input[name=_continue]")
+    page.wait_for_selector(".messagelist")
+
+    task = Task.objects.get(question=question)
+    assert task.publish_date == due.replace(microsecond=0)
+    posts = SocialMediaPost.objects.filter(task=task)
+    assert {(p.status, p.next_attempt_at, p.attempt_count) for p in posts} == {
+        ("pending", task.publish_date, 0)
+    }, _post_states(task)
+    assert _inline_statuses(page) == [text["pending"]] * 2
+    shots(page, "waiting")
+    page.goto(f"{live_server.url}/admin/tasks/task/")
+    row = page.locator("#result_list tbody tr", has_text=question[:30])
+    assert text["scheduled"] in row.inner_text()
+    shots(page, "scheduled-list")
+
+    page.goto(f"{live_server.url}/admin/tasks/task/{task.pk}/change/")
+
+    def relayed_and_published():
+        posts_relay()
+        statuses = _inline_statuses(page)
+        return statuses == [text["published"]] * 2
+
+    reload_until(
+        page,
+        relayed_and_published,
+        timeout=SCHEDULE_AHEAD + FINAL_WAIT,
+        message=lambda: f"not published: {_post_states(task)}",
+    )
+    shots(page, "published")
+    published_at = SocialMediaPost.objects.filter(task=task).values_list("published_at", flat=True)
+    assert all(when >= task.publish_date for when in published_at)
 
 
 @LOCALES
