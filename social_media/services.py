@@ -41,19 +41,30 @@ class PublishSummary:
         return sorted(keys)
 
 
-def publish_to_social_media(task: Task, *, retry_failed: bool = False) -> PublishSummary:
-    """Create the missing posts of a published task and send them after commit."""
-    return publish_tasks([task], retry_failed=retry_failed)
+def publish_to_social_media(
+    task: Task, *, retry_failed: bool = False, new_task: bool = False
+) -> PublishSummary:
+    """Create the missing posts of a published task and send them after commit.
+
+    ``new_task``: the task was created in the current transaction (see ``publish_tasks``).
+    """
+    return publish_tasks([task], retry_failed=retry_failed, new_tasks=new_task)
 
 
 def publish_tasks(
-    tasks: Iterable[Task], *, retry_failed: bool = False, targets: Targets | None = None
+    tasks: Iterable[Task],
+    *,
+    retry_failed: bool = False,
+    targets: Targets | None = None,
+    new_tasks: bool = False,
 ) -> PublishSummary:
     """Publish many tasks with a constant number of queries.
 
     Creates one pending post per (task, active platform) that has none, moves
     failed posts back to pending when ``retry_failed``, and enqueues due posts
-    once the surrounding transaction commits.
+    once the surrounding transaction commits. With ``new_tasks`` (the tasks were
+    created in this transaction, so no other transaction can hold posts for
+    them) the look-ups are skipped: one INSERT, targets aside.
     """
     tasks = list(tasks)
     summary = PublishSummary(tasks=len(tasks))
@@ -62,10 +73,11 @@ def publish_tasks(
     targets = targets or Targets.load()
     now = timezone.now()
     existing: dict[int, dict[str, SocialMediaPost]] = defaultdict(dict)
-    for post in SocialMediaPost.objects.filter(task__in=tasks).only(
-        "id", "task_id", "platform", "status"
-    ):
-        existing[post.task_id][post.platform] = post
+    if not new_tasks:
+        for post in SocialMediaPost.objects.filter(task__in=tasks).only(
+            "id", "task_id", "platform", "status"
+        ):
+            existing[post.task_id][post.platform] = post
 
     new_posts: list[SocialMediaPost] = []
     retry_ids: list[int] = []
@@ -96,9 +108,20 @@ def publish_tasks(
             else:
                 summary.skipped_in_flight[platform] += 1
 
-    # A concurrent save of the same task may insert the same rows first: the
-    # unique (task, platform) constraint keeps one, and ours are dropped.
-    SocialMediaPost.objects.bulk_create(new_posts, ignore_conflicts=True)
+    if new_tasks:
+        # Stamped as handed over now: the ids come back from the INSERT, and the
+        # message leaves right after commit.
+        for post in new_posts:
+            if post.next_attempt_at <= now:
+                post.enqueued_at = now
+        SocialMediaPost.objects.bulk_create(new_posts)
+        if all(post.pk is not None for post in new_posts):
+            enqueue_after_commit([p.pk for p in new_posts if p.enqueued_at], stamped=True)
+            return summary
+    else:
+        # A concurrent save of the same task may insert the same rows first: the
+        # unique (task, platform) constraint keeps one, and ours are dropped.
+        SocialMediaPost.objects.bulk_create(new_posts, ignore_conflicts=True)
     if retry_ids:
         posts_retry(SocialMediaPost.objects.filter(pk__in=retry_ids), enqueue=False)
     # A fresh "now": posts_retry set next_attempt_at a moment after ``now``.
@@ -159,33 +182,36 @@ def posts_retry(posts: QuerySet[SocialMediaPost], *, enqueue: bool = True) -> in
     return moved
 
 
-def enqueue_after_commit(post_ids: list[int]) -> None:
+def enqueue_after_commit(post_ids: list[int], *, stamped: bool = False) -> None:
     if post_ids:
-        transaction.on_commit(partial(enqueue_posts, list(post_ids)))
+        transaction.on_commit(partial(enqueue_posts, list(post_ids), stamped=stamped))
 
 
-def enqueue_posts(post_ids: list[int]) -> int:
+def enqueue_posts(post_ids: list[int], *, stamped: bool = False) -> int:
     """Hand posts to the broker in one message; on a broker failure leave them to the relay.
 
     One post travels as ``publish_post``; several as one ``dispatch_posts`` that
     a worker fans out, so a save or a bulk action costs one UPDATE and one broker
     round trip whatever the number of platforms. ``enqueued_at`` is stamped
-    before the message leaves, so a worker that runs it at once (and reschedules
-    the post) has the last word on it.
+    before the message leaves (``stamped``: already done when the rows were
+    written), so a worker that runs it at once (and reschedules the post) has
+    the last word on it.
     """
     from social_media.tasks import dispatch_posts, publish_post
 
     if not post_ids:
         return 0
-    stamp = timezone.now()
-    SocialMediaPost.objects.filter(pk__in=post_ids).update(enqueued_at=stamp)
+    if not stamped:
+        SocialMediaPost.objects.filter(pk__in=post_ids).update(enqueued_at=timezone.now())
     try:
         if len(post_ids) == 1:
             publish_post.delay(post_ids[0])
         else:
             dispatch_posts.delay(list(post_ids))
     except Exception as exc:  # broker down: the outbox rows are safe, the relay retries
-        SocialMediaPost.objects.filter(pk__in=post_ids, enqueued_at=stamp).update(enqueued_at=None)
+        SocialMediaPost.objects.filter(pk__in=post_ids, status=PostStatus.PENDING).update(
+            enqueued_at=None
+        )
         logger.warning(
             "⚠️ Брокер недоступен (%s): посты %s отправит релей", type(exc).__name__, post_ids
         )

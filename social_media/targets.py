@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Union
 
@@ -13,6 +16,8 @@ if TYPE_CHECKING:
 
 Target = Union["SocialMediaCredentials", "Webhook"]
 
+_preloaded: ContextVar[Targets | None] = ContextVar("preloaded_targets", default=None)
+
 
 @dataclass
 class Targets:
@@ -23,8 +28,12 @@ class Targets:
 
     @classmethod
     def load(cls) -> Targets:
+        """The active targets; inside ``targets_preloaded`` the ones already loaded."""
         from webhooks.models import SocialMediaCredentials, Webhook, WebhookType
 
+        preloaded = _preloaded.get()
+        if preloaded is not None:
+            return preloaded
         return cls(
             credentials=list(SocialMediaCredentials.objects.filter(is_active=True).order_by("id")),
             webhooks=list(
@@ -49,3 +58,13 @@ class Targets:
                 if platform and platform.kind == "webhook":
                     found.setdefault(key, webhook)
         return found
+
+
+@contextmanager
+def targets_preloaded(targets: Targets) -> Iterator[Targets]:
+    """Let everything inside one request (a save and its signal) share one load."""
+    token = _preloaded.set(targets)
+    try:
+        yield targets
+    finally:
+        _preloaded.reset(token)

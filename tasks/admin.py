@@ -17,7 +17,7 @@ from social_media.platforms import PLATFORMS
 from social_media.preview import preview_notes, preview_problems, task_preview
 from social_media.publish_plan import plan_totals, publish_plan
 from social_media.services import PublishSummary, tasks_publish_bulk
-from social_media.targets import Targets
+from social_media.targets import Targets, targets_preloaded
 from tasks.models import PostStatus, SocialMediaPost, Task
 
 admin.site.site_header = _("Quiz backend")
@@ -149,10 +149,13 @@ class TaskAdmin(admin.ModelAdmin):
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def save_model(self, request: HttpRequest, obj: Task, form, change: bool) -> None:
-        super().save_model(request, obj, form, change)
         if not obj.published:
+            super().save_model(request, obj, form, change)
             return
-        previews = task_preview(obj, Targets.load())
+        # One load of the active targets serves the publishing signal and the warnings.
+        with targets_preloaded(Targets.load()) as targets:
+            super().save_model(request, obj, form, change)
+        previews = task_preview(obj, targets)
         problems = preview_problems(previews)
         if problems:
             self.message_user(

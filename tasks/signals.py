@@ -48,7 +48,7 @@ def auto_publish_to_social_media(
         return
     from social_media.services import publish_to_social_media
 
-    publish_to_social_media(instance)
+    publish_to_social_media(instance, new_task=created)
 
 
 def connect() -> None:

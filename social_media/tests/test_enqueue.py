@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from social_media import tasks as celery_tasks
@@ -87,3 +89,30 @@ def test_a_broker_failure_leaves_every_post_to_the_relay(monkeypatch):
     posts = SocialMediaPost.objects.filter(task=task)
     assert posts.count() == 2
     assert all(p.status == "pending" and p.enqueued_at is None for p in posts)
+
+
+def test_a_new_task_is_handed_over_without_look_ups_or_a_stamping_update(sent):
+    PinterestCredentialsFactory()
+    FacebookCredentialsFactory()
+
+    with CaptureQueriesContext(connection) as queries:
+        task = TaskFactory(published=True)
+
+    statements = [q["sql"].split()[0] for q in queries.captured_queries]
+    post_selects = [
+        q for q in queries.captured_queries if 'FROM "tasks_socialmediapost"' in q["sql"]
+    ]
+    assert "UPDATE" not in statements
+    assert post_selects == []
+    posts = SocialMediaPost.objects.filter(task=task)
+    assert sorted(sent) == sorted(p.pk for p in posts)
+    assert all(p.enqueued_at is not None for p in posts)
+
+
+def test_a_scheduled_new_task_is_not_stamped_or_sent(sent):
+    PinterestCredentialsFactory()
+    TaskFactory(published=True, publish_date=timezone.now() + timedelta(days=1))
+
+    post = SocialMediaPost.objects.get()
+    assert post.enqueued_at is None
+    assert sent == []

@@ -313,3 +313,24 @@ def test_admin_is_russian_without_accept_language(admin_client):
     html = admin_client.get(CHANGELIST).content.decode()
     assert "Опубликовать в соцсети" in html
     assert 'lang="ru"' in html
+
+
+def test_saving_a_published_task_loads_the_active_targets_once(
+    admin_client, mocked_responses, django_capture_on_commit_callbacks
+):
+    """The publishing signal and the after-save warnings share one load."""
+    _mock_platforms(mocked_responses)
+    PinterestCredentialsFactory()
+    FacebookCredentialsFactory()
+
+    with CaptureQueriesContext(connection) as queries, django_capture_on_commit_callbacks():
+        response = admin_client.post(
+            reverse("admin:tasks_task_add"), _task_form(published="on"), **EN
+        )
+
+    assert response.status_code == 302
+    credential_loads = [
+        q for q in queries.captured_queries if 'FROM "webhooks_socialmediacredentials"' in q["sql"]
+    ]
+    assert len(credential_loads) == 1
+    assert SocialMediaPost.objects.filter(task=Task.objects.get()).count() == 2
