@@ -144,6 +144,7 @@ def _run(concurrency: int, tasks_count: int, port: int, timeout: float) -> dict:
             publish_tasks(tasks)  # hands the posts to Redis when this block commits
         handed_off = time.perf_counter() - started
         counts = _final_count()
+        progress: list[tuple[int, int]] = []  # (posts final, PSS KiB) along the run
         next_sample = 0.0
         while True:
             counts = _final_count()
@@ -151,6 +152,7 @@ def _run(concurrency: int, tasks_count: int, port: int, timeout: float) -> dict:
             elapsed = time.perf_counter() - started
             if elapsed >= next_sample:
                 memory.append(_pss_kib(worker.pid))
+                progress.append((done, memory[-1]))
                 next_sample = elapsed + 0.5
             if done >= counts["total"] or elapsed > timeout:
                 break
@@ -195,8 +197,22 @@ def _run(concurrency: int, tasks_count: int, port: int, timeout: float) -> dict:
             "start": round(memory[0] / 1024, 1),
             "peak": round(max(memory) / 1024, 1),
             "end": round(memory[-1] / 1024, 1),
+            # PSS when 10 %, 25 %, 50 %, 75 % and all of the posts were final: flat
+            # memory shows as the same number from the first quarter on.
+            "by_progress": {
+                f"{share}%": round(_pss_at(progress, posts * share / 100) / 1024, 1)
+                for share in (10, 25, 50, 75, 100)
+            },
         },
     }
+
+
+def _pss_at(progress: list[tuple[int, int]], done: float) -> int:
+    """The first PSS sample taken once ``done`` posts were final (the last one if never)."""
+    for final, pss in progress:
+        if final >= done:
+            return pss
+    return progress[-1][1] if progress else 0
 
 
 def main() -> None:
