@@ -19,8 +19,8 @@ from social_media.http import ApiError
 from social_media.platforms.base import Outcome
 from social_media.platforms.facebook import GraphClient, page_of
 from social_media.platforms.pinterest import PinterestClient, board_of
-from social_media.platforms.webhook import WebhookClient, signed_headers
-from social_media.url_guard import UnsafeUrlError, guarded_session
+from social_media.platforms.webhook import send_signed
+from social_media.url_guard import UnsafeUrlError
 from webhooks.models import SocialMediaCredentials, Webhook
 
 TEST_EXCERPT_LIMIT = 200
@@ -202,22 +202,11 @@ def build_test_event(webhook: Webhook) -> dict:
 
 def webhook_send_test_event(*, webhook: Webhook) -> WebhookTestAnswer:
     """POST a signed test event through the same URL guard and signing as real posts."""
+    body = json.dumps(build_test_event(webhook), ensure_ascii=False, separators=(",", ":"))
     try:
-        session = guarded_session(webhook.url)
+        client = send_signed(webhook, body=body, message_id=f"msg_test_{uuid.uuid4().hex}")
     except UnsafeUrlError as error:
         return WebhookTestAnswer(False, _("Refused: %(error)s") % {"error": error})
-    body = json.dumps(build_test_event(webhook), ensure_ascii=False, separators=(",", ":"))
-    headers = signed_headers(
-        secret=webhook.secret, message_id=f"msg_test_{uuid.uuid4().hex}", body=body
-    )
-    client = WebhookClient(
-        base_url=webhook.url,
-        secrets=webhook.valid_secrets(),
-        platform_name=f"Webhook {webhook.service_name}",
-        session=session,
-    )
-    try:
-        client.request("POST", webhook.url, data=body.encode(), headers=headers)
     except ApiError as error:
         if error.http_status is None:
             return WebhookTestAnswer(

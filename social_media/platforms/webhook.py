@@ -43,6 +43,24 @@ class WebhookClient(ApiClient):
         return error
 
 
+def send_signed(webhook: Webhook, *, body: str, message_id: str) -> WebhookClient:
+    """POST ``body`` to ``webhook``, signed, to the address the URL guard just checked.
+
+    Returns the client (``last_status``, ``last_excerpt``); raises ``UnsafeUrlError``
+    for a refused URL and ``ApiError`` for a failed or non-2xx/non-JSON answer.
+    """
+    session = guarded_session(webhook.url)
+    client = WebhookClient(
+        base_url=webhook.url,
+        secrets=webhook.valid_secrets(),
+        platform_name=f"Webhook {webhook.service_name}",
+        session=session,
+    )
+    headers = signed_headers(secret=webhook.secret, message_id=message_id, body=body)
+    client.request("POST", webhook.url, data=body.encode(), headers=headers)
+    return client
+
+
 class WebhookPlatform(BasePlatform):
     """One platform served by a scenario; ``publish`` delivers the payload."""
 
@@ -54,26 +72,15 @@ class WebhookPlatform(BasePlatform):
 
     def publish(self, post: SocialMediaPost, target: Webhook) -> PublishResult:
         try:
-            # Checked at send time; the connection goes to the address just checked.
-            session = guarded_session(target.url)
-        except UnsafeUrlError as error:
-            return PublishResult(Outcome.PERMANENT, error_message=f"Webhook: {error}")
-        try:
             payload = build_payload(post.task, self.key, target.payload_format)
         except ValueError as error:
             return PublishResult(Outcome.PERMANENT, error_message=f"Webhook: {error}")
         body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
-        headers = signed_headers(
-            secret=target.secret, message_id=f"msg_{post.delivery_id.hex}", body=body
-        )
-        client = WebhookClient(
-            base_url=target.url,
-            secrets=target.valid_secrets(),
-            platform_name=f"Webhook {target.service_name}",
-            session=session,
-        )
         try:
-            client.request("POST", target.url, data=body.encode(), headers=headers)
+            # The same webhook-id on every retry, so the scenario can de-duplicate.
+            client = send_signed(target, body=body, message_id=f"msg_{post.delivery_id.hex}")
+        except UnsafeUrlError as error:
+            return PublishResult(Outcome.PERMANENT, error_message=f"Webhook: {error}")
         except ApiError as error:
             if error.outcome == Outcome.UNKNOWN and error.http_status:
                 # 2xx with a plain-text body ("Accepted" from Make.com) is a delivery.
