@@ -59,7 +59,7 @@ def _pss_kib(pid: int) -> int:
     return total
 
 
-def _start_worker(concurrency: int, port: int) -> subprocess.Popen:
+def _start_worker(concurrency: int, port: int, pool: str) -> subprocess.Popen:
     env = {
         **os.environ,
         **_common.bench_environment(
@@ -67,7 +67,7 @@ def _start_worker(concurrency: int, port: int) -> subprocess.Popen:
             FACEBOOK_GRAPH_API_BASE_URL=f"http://127.0.0.1:{port}/v26.0",
         ),
     }
-    log_path = Path(env["LOG_DIR"]) / f"fanout-worker-{concurrency}.out"
+    log_path = Path(env["LOG_DIR"]) / f"fanout-worker-{pool}-{concurrency}.out"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     log = log_path.open("w")
     return subprocess.Popen(  # noqa: S603 - our own venv's celery, fixed arguments
@@ -76,7 +76,7 @@ def _start_worker(concurrency: int, port: int) -> subprocess.Popen:
             "-A",
             "quiz_backend",
             "worker",
-            "--pool=prefork",
+            f"--pool={pool}",
             f"--concurrency={concurrency}",
             "--loglevel=WARNING",
             "--without-gossip",
@@ -113,7 +113,7 @@ def _final_count() -> dict[str, int]:
     )
 
 
-def _run(concurrency: int, tasks_count: int, port: int, timeout: float) -> dict:
+def _run(concurrency: int, tasks_count: int, port: int, timeout: float, pool: str) -> dict:
     from django.db import transaction
 
     from social_media.services import publish_tasks
@@ -123,7 +123,7 @@ def _run(concurrency: int, tasks_count: int, port: int, timeout: float) -> dict:
     _common.purge_broker()
     _common.configure_platforms(port)
     fake = _common.start_fake_platforms(port, LATENCY_MS)
-    worker = _start_worker(concurrency, port)
+    worker = _start_worker(concurrency, port, pool)
     memory: list[int] = []
     try:
         _wait_ready(concurrency)
@@ -181,7 +181,7 @@ def _run(concurrency: int, tasks_count: int, port: int, timeout: float) -> dict:
     achieved = (counts["published"] + counts["delivered"]) / elapsed
     return {
         "concurrency": concurrency,
-        "pool": "prefork",
+        "pool": pool,
         "tasks": tasks_count,
         "posts": posts,
         "final": counts["published"] + counts["delivered"] + counts["failed"],
@@ -223,6 +223,12 @@ def main() -> None:
     )
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds per run, at most")
     parser.add_argument(
+        "--pool",
+        action="append",
+        choices=["prefork", "threads"],
+        help="Celery worker pool (repeatable; default prefork)",
+    )
+    parser.add_argument(
         "--record-as",
         default="fanout",
         choices=["fanout", "memory"],
@@ -236,11 +242,13 @@ def main() -> None:
         FACEBOOK_GRAPH_API_BASE_URL=f"http://127.0.0.1:{port}/v26.0",
     )
     rows = []
-    for concurrency in levels:
-        row = _run(concurrency, max(1, args.tasks), port, args.timeout)
+    runs = [(pool, c) for pool in (args.pool or ["prefork"]) for c in levels]
+    for pool, concurrency in runs:
+        row = _run(concurrency, max(1, args.tasks), port, args.timeout, pool)
         rows.append(row)
         print(
-            f"C={concurrency:>2}: {row['final']}/{row['posts']} final in {row['seconds']} s "
+            f"{pool:>7} C={concurrency:>2}: {row['final']}/{row['posts']} final "
+            f"in {row['seconds']} s "
             f"(hand-off {row['handoff_seconds']} s), {row['posts_per_second']} posts/s = "
             f"{row['share_of_ideal']:.0%} of ideal {row['ideal_posts_per_second']}; "
             f"extra requests {row['extra_requests']}; PSS MiB {row['worker_pss_mib']}",
