@@ -109,7 +109,8 @@ def _reclaim_abandoned(post_id: int, now, claim: dict) -> int:
 
 
 def _target_for(post: SocialMediaPost) -> Target | None:
-    return Targets.load().for_task(post.task).get(post.platform)
+    kind = PLATFORMS[post.platform].kind
+    return Targets.load(kind=kind).for_task(post.task).get(post.platform)
 
 
 def post_publish(*, post_id: int) -> SocialMediaPost | None:

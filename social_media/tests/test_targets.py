@@ -88,3 +88,17 @@ def test_wrong_kinds_and_bad_lists_are_ignored():
     found = Targets.load().for_task(TaskFactory.build())
 
     assert set(found) == {"tiktok"}
+
+
+@pytest.mark.parametrize(("kind", "platform"), [("api", "pinterest"), ("webhook", "instagram")])
+def test_a_worker_loads_only_the_kind_of_target_its_post_needs(
+    django_assert_num_queries, kind, platform
+):
+    pinterest = PinterestCredentialsFactory()
+    hook = WebhookFactory(target_platforms=["instagram"])
+    task = TaskFactory()
+
+    with django_assert_num_queries(1):
+        targets = Targets.load(kind=kind)
+
+    assert targets.for_task(task) == {platform: pinterest if kind == "api" else hook}
