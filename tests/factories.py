@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import factory
 
 from tasks.models import SocialMediaPost, Task
@@ -62,3 +64,25 @@ class SocialMediaPostFactory(factory.django.DjangoModelFactory):
 
     task = factory.SubFactory(TaskFactory, published=True)
     platform = "pinterest"
+
+
+def task_admin_form(task: Task | None = None, **overrides: str) -> dict[str, str]:
+    """POST data for the task admin's add/change form: ``task``'s fields, or a default task."""
+    data = {
+        "question": task.question if task else "What is 2 + 2?",
+        "answers": json.dumps(task.answers) if task else '["3", "4"]',
+        "correct_answer": task.correct_answer if task else "4",
+        "explanation": task.explanation if task else "",
+        "image_url": task.image_url if task else "",
+        "topic": task.topic if task else "Math",
+        "difficulty": task.difficulty if task else "easy",
+        "language": task.language if task else "en",
+        "publish_date_0": "",
+        "publish_date_1": "",
+        "social_posts-TOTAL_FORMS": "0",
+        "social_posts-INITIAL_FORMS": "0",
+        "social_posts-MIN_NUM_FORMS": "0",
+        "social_posts-MAX_NUM_FORMS": "1000",
+    }
+    data.update(overrides)
+    return data

@@ -17,6 +17,7 @@ from tests.factories import (
     PinterestCredentialsFactory,
     SocialMediaPostFactory,
     TaskFactory,
+    task_admin_form,
 )
 
 pytestmark = pytest.mark.django_db
@@ -236,29 +237,8 @@ def test_user_without_change_permission_cannot_run_bulk_action(
     assert not SocialMediaPost.objects.exists()
 
 
-def _task_form(**overrides) -> dict:
-    data = {
-        "question": "What is 2 + 2?",
-        "answers": '["3", "4"]',
-        "correct_answer": "4",
-        "explanation": "",
-        "image_url": "",
-        "topic": "Math",
-        "difficulty": "easy",
-        "language": "en",
-        "publish_date_0": "",
-        "publish_date_1": "",
-        "social_posts-TOTAL_FORMS": "0",
-        "social_posts-INITIAL_FORMS": "0",
-        "social_posts-MIN_NUM_FORMS": "0",
-        "social_posts-MAX_NUM_FORMS": "1000",
-    }
-    data.update(overrides)
-    return data
-
-
 def test_add_form_saves_a_valid_task(admin_client):
-    response = admin_client.post(reverse("admin:tasks_task_add"), _task_form(), **EN)
+    response = admin_client.post(reverse("admin:tasks_task_add"), task_admin_form(), **EN)
     assert response.status_code == 302
     assert Task.objects.get().answers == ["3", "4"]
 
@@ -277,7 +257,7 @@ def test_bad_answers_show_a_form_error_and_save_nothing(
 ):
     response = admin_client.post(
         reverse("admin:tasks_task_add"),
-        _task_form(answers=answers, correct_answer=correct),
+        task_admin_form(answers=answers, correct_answer=correct),
         **EN,
     )
 
@@ -325,7 +305,7 @@ def test_saving_a_published_task_loads_the_active_targets_once(
 
     with CaptureQueriesContext(connection) as queries, django_capture_on_commit_callbacks():
         response = admin_client.post(
-            reverse("admin:tasks_task_add"), _task_form(published="on"), **EN
+            reverse("admin:tasks_task_add"), task_admin_form(published="on"), **EN
         )
 
     assert response.status_code == 302

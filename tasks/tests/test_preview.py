@@ -18,6 +18,7 @@ from tests.factories import (
     PinterestCredentialsFactory,
     TaskFactory,
     WebhookFactory,
+    task_admin_form,
 )
 
 pytestmark = pytest.mark.django_db
@@ -201,34 +202,13 @@ def test_change_page_without_platforms_says_so(admin_client):
     assert "No active social network for this task" in html
 
 
-def _form(task: Task, **overrides) -> dict:
-    data = {
-        "question": task.question,
-        "answers": json.dumps(task.answers),
-        "correct_answer": task.correct_answer,
-        "explanation": task.explanation,
-        "image_url": task.image_url,
-        "topic": task.topic,
-        "difficulty": task.difficulty,
-        "language": task.language,
-        "publish_date_0": "",
-        "publish_date_1": "",
-        "social_posts-TOTAL_FORMS": "0",
-        "social_posts-INITIAL_FORMS": "0",
-        "social_posts-MIN_NUM_FORMS": "0",
-        "social_posts-MAX_NUM_FORMS": "1000",
-    }
-    data.update(overrides)
-    return data
-
-
 def test_saving_as_published_warns_about_what_will_fail(admin_client):
     PinterestCredentialsFactory()
     FacebookCredentialsFactory()
     task = TaskFactory(image_url="", question=LONG_RU)
     url = reverse("admin:tasks_task_change", args=[task.pk])
 
-    response = admin_client.post(url, _form(task, published="on"), follow=True, **EN)
+    response = admin_client.post(url, task_admin_form(task, published="on"), follow=True, **EN)
 
     task.refresh_from_db()
     assert task.published is True  # the save went through
@@ -244,7 +224,9 @@ def test_saving_unpublished_or_healthy_task_gives_no_warning(admin_client):
     url = reverse("admin:tasks_task_change", args=[task.pk])
 
     for published in ("", "on"):
-        response = admin_client.post(url, _form(task, published=published), follow=True, **EN)
+        response = admin_client.post(
+            url, task_admin_form(task, published=published), follow=True, **EN
+        )
         assert [m.level_tag for m in response.context["messages"]] == ["success"]
 
 
