@@ -12,6 +12,7 @@ import random
 import uuid
 from datetime import timedelta
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
@@ -158,6 +159,13 @@ def _attempt(post: SocialMediaPost, kind: str, call) -> PublishResult | None:
     )
     try:
         result = call()
+    except SoftTimeLimitExceeded:
+        logger.warning("⏱️ Пост %s: мягкий лимит времени задачи истёк", post.pk)
+        result = PublishResult(
+            Outcome.UNKNOWN,
+            error_message="The publish ran past the worker's soft time limit; "
+            "the request may have reached the platform.",
+        )
     except Exception as exc:  # a bug must not leave the post stuck in processing
         logger.exception("Пост %s: внутренняя ошибка платформы %s", post.pk, post.platform)
         result = PublishResult(

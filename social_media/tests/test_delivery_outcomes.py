@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from celery.exceptions import SoftTimeLimitExceeded
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
@@ -181,3 +182,26 @@ def test_attempt_without_an_http_answer_has_no_status(mocked_responses):
     assert attempt.http_status is None
     assert attempt.outcome == "permanent"
     assert attempt.error_message == post.error_message
+
+
+def test_a_publish_stopped_by_the_soft_time_limit_is_looked_up_before_any_resend(
+    mocked_responses, clock
+):
+    # The worker's soft time limit fires while it waits for Pinterest's answer.
+    mocked_responses.post(PINS, body=SoftTimeLimitExceeded())
+
+    post = publish(new_post("pinterest"))
+
+    assert (post.status, post.failure_kind, post.needs_reconcile) == ("pending", "unknown", True)
+    assert "soft time limit" in post.error_message
+    assert post.attempts.get().outcome == "unknown"
+    # The pin did reach the board: the next attempt finds it instead of pinning again.
+    mocked_responses.get(
+        f"{PINTEREST_API}/boards/549755885175/pins",
+        json={"items": [{"id": "9001", "link": f"{SITE_URL}/task/{post.task_id}"}]},
+    )
+    wait_until_due(clock, post)
+    post = publish(post)
+
+    assert (post.status, post.post_id) == ("published", "9001")
+    assert [c.request.method for c in mocked_responses.calls] == ["POST", "GET"]
