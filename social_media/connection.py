@@ -26,6 +26,11 @@ from webhooks.models import SocialMediaCredentials, Webhook
 TEST_EXCERPT_LIMIT = 200
 
 
+# Admin checks run inside a web request: a silent platform must not hold it for the
+# publishing timeout (SOCIAL_MEDIA_HTTP_TIMEOUT) per call.
+CHECK_TIMEOUT = 5.0
+
+
 @dataclass(frozen=True)
 class ConnectionVerdict:
     ok: bool
@@ -88,6 +93,7 @@ def _test_pinterest(
     credential: SocialMediaCredentials,
 ) -> tuple[ConnectionVerdict, str | None]:
     client = PinterestClient(token=credential.access_token)
+    client.timeout = CHECK_TIMEOUT
     try:
         account = client.get_user_account()
     except ApiError as error:
@@ -130,6 +136,7 @@ def _test_facebook(
     if not page_id:
         return ConnectionVerdict(False, _("No page_id is set in the extra data.")), None
     client = GraphClient(token=credential.access_token)
+    client.timeout = CHECK_TIMEOUT
     try:
         page = client.get_page(page_id=page_id)
     except ApiError as error:
@@ -154,6 +161,7 @@ def _debug_facebook_token(
 ) -> tuple[ConnectionVerdict, str | None]:
     app_token = f"{settings.FACEBOOK_APP_ID}|{settings.FACEBOOK_APP_SECRET}"
     client = GraphClient(token=app_token, secrets=[credential.access_token])
+    client.timeout = CHECK_TIMEOUT
     try:
         info = client.debug_token(input_token=credential.access_token)
     except ApiError as error:
@@ -204,7 +212,12 @@ def webhook_send_test_event(*, webhook: Webhook) -> WebhookTestAnswer:
     """POST a signed test event through the same URL guard and signing as real posts."""
     body = json.dumps(build_test_event(webhook), ensure_ascii=False, separators=(",", ":"))
     try:
-        client = send_signed(webhook, body=body, message_id=f"msg_test_{uuid.uuid4().hex}")
+        client = send_signed(
+            webhook,
+            body=body,
+            message_id=f"msg_test_{uuid.uuid4().hex}",
+            timeout=CHECK_TIMEOUT,
+        )
     except UnsafeUrlError as error:
         return WebhookTestAnswer(False, _("Refused: %(error)s") % {"error": error})
     except ApiError as error:

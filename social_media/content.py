@@ -79,6 +79,11 @@ def hashtags_for(task: Task, limit: int = 30) -> list[str]:
     return tags[:limit]
 
 
+def _answer_list(answers: object) -> list:
+    """The answer options; a malformed value (the form shows its error) lists none."""
+    return answers if isinstance(answers, list) else []
+
+
 def first_line(text: str) -> str:
     for line in text.strip().splitlines():
         if line.strip():
@@ -108,7 +113,7 @@ def build_content(task: Task, platform_key: str) -> PostContent:
     full_title = template.format(topic=task.topic, question=question)
     tags = hashtags_for(task, limits.max_hashtags)
     options = "\n".join(
-        f"{chr(ord('A') + i)}) {answer}" for i, answer in enumerate(task.answers or [])
+        f"{chr(ord('A') + i)}) {answer}" for i, answer in enumerate(_answer_list(task.answers))
     )
     body = task.question.strip()
     if options:

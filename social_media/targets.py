@@ -59,7 +59,7 @@ class Targets:
             if not webhook.serves(task.language) or not isinstance(webhook.target_platforms, list):
                 continue
             for key in webhook.target_platforms:
-                platform = PLATFORMS.get(key)
+                platform = PLATFORMS.get(key) if isinstance(key, str) else None
                 if platform and platform.kind == "webhook":
                     found.setdefault(key, webhook)
         return found

@@ -23,6 +23,9 @@ from webhooks.models import SocialMediaCredentials
 logger = logging.getLogger("social_media")
 
 
+REFRESH_TIMEOUT = 10.0
+
+
 @dataclass(frozen=True)
 class RefreshResult:
     ok: bool
@@ -67,6 +70,7 @@ def credential_refresh_token(
         client = PinterestOAuthClient(
             client_id=app[0], client_secret=app[1], refresh_token=locked.refresh_token
         )
+        client.timeout = REFRESH_TIMEOUT  # the credential row stays locked meanwhile
         try:
             answer = client.refresh_access_token()
         except ApiError as error:

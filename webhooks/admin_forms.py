@@ -161,6 +161,7 @@ class WebhookForm(forms.ModelForm):
             not cleaned.get("is_active")
             or cleaned.get("webhook_type") != WebhookType.SOCIAL_MEDIA
             or not isinstance(targets, list)
+            or not all(isinstance(t, str) for t in targets)
             or not isinstance(languages, list | None)
         ):
             return cleaned
@@ -169,7 +170,8 @@ class WebhookForm(forms.ModelForm):
             others = others.exclude(pk=self.instance.pk)
         messages = []
         for other in others.order_by("id"):
-            shared = sorted(set(targets) & set(other.target_platforms or []))
+            theirs = other.target_platforms if isinstance(other.target_platforms, list) else []
+            shared = sorted(set(targets) & {t for t in theirs if isinstance(t, str)})
             codes = languages_overlap(languages or [], other.languages)
             if shared and codes != set():
                 messages.append(

@@ -75,7 +75,9 @@ class SocialMediaCredentials(models.Model):
         platform.validate_extra_data(self.extra_data)
 
     def serves(self, language: str) -> bool:
-        return not self.languages or language in self.languages
+        """Empty means every language; a malformed stored value is treated as empty."""
+        languages = self.languages if isinstance(self.languages, list) else []
+        return not languages or language in languages
 
 
 class WebhookType(models.TextChoices):
@@ -174,7 +176,9 @@ class Webhook(models.Model):
             )
 
     def serves(self, language: str) -> bool:
-        return not self.languages or language in self.languages
+        """Empty means every language; a malformed stored value is treated as empty."""
+        languages = self.languages if isinstance(self.languages, list) else []
+        return not languages or language in languages
 
     def valid_secrets(self) -> list[str]:
         """The secrets a callback may be signed with: the current one, and the previous

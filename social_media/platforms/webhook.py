@@ -43,7 +43,9 @@ class WebhookClient(ApiClient):
         return error
 
 
-def send_signed(webhook: Webhook, *, body: str, message_id: str) -> WebhookClient:
+def send_signed(
+    webhook: Webhook, *, body: str, message_id: str, timeout: float | None = None
+) -> WebhookClient:
     """POST ``body`` to ``webhook``, signed, to the address the URL guard just checked.
 
     Returns the client (``last_status``, ``last_excerpt``); raises ``UnsafeUrlError``
@@ -55,6 +57,7 @@ def send_signed(webhook: Webhook, *, body: str, message_id: str) -> WebhookClien
         secrets=webhook.valid_secrets(),
         platform_name=f"Webhook {webhook.service_name}",
         session=session,
+        timeout=timeout,
     )
     headers = signed_headers(secret=webhook.secret, message_id=message_id, body=body)
     client.request("POST", webhook.url, data=body.encode(), headers=headers)

@@ -212,3 +212,13 @@ def test_facebook_token_that_debug_token_calls_invalid_is_rejected_and_flags(
     assert verdict.message.startswith("Token rejected")
     facebook.refresh_from_db()
     assert facebook.needs_reconnect is True
+
+
+def test_admin_checks_wait_at_most_the_short_check_timeout(mocked_responses, pinterest, settings):
+    settings.SOCIAL_MEDIA_HTTP_TIMEOUT = 20
+    mocked_responses.get(USER_ACCOUNT, json=load_fixture("pinterest", "user_account"))
+    mocked_responses.get(BOARD_URL, json=load_fixture("pinterest", "board"))
+
+    credential_test_connection(credential=pinterest)
+
+    assert [call.request.req_kwargs["timeout"] for call in mocked_responses.calls] == [5.0, 5.0]

@@ -102,3 +102,16 @@ def test_a_worker_loads_only_the_kind_of_target_its_post_needs(
         targets = Targets.load(kind=kind)
 
     assert targets.for_task(task) == {platform: pinterest if kind == "api" else hook}
+
+
+def test_malformed_stored_routing_is_ignored_not_a_crash():
+    from webhooks.models import SocialMediaCredentials, Webhook
+
+    credential = PinterestCredentialsFactory()
+    hook = WebhookFactory(target_platforms=["instagram"])
+    SocialMediaCredentials.objects.filter(pk=credential.pk).update(languages=5)
+    Webhook.objects.filter(pk=hook.pk).update(target_platforms=[["tiktok"], "instagram"])
+
+    found = Targets.load().for_task(TaskFactory(language="ru"))
+
+    assert set(found) == {"pinterest", "instagram"}

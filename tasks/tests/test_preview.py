@@ -265,3 +265,19 @@ def test_dry_run_page_in_russian(admin_client):
         **RU,
     )
     assert "Ничего не отправлено" in response.content.decode()
+
+
+@pytest.mark.parametrize("answers", ["5", "true"])
+def test_malformed_answers_on_the_change_page_give_a_form_error_not_a_crash(admin_client, answers):
+    PinterestCredentialsFactory()
+    task = TaskFactory()
+    url = reverse("admin:tasks_task_change", args=[task.pk])
+
+    response = admin_client.post(url, task_admin_form(task, answers=answers), **EN)
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["answers"] == [
+        "Answers must be a JSON list of strings."
+    ]
+    task.refresh_from_db()
+    assert isinstance(task.answers, list)

@@ -22,6 +22,7 @@ from tests.factories import (
     TaskFactory,
     WebhookFactory,
 )
+from webhooks.models import Webhook
 
 pytestmark = pytest.mark.django_db
 
@@ -132,11 +133,11 @@ def test_the_button_needs_the_change_permission(client, django_user_model, mocke
 
 
 def test_too_many_selected_is_refused_without_calls(admin_client, mocked_responses):
-    credentials = [PinterestCredentialsFactory(is_active=False) for _ in range(11)]
+    credentials = [PinterestCredentialsFactory(is_active=False) for _ in range(3)]
 
     response = run_action(admin_client, CRED_LIST, "test_connection", credentials)
 
-    assert messages_of(response) == ["Select at most 10 at a time: each one calls the platform."]
+    assert messages_of(response) == ["Select at most 2 at a time: each one calls the platform."]
     assert len(mocked_responses.calls) == 0
 
 
@@ -399,3 +400,23 @@ def test_the_routing_fields_are_editable(admin_client):
 
     assert 'name="languages"' in cred_page and "[&quot;ru&quot;]" in cred_page
     assert 'name="languages"' in hook_page and "[&quot;en&quot;]" in hook_page
+
+
+@pytest.mark.parametrize("targets", ['[["tiktok"]]', '[{"a": 1}]', '["tiktok", 5]'])
+def test_malformed_target_platforms_get_a_form_error_not_a_crash(admin_client, targets):
+    WebhookFactory(target_platforms=["instagram"])
+
+    response = admin_client.post(HOOK_ADD, _hook_form(target_platforms=targets), **EN)
+
+    assert response.status_code == 200
+    assert "target_platforms" in response.context["adminform"].form.errors
+    assert Webhook.objects.count() == 1
+
+
+def test_a_malformed_stored_webhook_does_not_break_adding_another(admin_client):
+    broken = WebhookFactory(target_platforms=["instagram"])
+    Webhook.objects.filter(pk=broken.pk).update(target_platforms=5)
+
+    response = admin_client.post(HOOK_ADD, _hook_form(target_platforms='["tiktok"]'), **EN)
+
+    assert response.status_code == 302
