@@ -45,7 +45,7 @@ def build_flat_payload(task: Task, platform: str) -> dict[str, Any]:
         "platform": platform,
         "image_url": task.image_url,
         "question": task.question,
-        "answers": task.answers if isinstance(task.answers, list) else [],
+        "answers": list(task.answers) if isinstance(task.answers, list) else [],
         "correct_answer": task.correct_answer,
         "explanation": task.explanation,
         "external_link": task.public_url,
