@@ -172,6 +172,7 @@ def start_fake_platforms(port: int, delay_ms: int) -> subprocess.Popen:
         stdout=subprocess.PIPE,
         text=True,
     )
+    assert process.stdout is not None  # stdout=PIPE
     process.stdout.readline()  # "fake platforms on ..." once it listens
     return process
 

@@ -22,6 +22,7 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -134,7 +135,7 @@ def main() -> None:
 
     fast = 5 if args.quick else 40
     warmup = 3 if args.quick else 10
-    rows = []
+    rows: list[dict[str, Any]] = []
     counter = [0]
     for latency in LATENCIES_MS:
         fake = _common.start_fake_platforms(port, latency)
@@ -150,7 +151,7 @@ def main() -> None:
             _interleaved(client, warmup, counter)  # warm caches, connections, pools
             slow = {0: fast, 500: 3 if args.quick else 8, 2000: 2 if args.quick else 4}[latency]
             unpublished, published_async = _interleaved(client, fast, counter)
-            result = {
+            result: dict[str, Any] = {
                 "latency_ms": latency,
                 "unpublished": _common.summarize_ms(unpublished),
                 "published_async": _common.summarize_ms(published_async),

@@ -7,6 +7,7 @@ by python-dotenv); ``.env.example`` documents each variable.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -187,7 +188,7 @@ SOCIAL_MEDIA_RELAY_INTERVAL = env_int("SOCIAL_MEDIA_RELAY_INTERVAL", 30, minimum
 LOG_DIR = Path(env_str("LOG_DIR") or BASE_DIR / "quiz_backend_logs")
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
 LOG_DIR.mkdir(parents=True, exist_ok=True)
-LOGGING = {
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"redact_secrets": {"()": "quiz_backend.logging.RedactSecretsFilter"}},

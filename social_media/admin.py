@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import flatten_fieldsets
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
@@ -105,7 +106,7 @@ class SocialMediaPostAdmin(admin.ModelAdmin):
         ),
         (_("Record"), {"fields": ("created_at", "updated_at", "published_at")}),
     )
-    readonly_fields = tuple(name for _title, spec in fieldsets for name in spec["fields"])
+    readonly_fields = tuple(flatten_fieldsets(fieldsets))
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

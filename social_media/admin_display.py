@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tasks.models import PostStatus
 
-STATUS_COLOURS = {
+STATUS_COLOURS: dict[str, str] = {
     PostStatus.PENDING: "#6c757d",
     PostStatus.PROCESSING: "#0d6efd",
     PostStatus.PUBLISHED: "#198754",

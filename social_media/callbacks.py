@@ -16,7 +16,7 @@ logger = logging.getLogger("social_media")
 
 # A post's status only moves forward: a late or repeated callback never undoes a
 # later state. ``published`` is final; ``failed`` may still become ``published``.
-_RANK = {
+_RANK: dict[str, int] = {
     PostStatus.PENDING: 0,
     PostStatus.PROCESSING: 1,
     PostStatus.FAILED: 2,

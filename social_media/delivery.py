@@ -10,7 +10,9 @@ from __future__ import annotations
 import logging
 import random
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
+from typing import TypeVar
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
@@ -23,6 +25,7 @@ from social_media.platforms import PLATFORMS, Outcome, PublishResult
 from social_media.platforms.base import RETRYABLE
 from social_media.targets import Target, Targets
 from tasks.models import PostStatus, SocialMediaPost
+from webhooks.models import SocialMediaCredentials
 
 logger = logging.getLogger("social_media")
 
@@ -153,7 +156,11 @@ def post_publish(*, post_id: int) -> SocialMediaPost | None:
     return _apply(post, token, result, target=target)
 
 
-def _attempt(post: SocialMediaPost, kind: str, call) -> PublishResult | None:
+# A publish always has a result; a lookup may come back empty (``None``).
+_Result = TypeVar("_Result", PublishResult, PublishResult | None)
+
+
+def _attempt(post: SocialMediaPost, kind: str, call: Callable[[], _Result]) -> _Result:
     attempt = PublishAttempt.objects.create(
         post=post, number=post.attempt_count, kind=kind, started_at=timezone.now()
     )
@@ -279,8 +286,8 @@ def _apply(
         logger.log(level, text, post.task_id, label, detail)
         if delay is not None and delay <= max_countdown():
             _schedule(post.pk, delay)
-    if outcome == Outcome.AUTH and target is not None and hasattr(target, "needs_reconnect"):
-        type(target).objects.filter(pk=target.pk).update(
+    if outcome == Outcome.AUTH and isinstance(target, SocialMediaCredentials):
+        SocialMediaCredentials.objects.filter(pk=target.pk).update(
             needs_reconnect=True, last_error=result.error_message, updated_at=now
         )
         logger.error("🔑 %s: токен отклонён, нужно переподключение", target)

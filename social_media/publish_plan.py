@@ -78,12 +78,12 @@ def publish_plan(tasks: Iterable[Task], targets: Targets) -> list[TaskPlan]:
         plan = TaskPlan(task=task)
         problems = {p.key: tuple(p.problems) for p in task_preview(task, targets)}
         for platform in targets.for_task(task):
-            status = statuses[task.pk].get(platform)
-            if status is None:
+            current = statuses[task.pk].get(platform)
+            if current is None:
                 decision = Decision.NEW
-            elif status == PostStatus.PUBLISHED:
+            elif current == PostStatus.PUBLISHED:
                 decision = Decision.SKIP_PUBLISHED
-            elif status == PostStatus.FAILED:
+            elif current == PostStatus.FAILED:
                 decision = Decision.RETRY
             else:
                 decision = Decision.SKIP_IN_FLIGHT

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
+from typing import TYPE_CHECKING, TypeGuard
 
 from django.conf import settings
 from django.db import transaction
@@ -21,6 +22,9 @@ from django.utils import timezone
 
 from social_media.targets import Targets
 from tasks.models import PostStatus, SocialMediaPost, Task
+
+if TYPE_CHECKING:
+    from webhooks.models import Webhook
 
 logger = logging.getLogger("social_media")
 
@@ -89,8 +93,8 @@ def publish_tasks(
         else:
             logger.info("🌐 Задача %s: нет активных соцсетей, публиковать некуда", task.pk)
         for platform, target in wanted.items():
-            post = existing[task.pk].get(platform)
-            if post is None:
+            known = existing[task.pk].get(platform)
+            if known is None:
                 new_posts.append(
                     SocialMediaPost(
                         task=task,
@@ -100,10 +104,10 @@ def publish_tasks(
                     )
                 )
                 summary.created[platform] += 1
-            elif post.status == PostStatus.PUBLISHED:
+            elif known.status == PostStatus.PUBLISHED:
                 summary.skipped_published[platform] += 1
-            elif post.status == PostStatus.FAILED and retry_failed:
-                retry_ids.append(post.pk)
+            elif known.status == PostStatus.FAILED and retry_failed:
+                retry_ids.append(known.pk)
                 summary.retried[platform] += 1
             else:
                 summary.skipped_in_flight[platform] += 1
@@ -112,7 +116,7 @@ def publish_tasks(
         # Stamped as handed over now: the ids come back from the INSERT, and the
         # message leaves right after commit.
         for post in new_posts:
-            if post.next_attempt_at <= now:
+            if post.next_attempt_at is not None and post.next_attempt_at <= now:
                 post.enqueued_at = now
         SocialMediaPost.objects.bulk_create(new_posts)
         if all(post.pk is not None for post in new_posts):
@@ -142,7 +146,7 @@ def publish_tasks(
     return summary
 
 
-def _is_webhook(target: object) -> bool:
+def _is_webhook(target: object) -> TypeGuard[Webhook]:
     from webhooks.models import Webhook
 
     return isinstance(target, Webhook)

@@ -43,8 +43,13 @@ class SocialMediaCredentialsAdmin(admin.ModelAdmin):
         "last_error",
     )
     list_filter = ("platform", "is_active", "needs_reconnect")
-    readonly_fields = ("needs_reconnect", "last_error", "connection_check")
-    readonly_fields += ("created_at", "updated_at")
+    readonly_fields = (
+        "needs_reconnect",
+        "last_error",
+        "connection_check",
+        "created_at",
+        "updated_at",
+    )
     actions = ["test_connection"]
 
     def get_fieldsets(self, request: HttpRequest, obj: SocialMediaCredentials | None = None):
@@ -192,8 +197,15 @@ class WebhookAdmin(admin.ModelAdmin):
     )
     list_filter = ("webhook_type", "service_name", "is_active", "callback_auth")
     search_fields = ("url", "service_name")
-    readonly_fields = ("masked_secret", "previous_secret_expires_at", "last_error")
-    readonly_fields += ("last_delivery", "last_delivery_error", "created_at", "updated_at")
+    readonly_fields = (
+        "masked_secret",
+        "previous_secret_expires_at",
+        "last_error",
+        "last_delivery",
+        "last_delivery_error",
+        "created_at",
+        "updated_at",
+    )
     actions = ["rotate_secret", "send_test_event"]
     fieldsets = (
         (None, {"fields": ("url", "service_name", "webhook_type", "is_active")}),

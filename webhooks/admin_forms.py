@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -10,6 +11,7 @@ from django.db import models
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from social_media.platforms import api_platform_choices
 from webhooks.models import SocialMediaCredentials, Webhook, WebhookType
 
 TOKEN_FIELDS = ("access_token", "refresh_token")
@@ -76,7 +78,9 @@ class CredentialsForm(forms.ModelForm):
         self.token_replaced = False
         for name in TOKEN_FIELDS:
             field = self.fields[name]
-            field.label = SocialMediaCredentials._meta.get_field(name).verbose_name.capitalize()
+            model_field = SocialMediaCredentials._meta.get_field(name)
+            assert isinstance(model_field, models.Field)
+            field.label = str(model_field.verbose_name).capitalize()
             self.initial[name] = ""
             if self.instance.pk:
                 stored = getattr(self.instance, name)
@@ -104,8 +108,9 @@ class CredentialsForm(forms.ModelForm):
             return ""
         return self.instance.refresh_token
 
-    def clean(self) -> dict:
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         platform = cleaned.get("platform")
         languages = cleaned.get("languages")
         if not cleaned.get("is_active") or not platform or not isinstance(languages, list | None):
@@ -119,7 +124,8 @@ class CredentialsForm(forms.ModelForm):
             if (codes := languages_overlap(languages or [], other.languages)) != set()
         ]
         if clashes:
-            label = dict(self.fields["platform"].choices).get(platform, platform)
+            # The form field offers exactly the model field's choices.
+            label = dict(api_platform_choices()).get(platform, platform)
             raise ValidationError(
                 gettext(
                     "Another active %(platform)s account takes the same task languages: "
@@ -153,8 +159,9 @@ class WebhookForm(forms.ModelForm):
             "callback_auth",
         )
 
-    def clean(self) -> dict:
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         targets = cleaned.get("target_platforms")
         languages = cleaned.get("languages")
         if (

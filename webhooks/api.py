@@ -56,7 +56,8 @@ class CallbackThrottle(SimpleRateThrottle):
     scope = "social_media_callback"
 
     def get_rate(self) -> str | None:
-        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+        # The rates are "60/min" strings; djangorestframework-stubs types them as numbers.
+        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)  # type: ignore[return-value]
 
     def get_cache_key(self, request: Request, view: APIView) -> str:
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
@@ -113,8 +114,9 @@ class SocialMediaCallbackApi(APIView):
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         # DRF's order is authenticate → permissions → throttle; here size and the
         # throttle come first, so failed signatures count against the source too.
-        if request.method.lower() not in self.allowed_methods_lower():
-            raise exceptions.MethodNotAllowed(request.method)
+        method = request.method or ""
+        if method.lower() not in self.allowed_methods_lower():
+            raise exceptions.MethodNotAllowed(method)
         _check_body_size(request)
         self.format_kwarg = self.get_format_suffix(**kwargs)
         request.accepted_renderer, request.accepted_media_type = self.perform_content_negotiation(
@@ -137,7 +139,9 @@ class SocialMediaCallbackApi(APIView):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        caller: WebhookCaller = request.user
+        caller = request.user
+        # WebhookAuthentication sets it; the permission refuses anonymous callers.
+        assert isinstance(caller, WebhookCaller)
         if caller.webhook is not None and data["platform"] not in caller.webhook.target_platforms:
             return _error(
                 "wrong_webhook",

@@ -70,8 +70,8 @@ class WebhookPlatform(BasePlatform):
     kind = "webhook"
 
     def __init__(self, key: str, label: str | Promise) -> None:
-        self.key = key  # type: ignore[misc]
-        self.label = label  # type: ignore[misc]
+        self.key = key
+        self.label = label
 
     def publish(self, post: SocialMediaPost, target: Webhook) -> PublishResult:
         try:

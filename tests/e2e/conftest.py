@@ -42,7 +42,9 @@ REDIS_ARGS = ("--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daem
 HTTP_TIMEOUT = 2  # the worker's SOCIAL_MEDIA_HTTP_TIMEOUT: "timeout" faults stall longer
 
 
-def wait_until(check: Callable[[], Any], *, timeout: float, message: str) -> Any:
+def wait_until(
+    check: Callable[[], Any], *, timeout: float, message: str | Callable[[], str]
+) -> Any:
     """Poll ``check`` until it returns something truthy; fail with ``message`` otherwise."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -170,8 +172,9 @@ def _reset_producer_pools() -> None:
     # kombu keeps pools in a global registry keyed by connection: closing one pool
     # without clearing the registry hands the next test a closed pool.
     kombu_pools.reset()
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
+    # Private pools, absent from celery-types' stubs.
+    celery_app._pool = None  # type: ignore[attr-defined]
+    celery_app.amqp._producer_pool = None  # type: ignore[attr-defined]
 
 
 @pytest.fixture

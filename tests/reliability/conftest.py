@@ -38,8 +38,9 @@ def redis_server() -> Iterator[RedisServer]:
 def _reset_producer_pools() -> None:
     """Drop pooled broker connections so the next publish uses the current settings."""
     kombu_pools.reset()
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
+    # Private pools, absent from celery-types' stubs.
+    celery_app._pool = None  # type: ignore[attr-defined]
+    celery_app.amqp._producer_pool = None  # type: ignore[attr-defined]
 
 
 @pytest.fixture

@@ -71,6 +71,7 @@ class FakePlatform:
     @property
     def url(self) -> str:
         host, port = self.server.server_address[:2]
+        assert isinstance(host, str)  # an AF_INET server
         return f"http://{host}:{port}"
 
     def start(self) -> FakePlatform:
