@@ -22,11 +22,14 @@ import argparse
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import _common
+
+if TYPE_CHECKING:
+    from django.test import Client
 
 LATENCIES_MS = [0, 500, 2000]
 GOAL_RATIO = 1.2
@@ -54,7 +57,7 @@ def _form(number: int, *, published: bool) -> dict[str, str]:
     return data
 
 
-def _measure(client, mode: str, samples: int, counter: list[int]) -> list[float]:
+def _measure(client: Client, mode: str, samples: int, counter: list[int]) -> list[float]:
     from quiz_backend.celery import app
 
     app.conf.task_always_eager = mode == "published_sync"
@@ -72,7 +75,9 @@ def _measure(client, mode: str, samples: int, counter: list[int]) -> list[float]
     return timings
 
 
-def _interleaved(client, samples: int, counter: list[int]) -> tuple[list[float], list[float]]:
+def _interleaved(
+    client: Client, samples: int, counter: list[int]
+) -> tuple[list[float], list[float]]:
     """Unpublished and async saves in turn, so load from other processes hits both alike."""
     unpublished: list[float] = []
     published_async: list[float] = []

@@ -9,6 +9,7 @@ taken over, while its post is still legitimately being worked on::
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from celery import Celery
 from django.core.exceptions import ImproperlyConfigured
@@ -111,7 +112,7 @@ def _configure(app: Celery) -> None:
 
 
 @app.on_configure.connect
-def _on_configure(sender: Celery, **kwargs) -> None:
+def _on_configure(sender: Celery, **kwargs: Any) -> None:
     _configure(sender)
 
 

@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection
 from django.db.models import Aggregate, Count, F, FloatField, Func, Q, QuerySet
@@ -18,9 +18,12 @@ from django.utils.translation import gettext_lazy as _
 from social_media.platforms import PLATFORMS
 from tasks.models import PostStatus, SocialMediaPost
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 # Final failure classes, in display order: the Outcome values a failed post can
 # carry, then the two webhook-callback endings. Anything else counts as "other".
-FAILURE_KINDS: dict[str, str | Promise] = {
+FAILURE_KINDS: dict[str, StrOrPromise] = {
     "transient": _("Transient"),
     "rate_limited": _("Rate limited"),
     "permanent": _("Permanent"),

@@ -11,8 +11,8 @@ import logging
 import random
 import uuid
 from collections.abc import Callable
-from datetime import timedelta
-from typing import TypeVar
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
@@ -43,13 +43,13 @@ def max_countdown() -> float:
     return min(MAX_COUNTDOWN_SECONDS, settings.CELERY_VISIBILITY_TIMEOUT / 2)
 
 
-def _claimable(now) -> Q:
+def _claimable(now: datetime) -> Q:
     due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
     unlocked = Q(locked_until__isnull=True) | Q(locked_until__lt=now)
     return Q(status=PostStatus.PENDING) & due & unlocked
 
 
-def _abandoned(now) -> Q:
+def _abandoned(now: datetime) -> Q:
     """Held by a worker whose lease ran out (it died or hung mid-publish)."""
     return Q(status=PostStatus.PROCESSING, delivered_at__isnull=True, locked_until__lt=now)
 
@@ -76,7 +76,7 @@ def post_claim(post_id: int) -> tuple[SocialMediaPost, uuid.UUID] | None:
     return post, token
 
 
-def _reclaim_abandoned(post_id: int, now, claim: dict) -> int:
+def _reclaim_abandoned(post_id: int, now: datetime, claim: dict[str, Any]) -> int:
     """Take over a post whose worker died mid-publish; it counts as a failed attempt.
 
     The dead worker may have sent the request, so the new holder looks on the
@@ -314,7 +314,7 @@ def _schedule(post_id: int, delay: float) -> None:
         )
 
 
-def _relay_batch(now) -> list[int]:
+def _relay_batch(now: datetime) -> list[int]:
     """Mark due posts nobody is working on as handed over, and return their ids.
 
     ``enqueued_at`` is set in the same statement that picks the rows, with
@@ -335,7 +335,7 @@ def _relay_batch(now) -> list[int]:
     return ids
 
 
-def _expire_callbacks(now) -> int:
+def _expire_callbacks(now: datetime) -> int:
     """Webhook posts whose callback is overdue become ``failed`` (retryable), not stuck."""
     minutes = settings.SOCIAL_MEDIA_CALLBACK_TIMEOUT // 60
     return SocialMediaPost.objects.filter(

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.db import models
 from django.db.models import Count, Q, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
@@ -19,6 +23,9 @@ from social_media.publish_plan import plan_totals, publish_plan
 from social_media.services import PublishSummary, tasks_publish_bulk
 from social_media.targets import Targets, targets_preloaded
 from tasks.models import PostStatus, SocialMediaPost, Task
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 admin.site.site_header = _("Quiz backend")
 admin.site.site_title = _("Quiz backend")
@@ -47,11 +54,11 @@ class SocialMediaPostInline(admin.TabularInline):
         return False
 
     @admin.display(description=_("status"))
-    def status_badge(self, post: SocialMediaPost):
+    def status_badge(self, post: SocialMediaPost) -> str:
         return status_badge(post.status)
 
     @admin.display(description=_("post URL"))
-    def post_link(self, post: SocialMediaPost):
+    def post_link(self, post: SocialMediaPost) -> str:
         return external_link(post.post_url, post.post_url)
 
 
@@ -61,7 +68,9 @@ class ScheduleFilter(admin.SimpleListFilter):
     title = _("schedule")
     parameter_name = "schedule"
 
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin):
+    def lookups(
+        self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
+    ) -> Iterable[tuple[str, StrOrPromise]]:
         return (
             ("scheduled", _("Scheduled (publish date ahead)")),
             ("due", _("Due, posts not sent yet")),
@@ -131,7 +140,7 @@ class TaskAdmin(admin.ModelAdmin):
         return text if len(text) <= 80 else text[:79] + "…"
 
     @admin.display(description=_("publishing state"))
-    def publishing_state(self, task: Task):
+    def publishing_state(self, task: Task) -> str:
         state = publishing_state(
             published=task.published,
             publish_date=task.publish_date,
@@ -142,13 +151,21 @@ class TaskAdmin(admin.ModelAdmin):
         return badge(state.label, state.colour)
 
     def render_change_form(
-        self, request: HttpRequest, context: dict, add=False, change=False, form_url="", obj=None
-    ):
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Task | None = None,
+    ) -> HttpResponse:
         if change and obj is not None and obj.pk:
             context["platform_previews"] = task_preview(obj, Targets.load())
         return super().render_change_form(request, context, add, change, form_url, obj)
 
-    def save_model(self, request: HttpRequest, obj: Task, form, change: bool) -> None:
+    def save_model(
+        self, request: HttpRequest, obj: Task, form: forms.ModelForm[Task], change: bool
+    ) -> None:
         if not obj.published:
             super().save_model(request, obj, form, change)
             return

@@ -73,7 +73,7 @@ class CredentialsForm(forms.ModelForm):
             "is_active",
         )
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.token_replaced = False
         for name in TOKEN_FIELDS:
@@ -136,7 +136,7 @@ class CredentialsForm(forms.ModelForm):
         return cleaned
 
 
-def _https_by_default(field: models.Field, **kwargs) -> forms.Field | None:
+def _https_by_default(field: models.Field[Any, Any], **kwargs: Any) -> forms.Field | None:
     if isinstance(field, models.URLField):
         kwargs.setdefault("assume_scheme", "https")
     return field.formfield(**kwargs)

@@ -22,7 +22,7 @@ def generate_webhook_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
-def _validate_languages(value) -> None:
+def _validate_languages(value: object) -> None:
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
         raise ValidationError(_('Languages must be a JSON list of codes such as ["ru"].'))
 
