@@ -27,6 +27,11 @@ class Outcome(StrEnum):
 RETRYABLE = {Outcome.TRANSIENT, Outcome.RATE_LIMITED, Outcome.UNKNOWN}
 
 
+def is_ascii_digits(value: str) -> bool:
+    """``0``-``9`` only: ``str.isdigit`` also takes "١٢٣", "²" and "１２３"."""
+    return value.isascii() and value.isdigit()
+
+
 @dataclass(frozen=True)
 class PublishResult:
     outcome: Outcome

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from social_media.content import build_content
 from social_media.http import ApiClient, ApiError
-from social_media.platforms.base import BasePlatform, Outcome, PublishResult
+from social_media.platforms.base import BasePlatform, Outcome, PublishResult, is_ascii_digits
 
 if TYPE_CHECKING:
     import requests
@@ -157,7 +157,7 @@ class FacebookPlatform(BasePlatform):
         page_id = str(extra_data.get("page_id", "")).strip()
         if not page_id:
             raise ValidationError({"extra_data": _('Facebook needs {"page_id": "…"}.')})
-        if not page_id.isdigit():
+        if not is_ascii_digits(page_id):
             raise ValidationError({"extra_data": _("Facebook page_id must contain only digits.")})
 
     def publish(self, post: SocialMediaPost, target: SocialMediaCredentials) -> PublishResult:

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from social_media.content import PostContent, build_content
 from social_media.http import ApiClient, ApiError
-from social_media.platforms.base import BasePlatform, Outcome, PublishResult
+from social_media.platforms.base import BasePlatform, Outcome, PublishResult, is_ascii_digits
 
 if TYPE_CHECKING:
     import requests
@@ -167,7 +167,7 @@ class PinterestPlatform(BasePlatform):
         board_id = str(extra_data.get("board_id", "")).strip()
         if not board_id:
             raise ValidationError({"extra_data": _('Pinterest needs {"board_id": "…"}.')})
-        if not board_id.isdigit():
+        if not is_ascii_digits(board_id):
             raise ValidationError({"extra_data": _("Pinterest board_id must contain only digits.")})
 
     def task_problems(self, task: Task) -> list[str]:

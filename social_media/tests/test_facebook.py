@@ -341,7 +341,16 @@ def test_credential_without_page_fails_clearly_without_calling_facebook(
 
 @pytest.mark.parametrize(
     ("extra_data", "message"),
-    [({}, "Facebook needs"), ({"page_id": "quizsite"}, "only digits")],
+    [
+        ({}, "Facebook needs"),
+        ({"page_id": "quizsite"}, "only digits"),
+        ({"page_id": "\u0661\u0660\u0664\u0665"}, "only digits"),  # Arabic-Indic digits
+        ({"page_id": "104512345678901\u00b9"}, "only digits"),  # superscript one
+        ({"page_id": "\uff11\uff10\uff14"}, "only digits"),  # fullwidth digits
+        ({"page_id": "1045 1234"}, "only digits"),
+        ({"page_id": "1045\u00a01234"}, "only digits"),  # no-break space inside
+        ({"page_id": "104512345678901/feed"}, "only digits"),
+    ],
 )
 def test_page_id_is_validated(extra_data, message):
     credential = FacebookCredentialsFactory.build(extra_data=extra_data)
@@ -350,6 +359,11 @@ def test_page_id_is_validated(extra_data, message):
         credential.full_clean()
 
     assert message in str(error.value.message_dict["extra_data"])
+
+
+@pytest.mark.parametrize("page_id", [PAGE, f" {PAGE} "])
+def test_an_ascii_numeric_page_id_is_accepted(page_id):
+    FacebookCredentialsFactory.build(extra_data={"page_id": page_id}).full_clean()
 
 
 @pytest.mark.parametrize("answer", [[], ["104512345678901_1"], "id", {"id": None}])

@@ -282,6 +282,16 @@ def test_credential_without_board_fails_clearly_without_calling_pinterest(
         ({"board_id": "  "}, "Pinterest needs"),
         ({"board_id": "my-board"}, "only digits"),
         ({"board_id": "https://www.pinterest.com/quiz/python/"}, "only digits"),
+        # str.isdigit() takes these; Pinterest's ids are ASCII digits (pattern ^\d+$).
+        ({"board_id": "\u0665\u0664\u0669\u0667\u0665\u0665"}, "only digits"),  # Arabic-Indic
+        ({"board_id": "549755\u00b2"}, "only digits"),  # superscript two
+        ({"board_id": "\uff15\uff14\uff19"}, "only digits"),  # fullwidth
+        ({"board_id": "\u09eb\u09ea\u09ef"}, "only digits"),  # Bengali
+        ({"board_id": "549755 885175"}, "only digits"),
+        ({"board_id": "549755\t885175"}, "only digits"),
+        ({"board_id": "549755\n885175"}, "only digits"),
+        ({"board_id": "-549755885175"}, "only digits"),
+        ({"board_id": "+549755885175"}, "only digits"),
     ],
 )
 def test_board_id_is_validated(extra_data, message):
@@ -293,5 +303,7 @@ def test_board_id_is_validated(extra_data, message):
     assert message in str(error.value.message_dict["extra_data"])
 
 
-def test_numeric_board_id_is_accepted():
-    PinterestCredentialsFactory.build(extra_data={"board_id": BOARD}).full_clean()
+@pytest.mark.parametrize("board_id", [BOARD, f" {BOARD} ", f"{BOARD}\n", "0"])
+def test_numeric_board_id_is_accepted(board_id):
+    # Surrounding whitespace is tolerated: board_of() strips it before any call.
+    PinterestCredentialsFactory.build(extra_data={"board_id": board_id}).full_clean()

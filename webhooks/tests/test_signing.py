@@ -120,7 +120,19 @@ def test_a_malformed_signature_is_a_401_not_a_crash(client, webhook, post, signa
     assert_unchanged(post)
 
 
-@pytest.mark.parametrize("timestamp", ["soon", "1e10", "-5", "99999999999999999999", "nan"])
+@pytest.mark.parametrize(
+    "timestamp",
+    [
+        "soon",
+        "1e10",
+        "-5",
+        "99999999999999999999",
+        "nan",
+        "17000000\u00b2",  # "²": str.isdigit() says yes, int() raises
+        "\u0661\u0667\u0660\u0660",  # Arabic-Indic digits
+        "\uff11\uff17\uff10\uff10",  # fullwidth digits
+    ],
+)
 def test_a_malformed_timestamp_is_refused(client, webhook, post, timestamp):
     body = body_bytes(published(post))
     headers = signature_headers(webhook.secret, body)
@@ -131,6 +143,27 @@ def test_a_malformed_timestamp_is_refused(client, webhook, post, timestamp):
 
 def test_an_overlong_webhook_id_is_refused(client, webhook, post):
     response = post_signed(client, webhook.secret, published(post), message_id="m" * 256)
+
+    assert_refused(response, 401, "bad_webhook_id")
+    assert_unchanged(post)
+
+
+@pytest.mark.parametrize("message_id", ["msg.1", "msg_1.", ".msg_1", "a.b.c", "..."])
+def test_a_webhook_id_with_a_period_is_refused(client, webhook, post, message_id):
+    # Standard Webhooks: the id must not contain "." (the signed content is id.timestamp.body).
+    # Correctly signed, so only the period is wrong.
+    response = post_signed(client, webhook.secret, published(post), message_id=message_id)
+
+    assert_refused(response, 401, "bad_webhook_id")
+    assert "id.timestamp.body" in response.json()["message"]
+    assert_unchanged(post)
+
+
+def test_a_bearer_callback_with_a_period_in_its_webhook_id_is_refused(client, post):
+    bearer = WebhookFactory(callback_auth="bearer", target_platforms=["tiktok"])
+    headers = {"Authorization": f"Bearer {bearer.secret}", "webhook-id": "msg.1"}
+
+    response = post_raw(client, body_bytes(published(post)), headers)
 
     assert_refused(response, 401, "bad_webhook_id")
     assert_unchanged(post)
