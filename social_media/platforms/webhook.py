@@ -21,6 +21,11 @@ if TYPE_CHECKING:
     from webhooks.models import Webhook
 
 
+# Make.com custom webhooks with API key authentication expect the key in this header
+# (https://apps.make.com/gateway, "Custom webhook module").
+MAKE_API_KEY_HEADER = "x-make-apikey"
+
+
 def signed_headers(*, secret: str, message_id: str, body: str) -> dict[str, str]:
     """Standard Webhooks headers: the same ``webhook-id`` on every retry of a delivery."""
     now = timezone.now()
@@ -38,6 +43,9 @@ class WebhookClient(ApiClient):
         error = self.generic_error(response, f"the scenario answered HTTP {response.status_code}")
         if response.status_code == 401:
             error.outcome = Outcome.PERMANENT  # a scenario's 401 is not our token
+            error.message += (
+                " (if the Make.com webhook requires an API key, check the webhook's Make API key)"
+            )
         if response.status_code == 410:
             error.message += " (the webhook no longer exists; deactivate or replace it)"
         return error
@@ -54,12 +62,14 @@ def send_signed(
     session = guarded_session(webhook.url)
     client = WebhookClient(
         base_url=webhook.url,
-        secrets=webhook.valid_secrets(),
+        secrets=[*webhook.valid_secrets(), webhook.make_api_key],
         platform_name=f"Webhook {webhook.service_name}",
         session=session,
         timeout=timeout,
     )
     headers = signed_headers(secret=webhook.secret, message_id=message_id, body=body)
+    if webhook.make_api_key:
+        headers[MAKE_API_KEY_HEADER] = webhook.make_api_key
     client.request("POST", webhook.url, data=body.encode(), headers=headers)
     return client
 

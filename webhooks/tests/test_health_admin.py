@@ -188,6 +188,27 @@ def test_send_test_event_posts_a_signed_test_payload_and_shows_the_answer(
     assert request.headers["webhook-id"].startswith("msg_test_")
 
 
+def test_the_test_event_carries_the_make_api_key_when_one_is_set(admin_client, mocked_responses):
+    key = "make-apikey-Q7wZ3nV9xK2pL5sT"
+    with_key = WebhookFactory(url=HOOK_URL, make_api_key=key)
+    without = WebhookFactory(url=f"{HOOK_URL}-plain", target_platforms=["yandex_dzen"])
+    mocked_responses.post(
+        HOOK_URL, body="Accepted", match=[matchers.header_matcher({"x-make-apikey": key})]
+    )
+    mocked_responses.post(f"{HOOK_URL}-plain", body="Accepted")
+
+    response = run_action(admin_client, HOOK_LIST, "send_test_event", [with_key, without])
+
+    assert messages_of(response) == [
+        f"{with_key}: Answered HTTP 200: Accepted",
+        f"{without}: Answered HTTP 200: Accepted",
+    ]
+    plain = mocked_responses.calls[1].request
+    assert plain.url == f"{HOOK_URL}-plain"
+    assert "x-make-apikey" not in {name.lower() for name in plain.headers}
+    assert key not in response.content.decode()
+
+
 def test_a_failing_test_event_shows_status_and_redacted_excerpt(admin_client, mocked_responses):
     webhook = WebhookFactory(url=HOOK_URL)
     mocked_responses.post(
