@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -196,3 +197,70 @@ def test_make_accepts_then_calls_back_signed(emu):
     assert result["task_id"] == 7 and result["status"] == "published"
     assert result["post_url"] == f"{emu.url}/post/{result['post_id']}"
     assert received(emu, "make")[0]["json"]["platform"] == "tiktok"
+
+
+def _signed_headers(body: str, **override: str) -> dict[str, str]:
+    now = datetime.now(UTC)
+    headers = {
+        "Content-Type": "application/json",
+        "webhook-id": "msg_0123456789abcdef0123456789abcdef",
+        "webhook-timestamp": str(int(now.timestamp())),
+        "webhook-signature": StandardWebhook(SECRET).sign(
+            "msg_0123456789abcdef0123456789abcdef", now, body
+        ),
+    }
+    return headers | override
+
+
+MAKE_BODY = json.dumps({"task_id": 7, "platform": "tiktok", "content": {"title": "T"}})
+
+
+@pytest.mark.parametrize(
+    "override",
+    [
+        {"webhook-signature": "v1,not-base64!!"},
+        {"webhook-signature": "garbage"},
+        {"webhook-signature": "v1,"},
+        {"webhook-signature": ",AAAA"},
+        {"webhook-signature": "v1,a,b"},
+        {"webhook-timestamp": "soon"},
+        {"webhook-timestamp": "1e10"},
+        {"webhook-timestamp": "17000000\u00b2"},
+        {"webhook-id": "msg.1"},
+        {"webhook-id": ""},
+    ],
+    ids=lambda override: repr(next(iter(override.values()))),
+)
+def test_make_refuses_malformed_signature_headers_with_a_clear_400(emu, override):
+    register_hook(emu, "demo", SECRET)
+    headers = _signed_headers(MAKE_BODY, **override)
+
+    answer = _post(f"{emu.url}/make/demo", data=MAKE_BODY.encode(), headers=headers)
+
+    assert answer.status_code == 400, answer.text
+    assert answer.headers["Content-Type"].startswith("application/json")
+    body = answer.json()
+    assert body["error"] == "malformed_signature"
+    assert body["message"] and "emulator failed" not in body["message"]
+    assert emu.state.make_posts == {}  # nothing was taken, no callback will follow
+
+
+def test_make_still_takes_a_well_formed_delivery_and_records_a_wrong_signature(emu, monkeypatch):
+    register_hook(emu, "demo", SECRET)
+    monkeypatch.setattr(emu.state, "callback_url", "")  # only the delivery matters here
+    good = _post(
+        f"{emu.url}/make/demo", data=MAKE_BODY.encode(), headers=_signed_headers(MAKE_BODY)
+    )
+    other = MAKE_BODY.replace('"T"', '"U"')
+    wrong = _post(
+        f"{emu.url}/make/demo",
+        data=other.encode(),
+        headers=_signed_headers(
+            MAKE_BODY, **{"webhook-id": "msg_other"}
+        ),  # signed for another body
+    )
+
+    assert (good.status_code, good.text) == (200, "Accepted")
+    assert (wrong.status_code, wrong.text) == (200, "Accepted")
+    deliveries = received(emu, "make")
+    assert [d["signature_valid"] for d in deliveries] == [True, False]
