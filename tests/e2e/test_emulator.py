@@ -264,3 +264,37 @@ def test_make_still_takes_a_well_formed_delivery_and_records_a_wrong_signature(e
     assert (wrong.status_code, wrong.text) == (200, "Accepted")
     deliveries = received(emu, "make")
     assert [d["signature_valid"] for d in deliveries] == [True, False]
+
+
+def test_pinterest_board_pins_page_with_a_bookmark_newest_first(emu):
+    ids = [_pinterest(emu, "pins", json={**PIN, "title": f"Q{n}"}).json()["id"] for n in range(3)]
+    board = f"boards/{PIN['board_id']}/pins"
+
+    first = _pinterest(emu, board, method="GET", params={"page_size": 2}).json()
+    second = _pinterest(
+        emu, board, method="GET", params={"page_size": 2, "bookmark": first["bookmark"]}
+    ).json()
+    refused = _pinterest(emu, board, method="GET", params={"bookmark": "not-ours"})
+
+    assert [pin["id"] for pin in first["items"]] == [ids[2], ids[1]]
+    assert isinstance(first["bookmark"], str) and first["bookmark"]
+    assert [pin["id"] for pin in second["items"]] == [ids[0]]
+    assert second["bookmark"] is None
+    assert refused.status_code == 400 and "bookmark" in refused.json()["message"]
+
+
+def test_facebook_published_posts_page_with_paging_next(emu):
+    base = f"{emu.url}/facebook/v26.0"
+    auth = {"Authorization": "Bearer EAAB"}
+    ids = [
+        _post(f"{base}/104/feed", data={"message": f"m{n}"}, headers=auth).json()["id"]
+        for n in range(3)
+    ]
+
+    first = _get(f"{base}/104/published_posts", params={"limit": 2}, headers=auth).json()
+    second = _get(first["paging"]["next"], headers=auth).json()
+
+    assert [post["id"] for post in first["data"]] == [ids[2], ids[1]]
+    assert "after=" in first["paging"]["next"]
+    assert [post["id"] for post in second["data"]] == [ids[0]]
+    assert "next" not in second["paging"]  # the last page
