@@ -52,7 +52,7 @@ def validate_pin(data: Any) -> str:
     if not isinstance(data, dict):
         return "The request body must be a JSON object."
     board_id = data.get("board_id")
-    if not isinstance(board_id, str) or not board_id.isdigit():
+    if not isinstance(board_id, str) or not (board_id.isascii() and board_id.isdigit()):
         return "'board_id' must be a string of digits."
     for name, limit in LIMITS.items():
         value = data.get(name)

@@ -67,6 +67,7 @@ def test_pinterest_creates_a_pin_and_lists_it_on_its_board(emu):
     ("change", "field"),
     [
         ({"board_id": "board-1"}, "board_id"),
+        ({"board_id": "\u0665\u0664\u0669"}, "board_id"),  # Arabic-Indic: ^\d+$ is ASCII
         ({"title": "x" * 101}, "title"),
         ({"description": "x" * 801}, "description"),
         ({"alt_text": "x" * 501}, "alt_text"),
