@@ -17,7 +17,8 @@ from tasks.models import SocialMediaPost, Task
 from tests.factories import TaskFactory, WebhookFactory
 from tests.reliability.fakes import Answer
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Real concurrency needs row locks: SQLite locks the whole table and fails the writers.
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 THREADS = 20
 
