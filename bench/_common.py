@@ -40,6 +40,7 @@ def bench_environment(**overrides: str) -> dict[str, str]:
     """The settings every benchmark process runs with (production-like, DEBUG off)."""
     env = {
         "DJANGO_SETTINGS_MODULE": "quiz_backend.settings",
+        "ENV_FILE": "",  # a developer's .env must not change what is measured
         "DATABASE_URL": os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL),
         "CELERY_BROKER_URL": BENCH_BROKER_URL,
         "SECRET_KEY": "benchmark-only-secret-key",

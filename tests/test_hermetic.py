@@ -277,3 +277,45 @@ def test_the_code_reads_the_environment_only_through_the_listed_variables():
             ]
     assert read - VARIABLES == set()
     assert sneaky == []
+
+
+# --- What a local run writes stays in ignored places ----------------------------------------
+
+LOCAL_STATE = """
+import json, django
+from django.conf import settings
+django.setup()
+from quiz_backend.celery import app
+app.loader.import_default_modules()
+options = app.conf.broker_transport_options
+print(json.dumps({"broker": str(settings.CELERY_BROKER_DIR), "logs": str(settings.LOG_DIR),
+                  "media": str(settings.MEDIA_ROOT),
+                  "database": str(settings.DATABASES["default"]["NAME"]),
+                  "folders": [v for k, v in options.items() if "folder" in k]}))
+"""
+
+
+def test_the_local_run_writes_only_to_ignored_places(tmp_path):
+    """With the production defaults (what scripts/run uses), every folder and file the site,
+    the worker and the embedded broker write is one .gitignore covers."""
+    environ = hermetic.production_environ(DEBUG="true")
+    result = subprocess.run(  # noqa: S603 - our interpreter, fixed script
+        [sys.executable, "-c", LOCAL_STATE],
+        cwd=tmp_path,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    paths = json.loads(result.stdout.strip().splitlines()[-1])
+
+    var = REPO / "var"
+    assert Path(paths["broker"]).is_relative_to(var)
+    assert all(Path(folder).is_relative_to(Path(paths["broker"])) for folder in paths["folders"])
+    assert len(paths["folders"]) >= 4  # in, out, processed, control
+    assert Path(paths["logs"]) == REPO / "quiz_backend_logs"  # documented; ignored below
+    ignored = set((REPO / ".gitignore").read_text().split())
+    assert {"var/", "quiz_backend_logs/", "media/", "db.sqlite3*", ".env"} <= ignored
+    assert Path(paths["media"]) == REPO / "media"
+    assert Path(paths["database"]) == REPO / "db.sqlite3"
