@@ -86,7 +86,8 @@ def test_the_embedded_broker_writes_only_inside_its_folder(settings, tmp_path, m
             assert Path(folder).is_relative_to(broker_dir)
         with app.connection_for_write() as connection:
             # What a worker does at start (its pidbox) and `celery inspect` does to reach it.
-            node = app.control.mailbox.Node("probe@localhost", channel=connection.default_channel)
+            mailbox = app.control.mailbox  # type: ignore[attr-defined]  # not in celery-types
+            node = mailbox.Node("probe@localhost", channel=connection.default_channel)
             node.listen()
             app.control.broadcast("ping", connection=connection, reply=False)
     finally:
