@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.db import models
@@ -12,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from quiz_backend.json_fields import AnswersField, ShapedJSONFormMixin
 from social_media.admin_display import badge, external_link, publishing_state, status_badge
 from social_media.platforms import PLATFORMS
 from social_media.preview import preview_notes, preview_problems, task_preview
@@ -83,8 +85,34 @@ class ScheduleFilter(admin.SimpleListFilter):
         return queryset
 
 
+def _https_by_default(field: models.Field, **kwargs) -> forms.Field | None:
+    if isinstance(field, models.URLField):
+        kwargs.setdefault("assume_scheme", "https")
+    return field.formfield(**kwargs)
+
+
+class TaskAdminForm(ShapedJSONFormMixin, forms.ModelForm):
+    class Meta:
+        model = Task
+        fields = (
+            "question",
+            "answers",
+            "correct_answer",
+            "explanation",
+            "image_url",
+            "topic",
+            "difficulty",
+            "language",
+            "published",
+            "publish_date",
+        )
+        formfield_callback = _https_by_default
+        field_classes = {"answers": AnswersField}
+
+
 @admin.register(Task)
 class TaskAdmin(admin.ModelAdmin):
+    form = TaskAdminForm
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = (
         "id",
