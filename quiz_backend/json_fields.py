@@ -52,6 +52,16 @@ def offenders(items: Iterable[object]) -> str:
     return text
 
 
+def _repeated(items: Iterable[str]) -> list[str]:
+    seen: set[str] = set()
+    repeated = []
+    for item in items:
+        if item in seen:
+            repeated.append(item)
+        seen.add(item)
+    return repeated
+
+
 def _json_size(value: object) -> int:
     return len(json.dumps(value, ensure_ascii=False, default=str))
 
@@ -82,9 +92,10 @@ class JSONShape:
         size = _json_size(value)
         if size > self.max_chars:
             raise ValidationError(self._too_long_message(size), code="too_long")
+        problems: list[str] = []
         if isinstance(value, list):
             problems = self._list_problems(value)
-        else:
+        elif isinstance(value, dict):
             problems = self._object_problems(value)
         if problems:
             raise ValidationError(problems)
@@ -123,8 +134,7 @@ class JSONShape:
         problems += self._long_problem(items)
         if not self.allow_blank_items and any(not item.strip() for item in items):
             problems.append(gettext("Empty entries are not allowed."))
-        seen: set[str] = set()
-        repeated = [item for item in items if item in seen or seen.add(item)]
+        repeated = _repeated(items)
         if repeated:
             problems.append(
                 gettext("Each entry may appear only once; repeated: %(items)s.")
@@ -231,8 +241,7 @@ class _RepeatedKeys(ValueError):
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    seen: set[str] = set()
-    repeated = [key for key, _value in pairs if key in seen or seen.add(key)]
+    repeated = _repeated(key for key, _value in pairs)
     if repeated:
         raise _RepeatedKeys(repeated)
     return dict(pairs)

@@ -292,3 +292,29 @@ def test_language_codes_follow_the_task_language_format():
     for code in ("RU", "ru!", "xx", "english", "ru_RU", "zh-hans"):
         with pytest.raises(ValidationError):
             LANGUAGES.validate([code])
+
+
+@pytest.mark.parametrize(
+    ("case", "stored"),
+    [
+        (HOOK_LANGUAGES, {"ru": True}),
+        (TARGETS, ["instagram", "instagram"]),
+        (CRED_LANGUAGES, ["RU!"]),
+        (EXTRA_DATA, {"board_id": ["1"]}),
+        (ANSWERS, "4"),
+    ],
+    ids=str,
+)
+def test_a_change_page_with_bad_stored_json_renders_and_refuses_to_save_it_as_is(
+    admin_client, case, stored
+):
+    obj = case.make()
+    case.model.objects.filter(pk=obj.pk).update(**{case.field: stored})  # data from before
+    obj.refresh_from_db()
+
+    page = admin_client.get(case.url(obj), **EN)
+    assert page.status_code == 200
+    shown = page.context["adminform"].form[case.field].value()
+
+    errors = _post_bad(admin_client, case, obj, shown)
+    assert errors

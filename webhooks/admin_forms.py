@@ -112,7 +112,7 @@ class CredentialsForm(ShapedJSONFormMixin, forms.ModelForm):
         return self.instance.refresh_token
 
     def clean(self) -> dict:
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         platform = cleaned.get("platform")
         languages = cleaned.get("languages")
         if not cleaned.get("is_active") or not platform or "languages" not in cleaned:
@@ -162,8 +162,8 @@ class WebhookForm(ShapedJSONFormMixin, forms.ModelForm):
         field_classes = {"target_platforms": WebhookPlatformsField, "languages": LanguagesField}
 
     def clean(self) -> dict:
-        cleaned = super().clean()
-        targets = cleaned.get("target_platforms")
+        cleaned = super().clean() or {}
+        targets = cleaned.get("target_platforms") or []
         languages = cleaned.get("languages")
         if (
             not cleaned.get("is_active")

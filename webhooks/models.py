@@ -78,7 +78,8 @@ class SocialMediaCredentials(models.Model):
             try:
                 platform.validate_extra_data(self.extra_data)
             except ValidationError as error:
-                errors.update(error.update_error_dict({}))
+                for name, messages in error.update_error_dict({}).items():
+                    errors[name] = ValidationError(messages)
         if errors:
             raise ValidationError(errors)
 
