@@ -36,7 +36,6 @@ class PublishSummary:
     scheduled: Counter = field(default_factory=Counter)  # of ``created``: due later
     tasks: int = 0
     tasks_sent: set[int] = field(default_factory=set)  # a post of theirs goes out now
-    tasks_scheduled: set[int] = field(default_factory=set)
     tasks_without_platform: int = 0
 
     def platforms(self) -> list[str]:
@@ -102,7 +101,6 @@ def publish_tasks(
             if post is None:
                 if due > now:
                     summary.scheduled[platform] += 1
-                    summary.tasks_scheduled.add(task.pk)
                 else:
                     summary.tasks_sent.add(task.pk)
                 new_posts.append(
