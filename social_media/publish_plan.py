@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from social_media.platforms import PLATFORMS
@@ -95,10 +96,16 @@ def publish_plan(tasks: Iterable[Task], targets: Targets) -> list[TaskPlan]:
     return plans
 
 
-def plan_totals(plans: list[TaskPlan]) -> dict[Decision, int]:
-    """How many posts each decision covers, for the confirmation page's summary."""
-    totals = dict.fromkeys(Decision, 0)
+def plan_totals(plans: list[TaskPlan]) -> dict[str, int]:
+    """How many posts each decision covers, for the confirmation page's summary; also
+    ``scheduled`` (new posts that wait for their task's publish date) and ``sent_now``."""
+    totals: dict[str, int] = dict.fromkeys(Decision, 0) | {"scheduled": 0}
+    now = timezone.now()
     for plan in plans:
+        later = plan.task.publish_date is not None and plan.task.publish_date > now
         for post in plan.posts:
             totals[post.decision] += 1
+            if later and post.decision == Decision.NEW:
+                totals["scheduled"] += 1
+    totals["sent_now"] = totals[Decision.NEW] - totals["scheduled"] + totals[Decision.RETRY]
     return totals
