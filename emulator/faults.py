@@ -87,7 +87,7 @@ def apply_response_faults(
             if fault.process == "before":
                 plan.stall_after = fault.seconds
             else:
-                state.stall(fault.seconds)
+                state.stall(fault.seconds, request.arrived)
                 if fault.process == "never":
                     plan.answer = _never_processed(platform)
         elif fault.fault == "status":

@@ -103,6 +103,7 @@ def dispatch(state: EmulatorState, request: Request) -> Response:
     route, params, allowed = _resolve(request)
     plan = FaultPlan()
     if platform:
+        request.arrived = state.release_generation()
         creates = route is not None and route.creates
         request.record = state.record(
             {
@@ -134,7 +135,7 @@ def dispatch(state: EmulatorState, request: Request) -> Response:
             return refused
     response = route.handler(state, request)
     if plan.stall_after:
-        state.stall(plan.stall_after)  # processed; the answer comes too late
+        state.stall(plan.stall_after, request.arrived)  # processed; the answer comes too late
     return response
 
 

@@ -127,7 +127,7 @@ class EmulatorState:
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1), repr=False)
     _changed: threading.Condition = field(init=False, repr=False)
-    _release: threading.Event = field(default_factory=threading.Event, repr=False)
+    _released: int = field(default=0, repr=False)
 
     def __post_init__(self) -> None:
         self._changed = threading.Condition(self.lock)
@@ -168,17 +168,22 @@ class EmulatorState:
         return taken
 
     # --- stalls ---------------------------------------------------------------
-    def stall(self, seconds: float) -> None:
-        """Sit on a request for ``seconds``, or until ``release_stalls``."""
+    def release_generation(self) -> int:
+        """How many times stalls were released: a request notes it when it arrives."""
         with self.lock:
-            release = self._release
-        release.wait(seconds)
+            return self._released
+
+    def stall(self, seconds: float, arrived: int) -> None:
+        """Sit on a request for ``seconds``, or until stalls are released after it arrived
+        (``arrived``: ``release_generation()`` then), even if its stall began later."""
+        with self.lock:
+            self._changed.wait_for(lambda: self._released > arrived, seconds)
 
     def release_stalls(self) -> None:
-        """End every stall now; later stalls stall again."""
+        """End the stalls of every request received so far; later requests stall again."""
         with self.lock:
-            release, self._release = self._release, threading.Event()
-        release.set()
+            self._released += 1
+            self._changed.notify_all()
 
     # --- records --------------------------------------------------------------
     def record(self, entry: dict[str, Any]) -> dict[str, Any]:

@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from emulator import state as state_module
-from emulator.state import FaultError
+from emulator.state import EmulatorState, FaultError
 from emulator.testing import InProcessEmulator
 
 PIN = {
@@ -245,3 +245,15 @@ def test_make_callback_faults_hit_deliveries(emu):
         requests.post(emu.hook_url("h"), json={"task_id": task_id, "platform": "tiktok"}, timeout=5)
     received = [entry["payload"] for entry in emu.callbacks]
     assert [(p["task_id"], p["status"]) for p in received] == [(1, "failed"), (3, "published")]
+
+
+def test_a_release_reaches_a_request_whose_stall_had_not_begun_yet():
+    state = EmulatorState()
+    arrived = state.release_generation()
+    state.release_stalls()  # released between its arrival and its stall
+    started = time.monotonic()
+    state.stall(30, arrived)
+    assert time.monotonic() - started < 1
+    started = time.monotonic()
+    state.stall(0.2, state.release_generation())  # a later request stalls again
+    assert time.monotonic() - started >= 0.2
