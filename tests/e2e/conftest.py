@@ -23,7 +23,7 @@ import requests
 from django.conf import settings as django_settings
 from kombu import pools as kombu_pools
 
-from emulator.server import EmulatorServer
+from emulator.testing import InProcessEmulator
 from quiz_backend.celery import _configure as configure_celery
 from quiz_backend.celery import app as celery_app
 from quiz_backend.hermetic import database_url, subprocess_environ
@@ -101,16 +101,15 @@ def redis_url() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def emulator() -> Iterator[EmulatorServer]:
-    server = EmulatorServer(port=0).start()
-    server.state.callback_delay = 0.3
-    yield server
-    server.stop()
+def emulator() -> Iterator[InProcessEmulator]:
+    """The platform emulator on a free loopback port, in a thread of this process."""
+    with InProcessEmulator(callback_delay=0.3) as emu:
+        yield emu
 
 
 @pytest.fixture(scope="session")
 def e2e_worker(
-    django_db_setup, emulator: EmulatorServer, redis_url: str, tmp_path_factory
+    django_db_setup, emulator: InProcessEmulator, redis_url: str, tmp_path_factory
 ) -> Iterator[Path]:
     """``celery -A quiz_backend worker`` on Redis, reading and writing the test database."""
     database = django_settings.DATABASES["default"]
@@ -172,8 +171,8 @@ def _reset_producer_pools() -> None:
 
 @pytest.fixture
 def e2e(
-    e2e_worker, emulator: EmulatorServer, redis_url: str, live_server, transactional_db, settings
-) -> Iterator[EmulatorServer]:
+    e2e_worker, emulator: InProcessEmulator, redis_url: str, live_server, transactional_db, settings
+) -> Iterator[InProcessEmulator]:
     """A clean emulator whose scenarios call back to the live server; this process
     publishes to the worker's Redis instead of running tasks eagerly."""
     settings.SECURE_SSL_REDIRECT = False
@@ -191,20 +190,20 @@ def e2e(
     _reset_producer_pools()
 
 
-def arm(emulator: EmulatorServer, **fault: Any) -> None:
+def arm(emulator: InProcessEmulator, **fault: Any) -> None:
     """Set a fault through the control API, as a developer would."""
     response = requests.post(f"{emulator.url}/_control/faults", json=fault, timeout=5)
     assert response.status_code == 201, response.text
 
 
-def received(emulator: EmulatorServer, platform: str) -> list[dict[str, Any]]:
+def received(emulator: InProcessEmulator, platform: str) -> list[dict[str, Any]]:
     response = requests.get(
         f"{emulator.url}/_control/requests", params={"platform": platform}, timeout=5
     )
     return response.json()["requests"]
 
 
-def register_hook(emulator: EmulatorServer, name: str, secret: str) -> None:
+def register_hook(emulator: InProcessEmulator, name: str, secret: str) -> None:
     """Tell the emulator's scenario the webhook's signing secret (control API)."""
     response = requests.post(
         f"{emulator.url}/_control/hooks", json={"hook": name, "secret": secret}, timeout=5
