@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+from typing import Any, ClassVar, cast
 
 from django.template import (
     Context,
@@ -67,22 +67,32 @@ class CaptionError(Exception):
     """A caption template that cannot be compiled or rendered; the message says why."""
 
 
+class _LoopBudget:
+    """Loop iterations left in one rendering."""
+
+    def __init__(self) -> None:
+        self.left = LOOP_BUDGET
+
+
 class _CaptionForNode(ForNode):
     """``{% for %}`` over lists only, within the rendering's loop budget."""
 
     def render(self, context: Context) -> str:
-        sequence = self.sequence.resolve(context, ignore_failures=True)
+        expression = cast(FilterExpression, self.sequence)
+        sequence = expression.resolve(context, ignore_failures=True)
         if isinstance(sequence, str):
             raise CaptionError(
                 gettext(
                     "“{%% for %%}” runs over lists (answers, hashtags), not over text: %(expr)s"
                 )
-                % {"expr": self.sequence.token}
+                % {"expr": expression.token}
             )
-        count = len(sequence) if hasattr(sequence, "__len__") else 0
-        budget: list[int] = context.render_context.setdefault(_BUDGET_KEY, [LOOP_BUDGET])
-        budget[0] -= count
-        if budget[0] < 0:
+        budget = context.render_context.get(_BUDGET_KEY)
+        if not isinstance(budget, _LoopBudget):
+            budget = _LoopBudget()
+            context.render_context[_BUDGET_KEY] = budget
+        budget.left -= len(sequence) if hasattr(sequence, "__len__") else 0
+        if budget.left < 0:
             raise CaptionError(
                 gettext("The loops of this template run more than %(limit)d times.")
                 % {"limit": LOOP_BUDGET}
@@ -115,7 +125,7 @@ register.filter("join", _join)
 class CaptionEngine(Engine):
     """An engine whose builtins are only this module's library."""
 
-    default_builtins: list[str] = []
+    default_builtins: ClassVar[list[str]] = []
 
 
 @functools.cache
@@ -141,7 +151,8 @@ def _condition_expressions(condition: Any) -> Iterator[FilterExpression]:
     if condition is None:
         return
     if isinstance(condition, TemplateLiteral):
-        yield condition.value
+        if isinstance(condition.value, FilterExpression):
+            yield condition.value
         return
     yield from _condition_expressions(getattr(condition, "first", None))
     yield from _condition_expressions(getattr(condition, "second", None))
@@ -153,12 +164,14 @@ def _node_expressions(node: Node) -> Iterator[FilterExpression]:
     elif isinstance(node, IfNode):
         for condition, _nodelist in node.conditions_nodelists:
             yield from _condition_expressions(condition)
-    elif isinstance(node, ForNode):
-        yield node.sequence
-    elif isinstance(node, WithNode):
-        yield from node.extra_context.values()
-    elif isinstance(node, FirstOfNode):
-        yield from node.vars
+    elif isinstance(node, ForNode | WithNode | FirstOfNode):
+        if isinstance(node, ForNode):
+            candidates: Iterable[object] = [node.sequence]
+        elif isinstance(node, WithNode):
+            candidates = node.extra_context.values()
+        else:
+            candidates = node.vars
+        yield from (item for item in candidates if isinstance(item, FilterExpression))
 
 
 def _variables(expression: FilterExpression) -> Iterator[Variable]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from django.conf import settings
 from django.utils.translation import gettext
 
 from social_media.caption_sandbox import CaptionError, normalize_source, render_caption
@@ -23,20 +22,12 @@ from social_media.content import (
     PostContent,
     build_content,
     caption_context,
+    caption_language,
     fit_description,
 )
 
 if TYPE_CHECKING:
     from tasks.models import Task
-
-
-def caption_language(language: str) -> str:
-    """The configured language whose templates serve a task language ("ru-ru" → "ru")."""
-    codes = [code for code, _name in settings.LANGUAGES]
-    base = (language or "").split("-")[0].lower()
-    if base in codes:
-        return base
-    return "en" if "en" in codes else settings.LANGUAGE_CODE.split("-")[0]
 
 
 @dataclass

@@ -117,6 +117,18 @@ def _phrases(language: str) -> dict:
     return _PHRASES.get(language.split("-")[0], _PHRASES["en"])
 
 
+def caption_language(language: str) -> str:
+    """The configured language whose templates serve a task language ("ru-ru" → "ru").
+
+    Another language is served by English, as the built-in texts are.
+    """
+    codes = [code for code, _name in settings.LANGUAGES]
+    base = (language or "").split("-")[0].lower()
+    if base in codes:
+        return base
+    return "en" if "en" in codes else settings.LANGUAGE_CODE.split("-")[0]
+
+
 def default_template(language: str, field_name: str) -> str:
     """The built-in template of ``field_name`` ("title" or "description") for a language."""
     templates = DEFAULT_TEMPLATES.get(language.split("-")[0], DEFAULT_TEMPLATES["en"])
@@ -197,7 +209,7 @@ def caption_context(task: Task, platform_key: str) -> dict[str, Any]:
         "correct_answer": str(task.correct_answer or ""),
         "explanation": str(task.explanation or "").strip(),
         "topic": str(task.topic or ""),
-        "difficulty": _difficulty_label(task, task.language.split("-")[0] or "en"),
+        "difficulty": _difficulty_label(task, caption_language(task.language)),
         "difficulty_code": str(task.difficulty or ""),
         "language": str(task.language or ""),
         "link": task.public_url,

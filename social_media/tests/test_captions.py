@@ -473,3 +473,12 @@ def test_a_facebook_template_that_loses_the_link_falls_back(mocked_responses):
     message = parse_qs(mocked_responses.calls[0].request.body)["message"][0]
     assert message == build_content(quiz, "facebook").description
     assert re.search(re.escape(quiz.public_url) + r"(?!\d)", message)
+
+
+@pytest.mark.parametrize(("language", "label"), [("ru", "Сложная"), ("en", "Hard"), ("de", "Hard")])
+def test_the_difficulty_is_named_in_the_tasks_language(language, label):
+    with translation.override("ru"):  # the editor's language does not matter
+        context = caption_context(task(difficulty="hard", language=language), "tiktok")
+
+    assert context["difficulty"] == label
+    assert context["difficulty_code"] == "hard"
