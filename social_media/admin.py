@@ -222,10 +222,12 @@ class CaptionTemplateAdmin(admin.ModelAdmin):
         obj: Any = None,
     ) -> HttpResponse:
         context["caption_preview_url"] = reverse("admin:social_media_captiontemplate_preview")
-        context["caption_preview_tasks"] = [
-            (task.pk, f"{task} ({task.language})")
-            for task in Task.objects.only("pk", "question", "language").order_by("-pk")[:20]
-        ]
+        recent = Task.objects.only("pk", "question", "language").order_by("-pk")
+        context["caption_preview_tasks"] = (
+            [(task.pk, f"{task} ({task.language})") for task in recent[:20]]
+            if request.user.has_perm("tasks.view_task")
+            else []
+        )
         context["caption_defaults"] = {
             code: {name: default_template(code, name) for name in CAPTION_FIELDS}
             for code, _name in settings.LANGUAGES
@@ -256,6 +258,8 @@ class CaptionTemplateAdmin(admin.ModelAdmin):
         task, label = None, gettext("a sample task")
         task_id = request.POST.get("task", "").strip()
         if task_id:
+            if not request.user.has_perm("tasks.view_task"):
+                return JsonResponse({"error": gettext("Permission denied.")}, status=403)
             known = task_id.isdigit() and len(task_id) <= 18
             task = Task.objects.filter(pk=int(task_id)).first() if known else None
             if task is None:

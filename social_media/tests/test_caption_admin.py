@@ -239,6 +239,14 @@ def test_the_preview_needs_the_caption_template_permission(client):
 
     user.user_permissions.add(Permission.objects.get(codename="change_captiontemplate"))
     assert preview(client).status_code == 200
+    # A task's text is shown only to staff who may see tasks.
+    task = TaskFactory()
+    assert preview(client, task=str(task.pk)).status_code == 403
+    row = CaptionTemplate.objects.create(platform="tiktok", language="en")
+    change = client.get(reverse("admin:social_media_captiontemplate_change", args=[row.pk]))
+    assert change.context["caption_preview_tasks"] == []
+    user.user_permissions.add(Permission.objects.get(codename="view_task"))
+    assert preview(client, task=str(task.pk)).status_code == 200
 
 
 def test_the_preview_is_csrf_protected(admin_user):
