@@ -216,6 +216,8 @@ def compile_caption(source: str) -> Template:
         template = caption_engine().from_string(normalize_source(source))
     except TemplateSyntaxError as error:
         raise CaptionError(_syntax_message(error)) from error
+    except Exception as error:  # anything else the parser may raise: still a refusal
+        raise CaptionError(f"{type(error).__name__}: {error}") from error
     _check_lookups(template)
     return template
 

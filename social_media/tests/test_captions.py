@@ -482,3 +482,75 @@ def test_the_difficulty_is_named_in_the_tasks_language(language, label):
 
     assert context["difficulty"] == label
     assert context["difficulty_code"] == "hard"
+
+
+_TOKENS = st.sampled_from(
+    [
+        "{%",
+        "%}",
+        "{{",
+        "}}",
+        "{#",
+        "#}",
+        "|",
+        ":",
+        ".",
+        "'",
+        '"',
+        "=",
+        "0",
+        "x",
+        "if",
+        "else",
+        "endif",
+        "for",
+        "in",
+        "endfor",
+        "empty",
+        "with",
+        "endwith",
+        "not",
+        "and",
+        "load",
+        "include",
+        "firstof",
+        "comment",
+        "endcomment",
+        "cycle",
+        "block",
+        "extends",
+        "question",
+        "answers",
+        "topic",
+        "link",
+        "forloop",
+        "counter",
+        "upper",
+        "join",
+        "slice",
+        "default",
+        "truncatechars",
+        "length",
+        "first",
+        "_",
+        "__class__",
+        "Ж",
+        "{",
+        "}",
+        "%",
+        " ",
+        "\n",
+    ]
+)
+
+
+@hypothesis_settings(max_examples=400, deadline=None)
+@given(source=st.lists(_TOKENS, max_size=30).map("".join))
+def test_any_template_renders_to_text_or_is_refused_with_a_message(source):
+    context = caption_context(task(), "pinterest")
+    try:
+        text = render_caption(source, context)
+    except CaptionError as error:
+        assert str(error)
+    else:
+        assert isinstance(text, str)
