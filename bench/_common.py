@@ -40,6 +40,7 @@ def bench_environment(**overrides: str) -> dict[str, str]:
     """The settings every benchmark process runs with (production-like, DEBUG off)."""
     env = {
         "DJANGO_SETTINGS_MODULE": "quiz_backend.settings",
+        "ENV_FILE": "",  # a developer's .env must not change what is measured
         "DATABASE_URL": os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL),
         "CELERY_BROKER_URL": BENCH_BROKER_URL,
         "SECRET_KEY": "benchmark-only-secret-key",
@@ -172,6 +173,7 @@ def start_fake_platforms(port: int, delay_ms: int) -> subprocess.Popen:
         stdout=subprocess.PIPE,
         text=True,
     )
+    assert process.stdout is not None  # stdout=PIPE
     process.stdout.readline()  # "fake platforms on ..." once it listens
     return process
 

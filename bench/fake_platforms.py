@@ -17,6 +17,7 @@ import threading
 import time
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 _ids = itertools.count(1_000_000)
 _ids_lock = threading.Lock()
@@ -34,7 +35,7 @@ class FakePlatformHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     delay_seconds = 0.0
 
-    def log_message(self, format: str, *args) -> None:  # quiet: benchmarks print results
+    def log_message(self, format: str, *args: Any) -> None:  # quiet: benchmarks print results
         pass
 
     def _answer(self, status: int, body: dict) -> None:

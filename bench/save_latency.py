@@ -22,10 +22,14 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import _common
+
+if TYPE_CHECKING:
+    from django.test import Client
 
 LATENCIES_MS = [0, 500, 2000]
 GOAL_RATIO = 1.2
@@ -53,7 +57,7 @@ def _form(number: int, *, published: bool) -> dict[str, str]:
     return data
 
 
-def _measure(client, mode: str, samples: int, counter: list[int]) -> list[float]:
+def _measure(client: Client, mode: str, samples: int, counter: list[int]) -> list[float]:
     from quiz_backend.celery import app
 
     app.conf.task_always_eager = mode == "published_sync"
@@ -71,7 +75,9 @@ def _measure(client, mode: str, samples: int, counter: list[int]) -> list[float]
     return timings
 
 
-def _interleaved(client, samples: int, counter: list[int]) -> tuple[list[float], list[float]]:
+def _interleaved(
+    client: Client, samples: int, counter: list[int]
+) -> tuple[list[float], list[float]]:
     """Unpublished and async saves in turn, so load from other processes hits both alike."""
     unpublished: list[float] = []
     published_async: list[float] = []
@@ -134,7 +140,7 @@ def main() -> None:
 
     fast = 5 if args.quick else 40
     warmup = 3 if args.quick else 10
-    rows = []
+    rows: list[dict[str, Any]] = []
     counter = [0]
     for latency in LATENCIES_MS:
         fake = _common.start_fake_platforms(port, latency)
@@ -150,7 +156,7 @@ def main() -> None:
             _interleaved(client, warmup, counter)  # warm caches, connections, pools
             slow = {0: fast, 500: 3 if args.quick else 8, 2000: 2 if args.quick else 4}[latency]
             unpublished, published_async = _interleaved(client, fast, counter)
-            result = {
+            result: dict[str, Any] = {
                 "latency_ms": latency,
                 "unpublished": _common.summarize_ms(unpublished),
                 "published_async": _common.summarize_ms(published_async),

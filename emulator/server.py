@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -33,7 +33,12 @@ class Route:
     authenticate: Callable[[Request], Response | None] | None
 
 
-def _mount(platform: str, prefix: str, routes: list, authenticate=None) -> list[Route]:
+def _mount(
+    platform: str,
+    prefix: str,
+    routes: Iterable[tuple[str, str, Handler, bool]],
+    authenticate: Callable[[Request], Response | None] | None = None,
+) -> list[Route]:
     return [
         Route(platform, method, re.compile(f"^{prefix}{pattern}$"), handler, auth, authenticate)
         for method, pattern, handler, auth in routes

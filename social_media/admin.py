@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.utils import flatten_fieldsets
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import URLPattern, path, reverse
@@ -23,6 +25,9 @@ from social_media.models import CaptionTemplate, PublishAttempt
 from social_media.platforms import PLATFORMS
 from social_media.services import posts_retry
 from tasks.models import SocialMediaPost, Task
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class PublishAttemptInline(admin.TabularInline):
@@ -54,10 +59,14 @@ class FailureKindFilter(admin.SimpleListFilter):
     title = _("failure kind")
     parameter_name = "failure_kind"
 
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin):
+    def lookups(
+        self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
+    ) -> Iterable[tuple[str, StrOrPromise]]:
         return [(key, label) for key, label in FAILURE_KINDS.items() if key != "other"]
 
-    def queryset(self, request: HttpRequest, queryset: QuerySet[SocialMediaPost]):
+    def queryset(
+        self, request: HttpRequest, queryset: QuerySet[SocialMediaPost]
+    ) -> QuerySet[SocialMediaPost]:
         if self.value():
             return queryset.filter(failure_kind=self.value())
         return queryset
@@ -113,22 +122,22 @@ class SocialMediaPostAdmin(admin.ModelAdmin):
         ),
         (_("Record"), {"fields": ("created_at", "updated_at", "published_at")}),
     )
-    readonly_fields = tuple(name for _title, spec in fieldsets for name in spec["fields"])
+    readonly_fields = tuple(flatten_fieldsets(fieldsets))
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
     @admin.display(description=_("task"), ordering="task")
-    def task_link(self, post: SocialMediaPost):
+    def task_link(self, post: SocialMediaPost) -> str:
         url = reverse("admin:tasks_task_change", args=[post.task_id])
         return format_html('<a href="{}">{}</a>', url, post.task)
 
     @admin.display(description=_("status"), ordering="status")
-    def status_badge(self, post: SocialMediaPost):
+    def status_badge(self, post: SocialMediaPost) -> str:
         return status_badge(post.status)
 
     @admin.display(description=_("post URL"))
-    def post_link(self, post: SocialMediaPost):
+    def post_link(self, post: SocialMediaPost) -> str:
         return external_link(post.post_url)
 
     @admin.action(permissions=["change"], description=_("Retry selected posts"))

@@ -32,7 +32,7 @@ class UnsafeUrlError(ValueError):
 def resolve_host(host: str, port: int) -> list[str]:
     """Every address ``host`` resolves to (the DNS seam tests replace)."""
     infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
-    return [info[4][0] for info in infos]
+    return [str(info[4][0]) for info in infos]
 
 
 def is_internal(address: str) -> bool:
@@ -76,7 +76,7 @@ def check_outgoing_url(url: str) -> list[str]:
     return addresses
 
 
-class _PinnedConnectionMixin:
+class _PinnedConnectionMixin(HTTPConnection):
     """Connect the socket to ``pinned_address`` instead of resolving the host again."""
 
     pinned_address: str
@@ -84,18 +84,18 @@ class _PinnedConnectionMixin:
     def _new_conn(self) -> socket.socket:
         # urllib3 resolves ``_dns_host`` when it opens the socket; the TLS layer
         # keeps using the host name for SNI and certificate checks.
-        host = self._dns_host  # type: ignore[has-type]
+        host = self._dns_host
         self._dns_host = self.pinned_address
         try:
-            return super()._new_conn()  # type: ignore[misc]
+            return super()._new_conn()
         finally:
             self._dns_host = host
 
 
 def _pinned_pools(address: str) -> dict[str, type[HTTPConnectionPool]]:
-    http_conn = type("PinnedHTTPConnection", (_PinnedConnectionMixin, HTTPConnection), {})
-    https_conn = type("PinnedHTTPSConnection", (_PinnedConnectionMixin, HTTPSConnection), {})
-    http_conn.pinned_address = https_conn.pinned_address = address
+    pinned = {"pinned_address": address}
+    http_conn = type("PinnedHTTPConnection", (_PinnedConnectionMixin, HTTPConnection), pinned)
+    https_conn = type("PinnedHTTPSConnection", (_PinnedConnectionMixin, HTTPSConnection), pinned)
     return {
         "http": type("PinnedHTTPPool", (HTTPConnectionPool,), {"ConnectionCls": http_conn}),
         "https": type("PinnedHTTPSPool", (HTTPSConnectionPool,), {"ConnectionCls": https_conn}),

@@ -41,8 +41,8 @@ class PublishResult:
 class BasePlatform:
     """One social network. Subclasses set ``key``, ``label`` and ``kind`` and publish."""
 
-    key: ClassVar[str]
-    label: ClassVar[str | Promise]
+    key: str
+    label: str | Promise
     kind: ClassVar[Literal["api", "webhook"]]
 
     def validate_extra_data(self, extra_data: dict[str, Any]) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 from django.utils.functional import Promise
@@ -35,7 +35,7 @@ def signed_headers(*, secret: str, message_id: str, body: str) -> dict[str, str]
 
 
 class WebhookClient(ApiClient):
-    def error_from_response(self, response: requests.Response, body) -> ApiError:
+    def error_from_response(self, response: requests.Response, body: Any) -> ApiError:
         error = self.generic_error(response, f"the scenario answered HTTP {response.status_code}")
         if response.status_code == 401:
             error.outcome = Outcome.PERMANENT  # a scenario's 401 is not our token
@@ -71,8 +71,8 @@ class WebhookPlatform(BasePlatform):
     kind = "webhook"
 
     def __init__(self, key: str, label: str | Promise) -> None:
-        self.key = key  # type: ignore[misc]
-        self.label = label  # type: ignore[misc]
+        self.key = key
+        self.label = label
 
     def publish(self, post: SocialMediaPost, target: Webhook) -> PublishResult:
         try:

@@ -149,7 +149,7 @@ def preview(client: Client, **overrides: str):
         "task": "",
     }
     data.update(overrides)
-    return client.post(PREVIEW, data, **EN)
+    return client.post(PREVIEW, data, headers={"accept-language": "en"})
 
 
 def test_the_preview_renders_a_chosen_task_with_the_limits(admin_client):

@@ -229,6 +229,7 @@ def test_unusable_usage_header_falls_back_to_the_schedule(mocked_responses, cred
         post = publish(new_post("facebook"))
 
     assert post.status == "pending"
+    assert post.next_attempt_at is not None
     assert START + timedelta(seconds=24) <= post.next_attempt_at <= START + timedelta(seconds=36)
 
 

@@ -224,6 +224,7 @@ def test_rate_limit_without_retry_after_uses_the_schedule(mocked_responses, cred
     post = publish(new_post("pinterest"))
 
     assert post.status == "pending"
+    assert post.next_attempt_at is not None
     assert START + timedelta(seconds=24) <= post.next_attempt_at <= START + timedelta(seconds=36)
 
 

@@ -67,6 +67,7 @@ def test_one_post_per_target_platform_of_each_active_social_webhook(
         assert post.status == "processing"
         assert post.webhook_id == webhook.pk
         assert post.delivered_at is not None
+        assert post.callback_deadline is not None
         assert post.callback_deadline > post.delivered_at
 
 

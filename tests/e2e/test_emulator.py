@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import pytest
 import requests
@@ -23,7 +24,7 @@ def _get(url, **kwargs):
     return requests.get(url, timeout=5, **kwargs)
 
 
-PIN = {
+PIN: dict[str, Any] = {
     "board_id": "549755885175",
     "title": "Quiz",
     "link": "https://quiz.example.com/task/1",

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import pytest
-from django.conf import settings as django_settings
 from kombu import pools as kombu_pools
 
 from quiz_backend.celery import _configure as configure_celery
@@ -38,8 +37,9 @@ def redis_server() -> Iterator[RedisServer]:
 def _reset_producer_pools() -> None:
     """Drop pooled broker connections so the next publish uses the current settings."""
     kombu_pools.reset()
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
+    # Private pools, absent from celery-types' stubs.
+    celery_app._pool = None  # type: ignore[attr-defined]
+    celery_app.amqp._producer_pool = None  # type: ignore[attr-defined]
 
 
 @pytest.fixture
@@ -67,10 +67,9 @@ def live_broker(settings) -> Iterator[Callable[[str], None]]:
 def start_celery(tmp_path, transactional_db) -> Iterator[Callable[..., CeleryProcess]]:
     """Start ``celery -A quiz_backend worker`` / ``beat`` against the test database."""
     started: list[CeleryProcess] = []
-    database = django_settings.DATABASES["default"]["NAME"]
 
     def start(kind: str, broker_url: str, **env: str) -> CeleryProcess:
-        environment = celery_env(database_name=database, broker_url=broker_url, **env)
+        environment = celery_env(broker_url=broker_url, **env)
         if kind == "worker":
             args = ["worker", "--pool=prefork", "-c", "2", "--loglevel=INFO", "--without-gossip"]
             args += ["--without-mingle", "--without-heartbeat", "-n", f"rel{len(started)}@%h"]

@@ -4,7 +4,6 @@ a private Redis server, and Celery worker / beat subprocesses."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import signal
 import socket
@@ -15,6 +14,10 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+
+from django.conf import settings as django_settings
+
+from quiz_backend.hermetic import database_url, subprocess_environ
 
 REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = REPO / ".venv" / "bin"
@@ -71,6 +74,7 @@ class FakePlatform:
     @property
     def url(self) -> str:
         host, port = self.server.server_address[:2]
+        assert isinstance(host, str)  # an AF_INET server
         return f"http://{host}:{port}"
 
     def start(self) -> FakePlatform:
@@ -261,15 +265,14 @@ class CeleryProcess:
         self.log.close()
 
 
-def celery_env(*, database_name: str, broker_url: str, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CELERY_", "SOCIAL_MEDIA_"))}
-    env.update(
-        PYTHONPATH=str(REPO),
-        DJANGO_SETTINGS_MODULE="quiz_backend.test_settings",
-        DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{database_name}",
-        CELERY_TASK_ALWAYS_EAGER="false",
-        CELERY_BROKER_URL=broker_url,
+def celery_env(*, broker_url: str, **extra: str) -> dict[str, str]:
+    """The hermetic test environment on the pytest database, with ``extra`` settings."""
+    return subprocess_environ(
+        {
+            "DATABASE_URL": database_url(django_settings.DATABASES["default"]),
+            "CELERY_TASK_ALWAYS_EAGER": "false",
+            "CELERY_BROKER_URL": broker_url,
+            **extra,
+        },
         PYTHONUNBUFFERED="1",
     )
-    env.update(extra)
-    return env

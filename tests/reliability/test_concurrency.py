@@ -17,7 +17,8 @@ from tasks.models import SocialMediaPost, Task
 from tests.factories import TaskFactory, WebhookFactory
 from tests.reliability.fakes import Answer
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Real concurrency needs row locks: SQLite locks the whole table and fails the writers.
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 THREADS = 20
 
@@ -103,7 +104,12 @@ def test_20_threads_retrying_a_failed_post_send_it_once(pinterest, fake_platform
 def test_manual_retry_never_touches_a_post_a_worker_is_publishing(pinterest, fake_platform):
     # A worker holds the post (the platform sits on its request) while staff click retry.
     fake_platform.script = [Answer(201, hold=10)]
-    saver = threading.Thread(target=lambda: (TaskFactory(published=True), connection.close()))
+
+    def save() -> None:
+        TaskFactory(published=True)
+        connection.close()
+
+    saver = threading.Thread(target=save)
     saver.start()
     assert fake_platform.request_arrived.wait(10)
 

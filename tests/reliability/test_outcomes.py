@@ -32,6 +32,7 @@ def test_429_with_retry_after_is_not_retried_before_it(settings, pinterest, fake
         post = SocialMediaPost.objects.get()
         assert post.status == "pending"
         assert post.failure_kind == "rate_limited"
+        assert post.next_attempt_at is not None
         assert post.next_attempt_at >= start + timedelta(seconds=30)
 
         for seconds in (1, 10, 29):
@@ -62,6 +63,7 @@ def test_read_timeout_after_the_pin_was_created_is_reconciled_not_resent(
     assert post.status == "pending"
     assert post.failure_kind == "unknown"
     assert post.needs_reconcile
+    assert post.next_attempt_at is not None
     with time_machine.travel(post.next_attempt_at + timedelta(seconds=1), tick=False):
         relay_due_posts()
 
@@ -84,6 +86,7 @@ def test_read_timeout_before_the_pin_was_created_is_sent_once_more(
     TaskFactory(published=True)
     fake_platform.release.set()
     post = SocialMediaPost.objects.get()
+    assert post.next_attempt_at is not None
     with time_machine.travel(post.next_attempt_at + timedelta(seconds=1), tick=False):
         relay_due_posts()
 
@@ -128,6 +131,7 @@ def test_retries_are_bounded_then_the_post_fails_with_the_reason(
     post = SocialMediaPost.objects.get()
     for _ in range(2):
         assert post.status == "pending"
+        assert post.next_attempt_at is not None
         with time_machine.travel(post.next_attempt_at + timedelta(seconds=1), tick=False):
             relay_due_posts()
         post.refresh_from_db()

@@ -73,6 +73,7 @@ def test_saving_while_the_broker_is_down_is_fast_and_the_relay_sends_later(
         server.stop()
 
 
+@pytest.mark.postgres  # two relays racing: select_for_update(skip_locked=True)
 def test_the_relay_does_not_flood_the_queue(settings, pinterest, redis_server, live_broker):
     live_broker(redis_server.url)
     settings.SOCIAL_MEDIA_LEASE_SECONDS = 60

@@ -18,7 +18,8 @@ from tests.factories import TaskFactory
 from tests.reliability.fakes import Answer
 from tests.reliability.helpers import wait_for_posts
 
-pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+# The worker subprocesses share the test database: PostgreSQL, not SQLite in memory.
+pytestmark = [pytest.mark.worker, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 LEASE = 5
 WORKER_ENV = {

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
-import os
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from emulator.server import EmulatorServer
 from emulator.state import HookConfig
+from quiz_backend.env import env_str
 
 HOOK_SECRETS_ENV = "EMULATOR_HOOK_SECRETS"
 
@@ -63,7 +63,7 @@ class Command(BaseCommand):
             raise CommandError("--port must be between 0 and 65535.")
         if options["callback_delay"] < 0:
             raise CommandError("--callback-delay must not be negative.")
-        env_values = [v for v in os.environ.get(HOOK_SECRETS_ENV, "").split(",") if v.strip()]
+        env_values = [v for v in env_str(HOOK_SECRETS_ENV).split(",") if v.strip()]
         secrets = parse_hook_secrets(env_values + options["hook_secret"])
         logging.getLogger("emulator").setLevel(logging.INFO)
         try:
