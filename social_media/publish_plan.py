@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from social_media.captions import CaptionBook
 from social_media.platforms import PLATFORMS
 from social_media.preview import task_preview
 from tasks.models import PostStatus, SocialMediaPost
@@ -75,9 +76,10 @@ def publish_plan(tasks: Iterable[Task], targets: Targets) -> list[TaskPlan]:
     ):
         statuses[task_id][platform] = status
     plans = []
+    no_captions = CaptionBook()  # only the problems are read here, not the texts
     for task in tasks:
         plan = TaskPlan(task=task)
-        problems = {p.key: tuple(p.problems) for p in task_preview(task, targets)}
+        problems = {p.key: tuple(p.problems) for p in task_preview(task, targets, no_captions)}
         for platform in targets.for_task(task):
             current = statuses[task.pk].get(platform)
             if current is None:

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from quiz_backend.json_fields import AnswersField, ShapedJSONFormMixin
 from social_media.admin_display import badge, external_link, publishing_state, status_badge
+from social_media.captions import CaptionBook
 from social_media.platforms import PLATFORMS
 from social_media.preview import preview_notes, preview_problems, task_preview
 from social_media.publish_plan import plan_totals, publish_plan
@@ -244,9 +245,11 @@ class TaskAdmin(admin.ModelAdmin):
 
     @admin.action(permissions=["view"], description=_("Dry run: show what would be sent"))
     def dry_run(self, request: HttpRequest, queryset: QuerySet[Task]) -> TemplateResponse:
-        targets = Targets.load()
+        targets, captions = Targets.load(), CaptionBook.load()
         context = self._intermediate_context(request, _("Dry run: what would be sent"))
-        context["items"] = [(task, task_preview(task, targets)) for task in queryset.order_by("pk")]
+        context["items"] = [
+            (task, task_preview(task, targets, captions)) for task in queryset.order_by("pk")
+        ]
         return TemplateResponse(request, "admin/tasks/task/dry_run.html", context)
 
 
