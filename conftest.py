@@ -39,3 +39,29 @@ def _default_language():
     translation.deactivate()
     yield
     translation.deactivate()
+
+
+# --- Hermetic environment and PostgreSQL-only tests ------------------------------------------
+# (quiz_backend/hermetic.py builds the environment; this block only reports and skips.)
+
+
+def pytest_report_header(config):
+    from quiz_backend import hermetic
+
+    return hermetic.report()
+
+
+def pytest_collection_modifyitems(config, items):
+    """``@pytest.mark.postgres`` tests skip, with the reason, on any other database."""
+    from django.conf import settings
+
+    engine = settings.DATABASES["default"]["ENGINE"]
+    if "postgresql" in engine:
+        return
+    skip = pytest.mark.skip(
+        reason=f"needs PostgreSQL (the test database is {engine.rsplit('.', 1)[-1]}; "
+        "set TEST_DATABASE_URL=postgres://…, as scripts/test does)"
+    )
+    for item in items:
+        if item.get_closest_marker("postgres"):
+            item.add_marker(skip)

@@ -3,8 +3,8 @@
     .venv/bin/python bench/save_latency.py            # full run (about 3 minutes)
     .venv/bin/python bench/save_latency.py --quick    # fewer samples
 
-For each platform latency (0, 500, 2000 ms; a local fake of Pinterest, Facebook and
-a Make.com hook serving all six platforms) three configurations save a new task
+For each platform latency (0, 500, 2000 ms; the platform emulator's Pinterest, Facebook
+and a Make.com hook serving all six platforms) three configurations save a new task
 through the admin add form (Django test client, real PostgreSQL, real Redis broker):
 
 * ``unpublished`` — the task is saved with *published* unticked: the baseline;
@@ -130,11 +130,7 @@ def main() -> None:
     args = parser.parse_args()
 
     port = _common.free_port()
-    _common.setup_django(
-        PINTEREST_API_BASE_URL=f"http://127.0.0.1:{port}/v5",
-        FACEBOOK_GRAPH_API_BASE_URL=f"http://127.0.0.1:{port}/v26.0",
-        SOCIAL_MEDIA_HTTP_TIMEOUT="10",
-    )
+    _common.setup_django(**_common.platform_settings(port), SOCIAL_MEDIA_HTTP_TIMEOUT="10")
     from django.contrib.auth import get_user_model
     from django.test import Client
 
@@ -143,7 +139,7 @@ def main() -> None:
     rows: list[dict[str, Any]] = []
     counter = [0]
     for latency in LATENCIES_MS:
-        fake = _common.start_fake_platforms(port, latency)
+        emulator = _common.start_emulator(port, latency)
         try:
             _common.reset_data()
             _common.purge_broker()
@@ -181,8 +177,7 @@ def main() -> None:
                 flush=True,
             )
         finally:
-            fake.terminate()
-            fake.wait(timeout=10)
+            emulator.stop()
             _common.purge_broker()
     breakdown = _breakdown(5 if args.quick else 40)
     for part, numbers in breakdown.items():

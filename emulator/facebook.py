@@ -2,7 +2,7 @@
 permalinks, the page's published posts and ``debug_token``.
 
 Error envelope and codes: https://developers.facebook.com/docs/graph-api/guides/error-handling
-(see ../shared/PLATFORM_API_FACTS.md section 2).
+(see docs/platform-api-facts.md, section 2 (Facebook)).
 """
 
 from __future__ import annotations

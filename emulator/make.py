@@ -127,7 +127,7 @@ def receive(state: EmulatorState, request: Request) -> Response:
             **_content(data),
         }
         state.make_posts[post_id] = post
-    faults = state.take_faults("make", request.method, request.path, CALLBACK_FAULTS)
+    faults = state.take_faults("make", request.method, request.path, CALLBACK_FAULTS, True)
     kinds = {fault.fault for fault in faults}
     if "no_callback" in kinds:
         logger.info("Make %s: no callback for %s (fault)", hook_name, post_id)
@@ -141,6 +141,9 @@ def receive(state: EmulatorState, request: Request) -> Response:
             "post_id": post_id,
         }
     body = {"task_id": data["task_id"], "platform": platform, **result}
+    if not (hook.callback_url or state.callback_url):
+        send_callback(state, hook_name, body)  # records "no callback URL" at once
+        return text_response("Accepted")
     timer = threading.Timer(state.callback_delay, send_callback, (state, hook_name, body))
     timer.daemon = True
     timer.start()

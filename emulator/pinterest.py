@@ -1,7 +1,7 @@
 """Pinterest API v5 under ``/pinterest/v5/``: pins, boards, user account, OAuth refresh.
 
 Shapes follow ``pinterest/api-description`` v5/openapi.yaml (``PinCreate``, ``Pin``,
-``Pinterest.Lib.Error``); see ../shared/PLATFORM_API_FACTS.md section 1.
+``Pinterest.Lib.Error``); see docs/platform-api-facts.md, section 1 (Pinterest).
 """
 
 from __future__ import annotations

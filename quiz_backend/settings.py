@@ -1,7 +1,8 @@
 """Django settings for quiz_backend.
 
 Every value an operator may change comes from the environment (``.env`` is loaded
-by python-dotenv); ``.env.example`` documents each variable.
+by python-dotenv; exported variables win over it); ``.env.example`` documents each
+variable. The test settings read no ``.env`` at all (``ENV_FILE=""``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,15 @@ from dotenv import load_dotenv
 from quiz_backend.env import env_bool, env_int, env_int_list, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-load_dotenv(BASE_DIR / ".env")
+# ENV_FILE comes from the process environment only: the dotenv file to read (relative
+# to BASE_DIR), default .env; empty reads none (the test suite and its subprocesses).
+ENV_FILE = env_str("ENV_FILE", ".env")
+if ENV_FILE:
+    _env_path = BASE_DIR / ENV_FILE
+    if _env_path.is_file():
+        load_dotenv(_env_path)
+    elif ENV_FILE != ".env":
+        raise ImproperlyConfigured(f"ENV_FILE names {ENV_FILE!r}, which is not a file.")
 
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY")

@@ -37,12 +37,19 @@ class PublishSummary:
     retried: Counter = field(default_factory=Counter)
     skipped_published: Counter = field(default_factory=Counter)
     skipped_in_flight: Counter = field(default_factory=Counter)
+    scheduled: Counter = field(default_factory=Counter)  # of ``created``: due later
     tasks: int = 0
+    tasks_sent: set[int] = field(default_factory=set)  # a post of theirs goes out now
+    tasks_without_platform: int = 0
 
     def platforms(self) -> list[str]:
         keys = set(self.created) | set(self.retried)
         keys |= set(self.skipped_published) | set(self.skipped_in_flight)
         return sorted(keys)
+
+    def sent_now(self, platform: str) -> tuple[int, int]:
+        """(new, retried) posts of ``platform`` handed to workers now, not scheduled."""
+        return self.created[platform] - self.scheduled[platform], self.retried[platform]
 
 
 def publish_to_social_media(
@@ -92,9 +99,14 @@ def publish_tasks(
             logger.info("🌐 Автопубликация задачи %s в соцсети: %s", task.pk, ", ".join(wanted))
         else:
             logger.info("🌐 Задача %s: нет активных соцсетей, публиковать некуда", task.pk)
+            summary.tasks_without_platform += 1
         for platform, target in wanted.items():
             known = existing[task.pk].get(platform)
             if known is None:
+                if due > now:
+                    summary.scheduled[platform] += 1
+                else:
+                    summary.tasks_sent.add(task.pk)
                 new_posts.append(
                     SocialMediaPost(
                         task=task,
@@ -109,6 +121,7 @@ def publish_tasks(
             elif known.status == PostStatus.FAILED and retry_failed:
                 retry_ids.append(known.pk)
                 summary.retried[platform] += 1
+                summary.tasks_sent.add(task.pk)
             else:
                 summary.skipped_in_flight[platform] += 1
 

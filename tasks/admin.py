@@ -16,7 +16,9 @@ from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from quiz_backend.json_fields import AnswersField, ShapedJSONFormMixin
 from social_media.admin_display import badge, external_link, publishing_state, status_badge
+from social_media.captions import CaptionBook
 from social_media.platforms import PLATFORMS
 from social_media.preview import preview_notes, preview_problems, task_preview
 from social_media.publish_plan import plan_totals, publish_plan
@@ -92,8 +94,34 @@ class ScheduleFilter(admin.SimpleListFilter):
         return queryset
 
 
+def _https_by_default(field: models.Field, **kwargs: Any) -> forms.Field | None:
+    if isinstance(field, models.URLField):
+        kwargs.setdefault("assume_scheme", "https")
+    return field.formfield(**kwargs)
+
+
+class TaskAdminForm(ShapedJSONFormMixin, forms.ModelForm):
+    class Meta:
+        model = Task
+        fields = (
+            "question",
+            "answers",
+            "correct_answer",
+            "explanation",
+            "image_url",
+            "topic",
+            "difficulty",
+            "language",
+            "published",
+            "publish_date",
+        )
+        formfield_callback = _https_by_default
+        field_classes = {"answers": AnswersField}
+
+
 @admin.register(Task)
 class TaskAdmin(admin.ModelAdmin):
+    form = TaskAdminForm
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = (
         "id",
@@ -211,46 +239,101 @@ class TaskAdmin(admin.ModelAdmin):
             )
             return TemplateResponse(request, "admin/tasks/task/publish_confirmation.html", context)
         summary = tasks_publish_bulk(queryset)
-        level = messages.SUCCESS if summary.platforms() else messages.WARNING
+        level = messages.SUCCESS if summary.tasks_sent else messages.WARNING
         self.message_user(request, summary_message(summary), level)
         return None
 
     @admin.action(permissions=["view"], description=_("Dry run: show what would be sent"))
     def dry_run(self, request: HttpRequest, queryset: QuerySet[Task]) -> TemplateResponse:
-        targets = Targets.load()
+        targets, captions = Targets.load(), CaptionBook.load()
         context = self._intermediate_context(request, _("Dry run: what would be sent"))
-        context["items"] = [(task, task_preview(task, targets)) for task in queryset.order_by("pk")]
+        context["items"] = [
+            (task, task_preview(task, targets, captions)) for task in queryset.order_by("pk")
+        ]
         return TemplateResponse(request, "admin/tasks/task/dry_run.html", context)
 
 
 def summary_message(summary: PublishSummary) -> str:
-    """One line per request: how many tasks, then the counts for each platform."""
-    head = ngettext(
+    """One message: the tasks and posts that went out now, then why the rest did not."""
+    sent = []
+    for key in summary.platforms():
+        new, retried = summary.sent_now(key)
+        counts = []
+        if new:
+            counts.append(
+                ngettext("%(count)d new post", "%(count)d new posts", new) % {"count": new}
+            )
+        if retried:
+            counts.append(
+                ngettext("%(count)d post retried", "%(count)d posts retried", retried)
+                % {"count": retried}
+            )
+        if counts:
+            label = PLATFORMS[key].label if key in PLATFORMS else key
+            sent.append(f"{label}: {', '.join(counts)}")
+    reasons = _not_sent_reasons(summary)
+    if not sent:
+        return gettext("Nothing was sent to social networks: %(reasons)s.") % {
+            "reasons": "; ".join(reasons)
+        }
+    message = ngettext(
         "%(count)d task sent to social networks.",
         "%(count)d tasks sent to social networks.",
-        summary.tasks,
-    ) % {"count": summary.tasks}
-    if not summary.platforms():
-        return (
-            head
-            + " "
-            + gettext("No active social network: add a credential or a social media webhook.")
-        )
-    parts = []
-    for key in summary.platforms():
-        label = PLATFORMS[key].label if key in PLATFORMS else key
-        parts.append(
+        len(summary.tasks_sent),
+    ) % {"count": len(summary.tasks_sent)}
+    message += " " + "; ".join(sent) + "."
+    if reasons:
+        message += " " + gettext("Not sent: %(reasons)s.") % {"reasons": "; ".join(reasons)}
+    return message
+
+
+def _not_sent_reasons(summary: PublishSummary) -> list[str]:
+    if summary.tasks and summary.tasks_without_platform == summary.tasks:
+        return [
             gettext(
-                "%(platform)s: %(created)d new, %(retried)d retried, "
-                "%(published)d skipped (already published), "
-                "%(in_flight)d skipped (in progress)"
+                "no active social network serves these tasks (add a credential or a social "
+                "media webhook, or check their languages)"
             )
-            % {
-                "platform": label,
-                "created": summary.created[key],
-                "retried": summary.retried[key],
-                "published": summary.skipped_published[key],
-                "in_flight": summary.skipped_in_flight[key],
-            }
+        ]
+    published = sum(summary.skipped_published.values())
+    in_flight = sum(summary.skipped_in_flight.values())
+    scheduled = sum(summary.scheduled.values())
+    unserved = summary.tasks_without_platform
+    reasons = []
+    if published:
+        reasons.append(
+            ngettext(
+                "%(count)d post already published",
+                "%(count)d posts already published",
+                published,
+            )
+            % {"count": published}
         )
-    return head + " " + "; ".join(parts) + "."
+    if in_flight:
+        reasons.append(
+            ngettext(
+                "%(count)d post already in progress",
+                "%(count)d posts already in progress",
+                in_flight,
+            )
+            % {"count": in_flight}
+        )
+    if scheduled:
+        reasons.append(
+            ngettext(
+                "%(count)d post scheduled for its publish date",
+                "%(count)d posts scheduled for their publish date",
+                scheduled,
+            )
+            % {"count": scheduled}
+        )
+    if unserved:
+        reasons.append(
+            ngettext(
+                "%(count)d task has no active social network",
+                "%(count)d tasks have no active social network",
+                unserved,
+            )
+            % {"count": unserved}
+        )
+    return reasons

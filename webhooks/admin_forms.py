@@ -11,6 +11,12 @@ from django.db import models
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from quiz_backend.json_fields import (
+    ExtraDataField,
+    LanguagesField,
+    ShapedJSONFormMixin,
+    WebhookPlatformsField,
+)
 from social_media.platforms import api_platform_choices
 from webhooks.models import SocialMediaCredentials, Webhook, WebhookType
 
@@ -54,7 +60,7 @@ def _token_input() -> forms.CharField:
     )
 
 
-class CredentialsForm(forms.ModelForm):
+class CredentialsForm(ShapedJSONFormMixin, forms.ModelForm):
     """Token fields are write-only: empty on display, empty on submit keeps the token."""
 
     access_token = _token_input()
@@ -72,6 +78,7 @@ class CredentialsForm(forms.ModelForm):
             "languages",
             "is_active",
         )
+        field_classes = {"extra_data": ExtraDataField, "languages": LanguagesField}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -113,8 +120,8 @@ class CredentialsForm(forms.ModelForm):
         cleaned = self.cleaned_data
         platform = cleaned.get("platform")
         languages = cleaned.get("languages")
-        if not cleaned.get("is_active") or not platform or not isinstance(languages, list | None):
-            return cleaned
+        if not cleaned.get("is_active") or not platform or "languages" not in cleaned:
+            return cleaned  # a field with its own error: no clash to report yet
         others = SocialMediaCredentials.objects.filter(platform=platform, is_active=True)
         if self.instance.pk:
             others = others.exclude(pk=self.instance.pk)
@@ -142,7 +149,7 @@ def _https_by_default(field: models.Field[Any, Any], **kwargs: Any) -> forms.Fie
     return field.formfield(**kwargs)
 
 
-class WebhookForm(forms.ModelForm):
+class WebhookForm(ShapedJSONFormMixin, forms.ModelForm):
     """Two active social-media webhooks may not serve one platform in one language.
 
     The Make API key is write-only, like the credentials' tokens: empty on display,
@@ -166,6 +173,7 @@ class WebhookForm(forms.ModelForm):
             "callback_auth",
             "make_api_key",
         )
+        field_classes = {"target_platforms": WebhookPlatformsField, "languages": LanguagesField}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -194,16 +202,15 @@ class WebhookForm(forms.ModelForm):
     def clean(self) -> dict[str, Any]:
         super().clean()
         cleaned = self.cleaned_data
-        targets = cleaned.get("target_platforms")
+        targets = cleaned.get("target_platforms") or []
         languages = cleaned.get("languages")
         if (
             not cleaned.get("is_active")
             or cleaned.get("webhook_type") != WebhookType.SOCIAL_MEDIA
-            or not isinstance(targets, list)
-            or not all(isinstance(t, str) for t in targets)
-            or not isinstance(languages, list | None)
+            or "target_platforms" not in cleaned
+            or "languages" not in cleaned
         ):
-            return cleaned
+            return cleaned  # a field with its own error: no clash to report yet
         others = Webhook.objects.filter(is_active=True, webhook_type=WebhookType.SOCIAL_MEDIA)
         if self.instance.pk:
             others = others.exclude(pk=self.instance.pk)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import IO, Any
 
 from django.db import IntegrityError, transaction
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework import exceptions, parsers, serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -15,6 +18,7 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
+from quiz_backend.api import MachineLanguageMixin
 from quiz_backend.redaction import redact
 from social_media.callbacks import CallbackError, post_apply_callback
 from social_media.platforms import webhook_platform_keys
@@ -29,18 +33,21 @@ MAX_TASK_ID = 2**63 - 1  # the largest primary key PostgreSQL's bigint holds
 
 class PayloadTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = f"The body is larger than {MAX_BODY_BYTES // 1024} KiB."
+    default_detail = format_lazy(
+        gettext_lazy("The body is larger than {size} KiB."), size=MAX_BODY_BYTES // 1024
+    )
     default_code = "payload_too_large"
 
 
 class BadContentLength(exceptions.APIException):
     status_code = status.HTTP_400_BAD_REQUEST
-    default_detail = "The Content-Length header is not a whole number."
+    default_detail = gettext_lazy("The Content-Length header is not a whole number.")
     default_code = "bad_content_length"
 
 
 class CallbackJSONParser(parsers.JSONParser):
-    """JSON only; a body nested too deeply for Python's parser is a 400, not a 500."""
+    """JSON only; a body nested too deeply for Python's parser is a 400, not a 500, and
+    the parse error is said in the answer's language (DRF's text is English only)."""
 
     def parse(
         self,
@@ -52,8 +59,18 @@ class CallbackJSONParser(parsers.JSONParser):
             return super().parse(stream, media_type, parser_context)
         except RecursionError:
             raise exceptions.ParseError(
-                "JSON parse error - the body is nested too deeply."
+                _("JSON parse error - the body is nested too deeply.")
             ) from None
+        except exceptions.ParseError as error:
+            cause = error.__context__
+            if isinstance(cause, json.JSONDecodeError):
+                message = _("The body is not valid JSON (line %(line)d, column %(column)d).") % {
+                    "line": cause.lineno,
+                    "column": cause.colno,
+                }
+            else:
+                message = _("The body is not valid JSON.")  # bad UTF-8, NaN, Infinity
+            raise exceptions.ParseError(message) from None
 
 
 class CallbackThrottle(SimpleRateThrottle):
@@ -89,8 +106,12 @@ def _check_content_type(request: Request) -> None:
         )
 
 
-class SocialMediaCallbackApi(APIView):
-    """``POST /api/webhooks/social-media-callback/``: a scenario reports a post's result."""
+class SocialMediaCallbackApi(MachineLanguageMixin, APIView):
+    """``POST /api/webhooks/social-media-callback/``: a scenario reports a post's result.
+
+    Answers are in English, or in the ``Accept-Language`` language when it is ru/en
+    (``quiz_backend.api.api_language``).
+    """
 
     authentication_classes = [CallbackAuthentication]
     permission_classes = [IsAuthenticated]
@@ -184,12 +205,12 @@ class SocialMediaCallbackApi(APIView):
             )
         except CallbackError as error:
             return _error(error.code, str(error), error.http_status)
-        message = f"Status updated for task {data['task_id']} on {data['platform']}"
+        names = {"task": data["task_id"], "platform": data["platform"]}
+        message = _("Status updated for task %(task)s on %(platform)s") % names
         if not result.changed:
-            message = (
-                f"Status for task {data['task_id']} on {data['platform']} is already "
-                f"{result.post.status}; nothing changed"
-            )
+            message = _(
+                "Status for task %(task)s on %(platform)s is already %(status)s; nothing changed"
+            ) % (names | {"status": result.post.status})
         return Response({"status": "ok", "message": message})
 
 

@@ -15,6 +15,7 @@ import time
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework import authentication, exceptions, status
 from rest_framework.request import Request
 from standardwebhooks import Webhook as StandardWebhook
@@ -33,7 +34,9 @@ _MESSAGE_ID = re.compile(r"^[\x21-\x7e]{1,255}$")  # printable ASCII, no spaces
 
 class SecretsUnavailable(exceptions.APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_detail = "Callback secrets cannot be decrypted; the server's keys are misconfigured."
+    default_detail = gettext_lazy(
+        "Callback secrets cannot be decrypted; the server's keys are misconfigured."
+    )
     default_code = "secrets_unavailable"
 
 

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from social_media.content import build_content
+from social_media.captions import content_for
 from social_media.http import ApiClient, ApiError
 from social_media.platforms.base import BasePlatform, Outcome, PublishResult, is_ascii_digits
 from social_media.platforms.lookup import MAX_LOOKUP_PAGES, all_older, lookup_cutoff
@@ -183,7 +183,7 @@ class FacebookPlatform(BasePlatform):
         page_id = page_of(target)
         if not page_id:
             return PublishResult(Outcome.PERMANENT, error_message=NO_PAGE)
-        content = build_content(post.task, self.key)
+        content = content_for(post.task, self.key)
         client = GraphClient(token=target.access_token)
         try:
             if content.image_url:

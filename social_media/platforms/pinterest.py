@@ -10,7 +10,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from social_media.content import PostContent, build_content
+from social_media.captions import content_for
+from social_media.content import PostContent
 from social_media.http import ApiClient, ApiError
 from social_media.platforms.base import BasePlatform, Outcome, PublishResult, is_ascii_digits
 from social_media.platforms.lookup import MAX_LOOKUP_PAGES, all_older, lookup_cutoff
@@ -195,7 +196,7 @@ class PinterestPlatform(BasePlatform):
             problems.append(NO_BOARD)
         if problems:
             return PublishResult(Outcome.PERMANENT, error_message=" ".join(problems))
-        content = build_content(post.task, self.key)
+        content = content_for(post.task, self.key)
         client = PinterestClient(token=target.access_token)
         try:
             pin = _create_pin(client, board_id, content)

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from standardwebhooks import Webhook as StandardWebhook
 
+from social_media.captions import captions_for
 from social_media.http import ApiClient, ApiError
 from social_media.payloads import build_payload
 from social_media.platforms.base import BasePlatform, Outcome, PublishResult
@@ -85,7 +86,12 @@ class WebhookPlatform(BasePlatform):
 
     def publish(self, post: SocialMediaPost, target: Webhook) -> PublishResult:
         try:
-            payload = build_payload(post.task, self.key, target.payload_format)
+            payload = build_payload(
+                post.task,
+                self.key,
+                target.payload_format,
+                captions=captions_for(post.task, self.key),
+            )
         except ValueError as error:
             return PublishResult(Outcome.PERMANENT, error_message=f"Webhook: {error}")
         body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))

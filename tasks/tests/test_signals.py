@@ -167,6 +167,7 @@ def test_fixture_loading_publishes_nothing(mocked_responses):
     assert len(mocked_responses.calls) == 0
 
 
+@pytest.mark.postgres  # SQLite locks the table: the concurrent writers fail instead of waiting
 def test_concurrent_saves_of_one_task_post_once_per_platform(mocked_responses):
     task = TaskFactory(published=False)
     threads_count = 12

@@ -30,7 +30,12 @@ from tests.factories import (
     WebhookFactory,
 )
 
-pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.worker,
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+]
 
 WEBHOOK_PLATFORMS = ["instagram", "tiktok", "youtube_shorts", "yandex_dzen"]
 SIX = 6

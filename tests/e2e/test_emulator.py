@@ -1,4 +1,5 @@
-"""The platform emulator answers like the platforms (PLATFORM_API_FACTS.md) and obeys faults."""
+"""The platform emulator answers like the platforms (docs/platform-api-facts.md) and obeys
+faults."""
 
 from __future__ import annotations
 

@@ -270,7 +270,7 @@ def test_rotate_secret_shows_the_new_one_once(admin_client):
     ("targets", "error"),
     [
         ('["pinterest"]', "Unknown webhook platforms: pinterest."),
-        ('["instagram", "instagram"]', "A platform is listed twice."),
+        ('["instagram", "instagram"]', "Each entry may appear only once; repeated: instagram."),
         ("[]", "A social media webhook needs at least one platform."),
         ('"instagram"', "Target platforms must be a JSON list of platform keys."),
     ],
