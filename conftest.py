@@ -8,7 +8,19 @@ import responses as responses_lib
 
 @pytest.fixture
 def mocked_responses():
-    """Every HTTP request must be matched by a registered response."""
+    """Every HTTP request must match a registered stub, and every stub must be called.
+
+    A stub that is never called fails the test at teardown: it means the code did not
+    make the request the test expected. A test whose stubs are legitimately optional
+    uses ``lenient_responses`` instead, with a comment saying why.
+    """
+    with responses_lib.RequestsMock(assert_all_requests_are_fired=True) as rsps:
+        yield rsps
+
+
+@pytest.fixture
+def lenient_responses():
+    """Like ``mocked_responses`` but stubs may go uncalled (each use says why)."""
     with responses_lib.RequestsMock(assert_all_requests_are_fired=False) as rsps:
         yield rsps
 

@@ -75,8 +75,7 @@ def test_a_platform_on_two_webhooks_is_sent_once_by_the_oldest(
 ):
     first = WebhookFactory(url=MAKE, target_platforms=["instagram"])
     WebhookFactory(url=ZAPIER, service_name="Zapier", target_platforms=["instagram"])
-    mocked_responses.post(MAKE, body="Accepted")
-    mocked_responses.post(ZAPIER, body="Accepted")
+    mocked_responses.post(MAKE, body="Accepted")  # no Zapier stub: a call there is unmatched
 
     posts = save_published(django_capture_on_commit_callbacks)
 
