@@ -263,8 +263,7 @@ def test_server_errors_and_timeouts_are_resent_later(mocked_responses, answer): 
     assert post.needs_reconcile is False  # the receiver de-duplicates on webhook-id
 
 
-def test_unsafe_webhook_url_is_refused_without_a_request(mocked_responses, settings):
-    settings.ALLOW_PRIVATE_WEBHOOK_URLS = False
+def test_unsafe_webhook_url_is_refused_without_a_request(mocked_responses):
     WebhookFactory(url="http://hook.eu1.make.com/plain", target_platforms=["tiktok"])
 
     post = publish(TaskFactory(published=True).social_posts.get())

@@ -21,7 +21,13 @@ from tests.factories import (
     WebhookFactory,
 )
 
-pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+# allow_private_urls: the webhook is the emulator on 127.0.0.1 (the worker, too, runs
+# with ALLOW_PRIVATE_WEBHOOK_URLS=true).
+pytestmark = [
+    pytest.mark.worker,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.allow_private_urls,
+]
 
 ALL_PLATFORMS = {"pinterest", "facebook", "instagram", "tiktok", "youtube_shorts", "yandex_dzen"}
 WEBHOOK_PLATFORMS = ["instagram", "tiktok", "youtube_shorts", "yandex_dzen"]

@@ -65,6 +65,7 @@ def _one_call_per_platform(fake_platform) -> None:
     )
 
 
+@pytest.mark.allow_private_urls  # the webhook is the fake platform on 127.0.0.1
 def test_20_threads_saving_the_same_task(pinterest, hook, fake_platform):
     task = TaskFactory(published=False)
 
@@ -77,6 +78,7 @@ def test_20_threads_saving_the_same_task(pinterest, hook, fake_platform):
     _one_call_per_platform(fake_platform)
 
 
+@pytest.mark.allow_private_urls  # the webhook is the fake platform on 127.0.0.1
 def test_20_threads_bulk_publishing_the_same_task(pinterest, hook, fake_platform):
     task = TaskFactory(published=False)
 

@@ -106,6 +106,7 @@ def hook(fake_platform):
     return WebhookFactory(url=f"{fake_platform.url}/hook/make", target_platforms=["instagram"])
 
 
+@pytest.mark.allow_private_urls  # the webhook is the fake platform on 127.0.0.1
 def test_overdue_callback_is_marked_then_a_retry_resends_with_the_same_delivery_id(
     settings, hook, fake_platform
 ):
@@ -131,6 +132,7 @@ def test_overdue_callback_is_marked_then_a_retry_resends_with_the_same_delivery_
     assert first.headers["webhook-id"] == f"msg_{post.delivery_id.hex}"
 
 
+@pytest.mark.allow_private_urls  # the webhook is the fake platform on 127.0.0.1
 def test_a_processing_callback_still_gets_a_deadline(settings, hook, fake_platform):
     settings.SOCIAL_MEDIA_CALLBACK_TIMEOUT = 600
     task = TaskFactory(published=True)
