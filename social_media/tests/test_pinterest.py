@@ -11,6 +11,7 @@ from django.utils import translation
 from responses import matchers
 
 from social_media import delivery
+from social_media.platforms.pinterest import board_of
 from social_media.tests.contract import (
     PINTEREST_API,
     SITE_URL,
@@ -292,5 +293,10 @@ def test_board_id_is_validated(extra_data, message):
     assert message in str(error.value.message_dict["extra_data"])
 
 
-def test_numeric_board_id_is_accepted():
-    PinterestCredentialsFactory.build(extra_data={"board_id": BOARD}).full_clean()
+@pytest.mark.parametrize("board_id", [BOARD, int(BOARD), f" {BOARD} "])
+def test_numeric_board_id_is_accepted_and_used_as_digits(board_id):
+    credential = PinterestCredentialsFactory.build(extra_data={"board_id": board_id})
+
+    credential.full_clean()  # raises ValidationError if the board id is refused
+
+    assert board_of(credential) == BOARD

@@ -35,7 +35,7 @@ def test_the_guard_runs_in_every_test_that_does_not_opt_out(settings):
         check_outgoing_url("https://127.0.0.1/hook")
 
 
-@pytest.mark.allow_private_urls
+@pytest.mark.allow_private_urls  # what is tested: the opt-out itself
 def test_a_test_that_needs_loopback_opts_out_with_a_marker(settings):
     assert settings.ALLOW_PRIVATE_WEBHOOK_URLS is True
     assert check_outgoing_url("http://127.0.0.1:8001/hook") == []

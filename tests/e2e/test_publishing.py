@@ -21,11 +21,11 @@ from tests.factories import (
     WebhookFactory,
 )
 
-# allow_private_urls: the webhook is the emulator on 127.0.0.1 (the worker, too, runs
-# with ALLOW_PRIVATE_WEBHOOK_URLS=true).
 pytestmark = [
     pytest.mark.worker,
     pytest.mark.django_db(transaction=True),
+    # The webhook is the emulator on 127.0.0.1 (the worker, too, runs with
+    # ALLOW_PRIVATE_WEBHOOK_URLS=true).
     pytest.mark.allow_private_urls,
 ]
 
