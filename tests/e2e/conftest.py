@@ -132,7 +132,7 @@ def e2e_worker(
         PINTEREST_API_BASE_URL=f"{emulator.url}/pinterest/v5",
         FACEBOOK_GRAPH_API_BASE_URL=f"{emulator.url}/facebook/v26.0",
         PINTEREST_PIN_URL=f"{emulator.url}/pin/{{id}}/",
-        ALLOW_PRIVATE_WEBHOOK_URLS="true",
+        ALLOW_PRIVATE_WEBHOOK_URLS="true",  # the worker delivers to the emulator on 127.0.0.1
         SOCIAL_MEDIA_RETRY_DELAYS="1,1,1",
         SOCIAL_MEDIA_HTTP_TIMEOUT=str(HTTP_TIMEOUT),
         SITE_URL=django_settings.SITE_URL,

@@ -21,13 +21,7 @@ from tests.factories import (
     WebhookFactory,
 )
 
-pytestmark = [
-    pytest.mark.worker,
-    pytest.mark.django_db(transaction=True),
-    # The webhook is the emulator on 127.0.0.1 (the worker, too, runs with
-    # ALLOW_PRIVATE_WEBHOOK_URLS=true).
-    pytest.mark.allow_private_urls,
-]
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 ALL_PLATFORMS = {"pinterest", "facebook", "instagram", "tiktok", "youtube_shorts", "yandex_dzen"}
 WEBHOOK_PLATFORMS = ["instagram", "tiktok", "youtube_shorts", "yandex_dzen"]
