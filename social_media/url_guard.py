@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
 import requests
@@ -24,6 +24,9 @@ from requests.structures import CaseInsensitiveDict
 
 from social_media.http import get_session
 
+if TYPE_CHECKING:
+    from requests.adapters import _HostParams, _PoolKwargs  # names from the type stubs
+
 
 class UnsafeUrlError(ValueError):
     """The URL may not be called from the server."""
@@ -32,7 +35,7 @@ class UnsafeUrlError(ValueError):
 def resolve_host(host: str, port: int) -> list[str]:
     """Every address ``host`` resolves to (the DNS seam tests replace)."""
     infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
-    return [info[4][0] for info in infos]
+    return [str(info[4][0]) for info in infos]
 
 
 def is_internal(address: str) -> bool:
@@ -94,7 +97,7 @@ class PinnedAddressAdapter(HTTPAdapter):
 
     def build_connection_pool_key_attributes(
         self, request: PreparedRequest, verify: Any, cert: Any = None
-    ) -> tuple[dict[str, Any], dict[str, Any]]:
+    ) -> tuple[_HostParams, _PoolKwargs]:
         host_params, pool_kwargs = super().build_connection_pool_key_attributes(
             request, verify, cert
         )
@@ -109,8 +112,9 @@ class PinnedAddressAdapter(HTTPAdapter):
         request.headers = CaseInsensitiveDict(request.headers or {})
         request.headers["Host"] = host_header
         if host_params["scheme"] == "https":
-            pool_kwargs["server_hostname"] = hostname
-            pool_kwargs["assert_hostname"] = hostname
+            tls = cast("dict[str, Any]", pool_kwargs)  # HTTPSConnectionPool arguments
+            tls["server_hostname"] = hostname
+            tls["assert_hostname"] = hostname
         host_params["host"] = self.pinned_address
         return host_params, pool_kwargs
 
@@ -124,7 +128,7 @@ def guarded_session(url: str) -> requests.Session:
         # The name as requests will send it (IDNA-encoded), to match each request against.
         prepared = PreparedRequest()
         prepared.prepare_url(url, None)
-        adapter = PinnedAddressAdapter(addresses[0], host=urlsplit(prepared.url).hostname)
+        adapter = PinnedAddressAdapter(addresses[0], host=urlsplit(str(prepared.url)).hostname)
         session.mount("https://", adapter)
         session.mount("http://", adapter)
     return session
