@@ -13,6 +13,8 @@ import os
 import tokenize
 from pathlib import Path
 
+pytest_plugins = ["pytester"]
+
 REPO = Path(__file__).resolve().parent.parent
 SKIPPED_DIRS = {".venv", "node_modules", "var", "media", ".git"}
 DIRECT_CALLS = {"raises", "warns", "fail", "deprecated_call"}
@@ -172,3 +174,34 @@ def test_the_checks_notice_what_they_look_for(tmp_path):
         "tests/test_sample.py:11 test_lenient",
         "tests/test_sample.py:13 allow_private_urls",
     ]
+
+
+# --- the fixtures themselves, run in a separate pytest ------------------------------------
+
+STUB_TESTS = """
+import requests
+
+def test_unused_strict_stub(mocked_responses):
+    mocked_responses.get("https://api.example.test/never")
+
+def test_used_strict_stub(mocked_responses):
+    mocked_responses.get("https://api.example.test/once", body="ok")
+    assert requests.get("https://api.example.test/once", timeout=1).text == "ok"
+
+def test_unused_lenient_stub(lenient_responses):
+    # lenient on purpose: this is what is tested
+    lenient_responses.get("https://api.example.test/never")
+"""
+
+
+def test_a_stub_that_is_never_called_fails_the_test_unless_lenient(pytester, monkeypatch):
+    monkeypatch.setenv("PYTHONPATH", str(REPO))
+    pytester.makeconftest((REPO / "conftest.py").read_text())
+    pytester.makeini("[pytest]\nDJANGO_SETTINGS_MODULE = quiz_backend.test_settings\n")
+    pytester.makepyfile(test_stubs=STUB_TESTS)
+
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q")
+
+    result.assert_outcomes(passed=3, errors=1)
+    result.stdout.fnmatch_lines(["*ERROR at teardown of test_unused_strict_stub*"])
+    result.stdout.fnmatch_lines(["*Not all requests have been executed*/never*"])
