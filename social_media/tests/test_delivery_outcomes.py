@@ -120,7 +120,7 @@ def test_each_delay_follows_the_schedule_with_jitter(mocked_responses, clock):
 @pytest.mark.parametrize(("delays", "attempts"), [([5], 2), ([], 1), ([1, 1, 1, 1, 1], 6)])
 def test_configured_retry_delays_are_respected(mocked_responses, clock, settings, delays, attempts):
     settings.SOCIAL_MEDIA_RETRY_DELAYS = delays
-    answers(mocked_responses, *[500] * 10)
+    answers(mocked_responses, *[500] * attempts)
 
     post = publish(new_post("pinterest"))
     if delays:

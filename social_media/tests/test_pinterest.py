@@ -15,6 +15,7 @@ from responses import matchers
 
 from social_media import delivery
 from social_media.platforms.lookup import MAX_LOOKUP_PAGES
+from social_media.platforms.pinterest import board_of
 from social_media.tests.contract import (
     PINTEREST_API,
     SITE_URL,
@@ -307,10 +308,13 @@ def test_board_id_is_validated(extra_data, message):
     assert message in str(error.value.message_dict["extra_data"])
 
 
-@pytest.mark.parametrize("board_id", [BOARD, f" {BOARD} ", f"{BOARD}\n", "0"])
-def test_numeric_board_id_is_accepted(board_id):
-    # Surrounding whitespace is tolerated: board_of() strips it before any call.
-    PinterestCredentialsFactory.build(extra_data={"board_id": board_id}).full_clean()
+@pytest.mark.parametrize("board_id", [BOARD, int(BOARD), f" {BOARD} "])
+def test_numeric_board_id_is_accepted_and_used_as_digits(board_id):
+    credential = PinterestCredentialsFactory.build(extra_data={"board_id": board_id})
+
+    credential.full_clean()  # raises ValidationError if the board id is refused
+
+    assert board_of(credential) == BOARD
 
 
 # --- reconcile: following the board's bookmark -----------------------------------------

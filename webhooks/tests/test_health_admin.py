@@ -236,10 +236,7 @@ def test_an_unreachable_webhook_is_explained(admin_client, mocked_responses):
     assert message.startswith(f"{webhook}: Could not reach the webhook")
 
 
-def test_an_unsafe_webhook_url_is_refused_by_the_url_guard(
-    admin_client, mocked_responses, settings
-):
-    settings.ALLOW_PRIVATE_WEBHOOK_URLS = False
+def test_an_unsafe_webhook_url_is_refused_by_the_url_guard(admin_client, mocked_responses):
     webhook = WebhookFactory(url="http://127.0.0.1:8025/hook")
 
     response = run_action(admin_client, HOOK_LIST, "send_test_event", [webhook])
