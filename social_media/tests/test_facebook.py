@@ -364,7 +364,11 @@ def test_page_id_is_validated(extra_data, message):
 
 @pytest.mark.parametrize("page_id", [PAGE, f" {PAGE} "])
 def test_an_ascii_numeric_page_id_is_accepted(page_id):
-    FacebookCredentialsFactory.build(extra_data={"page_id": page_id}).full_clean()
+    credential = FacebookCredentialsFactory.build(extra_data={"page_id": page_id})
+
+    credential.full_clean()  # raises ValidationError if the page id is refused
+
+    assert credential.extra_data["page_id"].strip() == PAGE
 
 
 @pytest.mark.parametrize("answer", [[], ["104512345678901_1"], "id", {"id": None}])
@@ -400,12 +404,16 @@ def _fb_page(rsps, posts, *, after: str | None = None, following: str | None = N
     )
 
 
-def _unknown_fb_post(rsps, clock):
+def _unknown_fb_post(rsps, clock, *, resend: bool = True):
+    """A post whose create timed out after sending. With ``resend=False`` no answer to a
+    second create is registered, so a resend would fail the test as an unmatched call."""
     rsps.post(PHOTOS, body=requests.ReadTimeout("read timed out"))
     post = publish(new_post("facebook"))
     assert post.needs_reconcile is True
-    rsps.replace("POST", PHOTOS, json=PHOTO)
-    rsps.get(f"{GRAPH_API}/{PHOTO['post_id']}", json=PERMALINK)
+    rsps.remove("POST", PHOTOS)
+    if resend:
+        rsps.post(PHOTOS, json=PHOTO)
+        rsps.get(f"{GRAPH_API}/{PHOTO['post_id']}", json=PERMALINK)
     clock.shift(timedelta(seconds=40))
     return post
 
@@ -422,7 +430,7 @@ def test_reconcile_follows_paging_next_and_finds_the_post_on_a_later_page(
     mocked_responses, credential
 ):
     with time_machine.travel(START, tick=False) as clock:
-        post = _unknown_fb_post(mocked_responses, clock)
+        post = _unknown_fb_post(mocked_responses, clock, resend=False)
         ours = _fb_post(9, message=f"Quiz\n\n{post.task.public_url}")
         _fb_page(mocked_responses, [_fb_post(1), _fb_post(2)], following="c2")
         _fb_page(mocked_responses, [], after="c2", following="c3")  # Graph: an empty page
@@ -466,7 +474,8 @@ def test_reconcile_reads_at_most_the_page_bound(mocked_responses, credential):
     with time_machine.travel(START, tick=False) as clock:
         post = _unknown_fb_post(mocked_responses, clock)
         _fb_page(mocked_responses, [_fb_post(0)], following="c1")
-        for number in range(1, MAX_LOOKUP_PAGES + 2):
+        # Exactly the bound's pages: a read past it is an unmatched call and fails the test.
+        for number in range(1, MAX_LOOKUP_PAGES):
             _fb_page(mocked_responses, [_fb_post(number)], after=f"c{number}",
                      following=f"c{number + 1}")  # fmt: skip
 
