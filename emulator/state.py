@@ -101,6 +101,8 @@ class EmulatorState:
     fb_posts: dict[str, dict[str, Any]] = field(default_factory=dict)
     make_posts: dict[str, dict[str, Any]] = field(default_factory=dict)
     callbacks: list[dict[str, Any]] = field(default_factory=list)
+    # What was downloaded for each created object: image or video probe (format, size…).
+    fetched_media: dict[str, dict[str, Any]] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1), repr=False)
 
@@ -162,6 +164,7 @@ class EmulatorState:
             self.fb_posts.clear()
             self.make_posts.clear()
             self.callbacks.clear()
+            self.fetched_media.clear()
 
     def snapshot(self) -> dict[str, Any]:
         with self.lock:
@@ -171,6 +174,7 @@ class EmulatorState:
                 "facebook_posts": list(self.fb_posts.values()),
                 "make_posts": list(self.make_posts.values()),
                 "callbacks": [dict(c) for c in self.callbacks],
+                "fetched_media": {key: dict(value) for key, value in self.fetched_media.items()},
                 "hooks": {
                     name: {
                         "callback_url": h.callback_url or self.callback_url,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from social_media.content import build_content
+from social_media.media import PostMedia
 
 if TYPE_CHECKING:
     from tasks.models import Task
@@ -14,10 +15,12 @@ def _iso(value) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value else None
 
 
-def build_nested_payload(task: Task, platform: str) -> dict[str, Any]:
+def build_nested_payload(
+    task: Task, platform: str, media: PostMedia | None = None
+) -> dict[str, Any]:
     """The default shape: ``task_id``, ``platform``, ``content`` and ``metadata``."""
     content = build_content(task, platform)
-    return {
+    payload: dict[str, Any] = {
         "task_id": task.pk,
         "platform": platform,
         "content": {
@@ -36,11 +39,14 @@ def build_nested_payload(task: Task, platform: str) -> dict[str, Any]:
             "publish_date": _iso(task.publish_date or task.updated_at),
         },
     }
+    if media is not None:
+        payload["content"]["media"] = media.as_payload()
+    return payload
 
 
-def build_flat_payload(task: Task, platform: str) -> dict[str, Any]:
+def build_flat_payload(task: Task, platform: str, media: PostMedia | None = None) -> dict[str, Any]:
     """The flat shape of the seed's Yandex Dzen section."""
-    return {
+    payload: dict[str, Any] = {
         "task_id": task.pk,
         "platform": platform,
         "image_url": task.image_url,
@@ -53,13 +59,25 @@ def build_flat_payload(task: Task, platform: str) -> dict[str, Any]:
         "created_at": _iso(task.created_at),
         "published_at": _iso(task.publish_date or task.updated_at),
     }
+    if media is not None:
+        payload["media"] = media.as_payload()
+    return payload
 
 
 PAYLOAD_BUILDERS = {"nested": build_nested_payload, "flat": build_flat_payload}
 
 
-def build_payload(task: Task, platform: str, payload_format: str) -> dict[str, Any]:
-    """The payload in the webhook's chosen shape; ``ValueError`` for an unknown shape."""
+def build_payload(
+    task: Task, platform: str, payload_format: str, *, media: PostMedia | None = None
+) -> dict[str, Any]:
+    """The payload in the webhook's chosen shape; ``ValueError`` for an unknown shape.
+
+    ``media`` is what the worker resolved for the post (``social_media.media``); when
+    given, the payload carries ``media`` (``content.media`` in the nested shape):
+    ``{"image", "answer_image", "video"}``, each ``{"url", "width", "height",
+    "mime_type", "bytes"}`` (+ ``"duration"`` for video) or ``null`` for a kind the
+    platform is not sent. Every other field is the seed's, unchanged.
+    """
     builder = PAYLOAD_BUILDERS.get(payload_format)
     if builder is None:
         raise ValueError(
@@ -67,4 +85,4 @@ def build_payload(task: Task, platform: str, payload_format: str) -> dict[str, A
             + ", ".join(sorted(PAYLOAD_BUILDERS))
             + "."
         )
-    return builder(task, platform)
+    return builder(task, platform, media)

@@ -16,6 +16,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from social_media.content import DEFAULT_LIMITS, LIMITS, build_content
+from social_media.media import MediaPreview, existing_media, preview_post_media
 from social_media.payloads import build_payload
 from social_media.platforms import PLATFORMS, BasePlatform
 
@@ -58,6 +59,7 @@ class PlatformPreview:
     payload_format: Any = ""
     problems: list[str] = field(default_factory=list)  # the post would certainly fail
     notes: list[str] = field(default_factory=list)  # it goes out, but not as written
+    media: list[MediaPreview] = field(default_factory=list)  # renders that exist (no render)
 
     @property
     def will_fail(self) -> bool:
@@ -122,7 +124,9 @@ def _api_preview(task: Task, platform: BasePlatform, target: Target) -> Platform
     return preview
 
 
-def _webhook_preview(task: Task, platform: BasePlatform, target: Target) -> PlatformPreview:
+def _webhook_preview(
+    task: Task, platform: BasePlatform, target: Target, media: list[MediaPreview] | None = None
+) -> PlatformPreview:
     payload_format = getattr(target, "payload_format", "nested")
     preview = PlatformPreview(
         key=platform.key,
@@ -132,7 +136,12 @@ def _webhook_preview(task: Task, platform: BasePlatform, target: Target) -> Plat
         payload_format=_format_label(payload_format),
     )
     try:
-        payload = build_payload(task, platform.key, payload_format)
+        payload = build_payload(
+            task,
+            platform.key,
+            payload_format,
+            media=preview_post_media(media) if media is not None else None,
+        )
     except ValueError as error:
         preview.problems.append(str(error))
         return preview
@@ -150,13 +159,28 @@ def _format_label(payload_format: str) -> Any:
     return payload_format
 
 
-def task_preview(task: Task, targets: Targets) -> list[PlatformPreview]:
-    """Every active platform of ``task`` with what would be sent there."""
+def task_preview(
+    task: Task, targets: Targets, *, with_media: bool = False
+) -> list[PlatformPreview]:
+    """Every active platform of ``task`` with what would be sent there.
+
+    ``with_media`` (the task page) also looks up the renders that already exist for
+    each platform's media, by cache key; nothing is ever rendered here.
+    """
     previews = []
+    brand = None
+    if with_media:
+        from quiz_media.services import current_brand
+
+        brand = current_brand()
     for key, target in targets.for_task(task).items():
         platform = PLATFORMS[key]
-        build = _api_preview if platform.kind == "api" else _webhook_preview
-        preview = build(task, platform, target)
+        media = existing_media(task, platform, brand) if with_media else None
+        if platform.kind == "api":
+            preview = _api_preview(task, platform, target)
+        else:
+            preview = _webhook_preview(task, platform, target, media)
+        preview.media = media or []
         preview.problems = platform.task_problems(task) + preview.problems
         previews.append(preview)
     return previews

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from standardwebhooks import Webhook as StandardWebhook
 
+from quiz_media.specs import MediaSpec
 from social_media.http import ApiClient, ApiError
 from social_media.payloads import build_payload
 from social_media.platforms.base import BasePlatform, Outcome, PublishResult
@@ -17,8 +18,32 @@ from social_media.url_guard import UnsafeUrlError, guarded_session
 if TYPE_CHECKING:
     import requests
 
+    from social_media.media import PostMedia
     from tasks.models import SocialMediaPost
     from webhooks.models import Webhook
+
+MB = 1024 * 1024
+GB = 1024 * MB
+# What each scenario's platform accepts (sources in docs/media.md). Every vertical
+# video is a 1080 x 1920 H.264 MP4; the three share one render when their limits allow.
+# Instagram: images JPEG only, at most 8 MiB, 4:5 to 1.91:1; Reels MP4, at most 300 MB,
+# 3 s to 15 min.
+INSTAGRAM_MEDIA = (
+    MediaSpec("question_card", 1080, 1350, "jpeg", 8 * MB),
+    MediaSpec("answer_card", 1080, 1350, "jpeg", 8 * MB),
+    MediaSpec("video", 1080, 1920, "mp4", 300 * MB, min_duration=3.0, max_duration=900.0),
+)
+# TikTok Content Posting API: MP4 (H.264 recommended), at most 4 GB; every creator may
+# post 3 minutes (no documented minimum).
+TIKTOK_MEDIA = (MediaSpec("video", 1080, 1920, "mp4", 4 * GB, max_duration=180.0),)
+# YouTube: square or vertical videos up to 3 minutes are Shorts; uploads up to 256 GiB.
+YOUTUBE_SHORTS_MEDIA = (MediaSpec("video", 1080, 1920, "mp4", 256 * GB, max_duration=180.0),)
+# Yandex Dzen has no public API and no published image limits: the scenario gets the
+# 4:5 JPEG cards Instagram takes.
+YANDEX_DZEN_MEDIA = (
+    MediaSpec("question_card", 1080, 1350, "jpeg", 8 * MB),
+    MediaSpec("answer_card", 1080, 1350, "jpeg", 8 * MB),
+)
 
 
 def signed_headers(*, secret: str, message_id: str, body: str) -> dict[str, str]:
@@ -69,13 +94,16 @@ class WebhookPlatform(BasePlatform):
 
     kind = "webhook"
 
-    def __init__(self, key: str, label: str | Promise) -> None:
+    def __init__(
+        self, key: str, label: str | Promise, media_requirements: tuple[MediaSpec, ...] = ()
+    ) -> None:
         self.key = key  # type: ignore[misc]
         self.label = label  # type: ignore[misc]
+        self.media_requirements = media_requirements
 
-    def publish(self, post: SocialMediaPost, target: Webhook) -> PublishResult:
+    def publish(self, post: SocialMediaPost, target: Webhook, media: PostMedia) -> PublishResult:
         try:
-            payload = build_payload(post.task, self.key, target.payload_format)
+            payload = build_payload(post.task, self.key, target.payload_format, media=media)
         except ValueError as error:
             return PublishResult(Outcome.PERMANENT, error_message=f"Webhook: {error}")
         body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
