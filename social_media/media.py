@@ -262,8 +262,10 @@ class MediaPreview:
     task_image_rule: bool = False  # the task's own image replaces it when it fits
 
     @property
-    def kind_label(self) -> str:
-        return KIND_LABELS[self.spec.kind]
+    def kind_label(self) -> Any:
+        from quiz_media.models import MediaKindChoices
+
+        return MediaKindChoices(self.spec.kind).label
 
     @property
     def is_video(self) -> bool:
