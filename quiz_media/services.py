@@ -48,6 +48,8 @@ MAX_SIDE = 4096
 JPEG_QUALITIES = (90, 82, 74, 66, 58, 50, 42)
 # Used-at stamps are refreshed at most this often (a reuse is then a read, not a write).
 TOUCH_INTERVAL = timedelta(hours=1)
+LEAN_AUDIO_BIT_RATE = 24_000
+MIN_VIDEO_BIT_RATE = 20_000
 
 
 # --- inputs -------------------------------------------------------------------------------
@@ -261,10 +263,15 @@ def _encode_video_within(
     data, duration = encode_video(question, answer, seconds)
     if len(data) <= spec.max_bytes:
         return data, duration
-    # Over the limit: a bit rate that leaves 10 % headroom (the audio is 64 kbit/s).
-    bit_rate = int(spec.max_bytes * 8 * 0.9 / duration) - 64000
-    if bit_rate > 50000:
-        data, duration = encode_video(question, answer, seconds, bit_rate=bit_rate)
+    # Over the limit: constant bit rates that leave headroom, with leaner audio.
+    budget = spec.max_bytes * 8 / duration
+    for share in (0.85, 0.6):
+        bit_rate = int(budget * share) - LEAN_AUDIO_BIT_RATE
+        if bit_rate < MIN_VIDEO_BIT_RATE:
+            break
+        data, duration = encode_video(
+            question, answer, seconds, bit_rate=bit_rate, audio_bit_rate=LEAN_AUDIO_BIT_RATE
+        )
         if len(data) <= spec.max_bytes:
             return data, duration
     raise MediaRenderError(
