@@ -73,7 +73,7 @@ def content_for(task: Task) -> CardContent:
 def current_brand() -> Brand:
     """The brand settings in force: the admin's BrandSettings over the QUIZ_MEDIA_* defaults."""
     brand = BrandSettings.load()
-    logo_name = brand.logo.name if brand.logo else ""
+    logo_name = (brand.logo.name or "") if brand.logo else ""
     return Brand(
         site_name=brand.effective_site_name,
         primary=brand.effective_primary_color,
