@@ -14,6 +14,7 @@ import hashlib
 import io
 import json
 import logging
+import zlib
 from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
@@ -243,7 +244,8 @@ def _encode_image_within(image: Image.Image, spec: MediaSpec) -> bytes:
                 return buffer.getvalue()
     else:
         buffer = io.BytesIO()
-        image.save(buffer, "PNG", compress_level=3)
+        # Run-length deflate: as small as level 6 on flat cards, several times faster.
+        image.save(buffer, "PNG", compress_level=6, compress_type=zlib.Z_RLE)
         if buffer.tell() <= spec.max_bytes:
             return buffer.getvalue()
         buffer = io.BytesIO()  # a 256-colour palette is far smaller and looks the same here
