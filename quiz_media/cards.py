@@ -37,6 +37,8 @@ from quiz_media.text import (
 TEMPLATE_VERSION = "1"
 CORRECT_COLOR = "#16A34A"
 SCALES = (1.0, 0.9, 0.8, 0.7, 0.62, 0.55, 0.5)
+# Tall formats (9:16 video) have room for larger text first.
+TALL_SCALES = (1.3, 1.15, *SCALES)
 MIN_SCALE = SCALES[-1]
 DIFFICULTY_COLORS = {"easy": "#10B981", "medium": "#F59E0B", "hard": "#EF4444"}
 
@@ -391,7 +393,8 @@ def _fit(layout: _Layout) -> tuple[list[_Block], float, bool]:
         raise MediaRenderError(
             f"A {layout.width}×{layout.height} card is too small for the quiz template."
         )
-    for scale in SCALES:
+    scales = TALL_SCALES if layout.height >= 1.5 * layout.width else SCALES
+    for scale in scales:
         blocks = layout.blocks(scale)
         if sum(b.height() for b in blocks) <= available:
             return blocks, scale, False

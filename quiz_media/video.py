@@ -25,7 +25,7 @@ from quiz_media.specs import MediaRenderError
 FPS = 30
 SAMPLE_RATE = 44100
 AUDIO_FRAME = 1024
-X264_OPTIONS = {"preset": "veryfast", "tune": "stillimage", "crf": "23", "profile": "high"}
+X264_OPTIONS = {"preset": "ultrafast", "tune": "stillimage", "crf": "23"}
 
 
 @dataclass(frozen=True)
@@ -95,6 +95,7 @@ def encode_video(
     *,
     crf: int = 23,
     bit_rate: int | None = None,
+    audio_bit_rate: int = 64_000,
 ) -> tuple[bytes, float]:
     """Encode the video; returns the MP4 bytes and the duration in seconds.
 
@@ -107,7 +108,7 @@ def encode_video(
     fd, path = tempfile.mkstemp(suffix=".mp4", prefix="quiz-media-")
     os.close(fd)
     try:
-        _write(path, question, answer, timing, crf, bit_rate)
+        _write(path, question, answer, timing, crf, bit_rate, audio_bit_rate)
         with open(path, "rb") as handle:
             data = handle.read()
     except av.FFmpegError as exc:
@@ -127,6 +128,7 @@ def _write(
     timing: Timing,
     crf: int,
     bit_rate: int | None,
+    audio_bit_rate: int,
 ) -> None:
     width, height = question.image.size
     options = dict(X264_OPTIONS)
@@ -137,7 +139,7 @@ def _write(
     else:
         options["crf"] = str(crf)
     options["threads"] = str(min(4, os.cpu_count() or 1))
-    options["g"] = str(2 * FPS)
+    options["g"] = str(5 * FPS)  # a key frame every 5 s
     with av.open(path, "w", format="mp4", options={"movflags": "+faststart"}) as container:
         video = container.add_stream("libx264", rate=FPS, options=options)
         video.width = width
@@ -146,7 +148,7 @@ def _write(
         if bit_rate:
             video.bit_rate = bit_rate
         audio = container.add_stream("aac", rate=SAMPLE_RATE, layout="mono")
-        audio.bit_rate = 64000
+        audio.bit_rate = audio_bit_rate
 
         # The distinct frames: one per second of countdown, then the answer.
         countdown_seconds = math.ceil(timing.question_seconds)

@@ -167,3 +167,48 @@ def test_unwritable_storage_gives_a_readable_error(settings):
 def test_impossible_specs_are_refused_readably(spec, message):
     with pytest.raises(MediaRenderError, match=message):
         render(TaskFactory(), spec)
+
+
+def test_full_size_video_is_1080x1920_15_seconds_with_a_countdown_then_the_answer(settings):
+    """The one full-size render: the platforms' real format, decoded frame by frame."""
+    from quiz_media.specs import DEFAULT_SPECS
+
+    settings.QUIZ_MEDIA_VIDEO_SECONDS = 15
+    task = TaskFactory(answers=["1", "2", "3"], correct_answer="2", language="ru")
+    media = render(task, DEFAULT_SPECS["video"])
+    data = read(media)
+    assert (media.width, media.height, media.duration) == (1080, 1920, 15.0)
+    atoms = mp4_top_level_atoms(data)
+    assert atoms.index("moov") < atoms.index("mdat")
+    green = parse_color(CORRECT_COLOR, "#000")
+    with av.open(io.BytesIO(data)) as container:
+        video = container.streams.video[0]
+        assert video.codec_context.name == "h264"
+        assert video.codec_context.pix_fmt == "yuv420p"
+        assert (video.codec_context.width, video.codec_context.height) == (1080, 1920)
+        assert video.average_rate == 30
+        audio = container.streams.audio[0]
+        assert audio.codec_context.name == "aac"
+        assert float(audio.duration * audio.time_base) == pytest.approx(15.0, abs=0.1)
+        assert container.duration / 1_000_000 == pytest.approx(15.0, abs=0.1)
+        samples = {}
+        for n, frame in enumerate(container.decode(video=0)):
+            if n in (0, 45, 299, 449):
+                samples[n] = frame.to_image()
+        assert n + 1 == 450
+    # The countdown changes the picture from second to second; the answer shows the green
+    # highlight, the question does not.
+    assert samples[0].tobytes() != samples[45].tobytes()
+    full = (0, 0, 1080, 1920)
+    assert colour_share(samples[0], full, green, tolerance=12) == 0.0
+    assert colour_share(samples[299], full, green, tolerance=12) == 0.0
+    assert colour_share(samples[449], full, green, tolerance=12) > 0.01
+
+
+def test_video_length_is_clamped_to_the_spec(settings):
+    settings.QUIZ_MEDIA_VIDEO_SECONDS = 15
+    media = render(TaskFactory(), replace(SMALL_VIDEO, min_duration=1.0, max_duration=3.0))
+    assert media.duration == pytest.approx(3.0)
+    settings.QUIZ_MEDIA_VIDEO_SECONDS = 1
+    media = render(TaskFactory(), replace(SMALL_VIDEO, min_duration=2.5, max_duration=None))
+    assert media.duration == pytest.approx(2.5, abs=1 / 30)
