@@ -66,6 +66,8 @@ def _configure(app: Celery) -> None:
             data_folder_in=str(queue_dir),
             data_folder_out=str(queue_dir),
             processed_folder=str(queue_dir / "processed"),
+            # kombu's default is ./control, which would litter the working directory.
+            control_folder=str(queue_dir / "control"),
             store_processed=False,
         )
     else:
