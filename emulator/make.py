@@ -105,7 +105,8 @@ VIDEO_RULES = {
 
 def video_url_of(data: dict[str, Any]) -> str:
     """The video of a nested (``content.media``) or flat (``media``) payload."""
-    content = data.get("content") if isinstance(data.get("content"), dict) else {}
+    nested = data.get("content")
+    content: dict[str, Any] = nested if isinstance(nested, dict) else {}
     holder = content.get("media") if isinstance(content.get("media"), dict) else data.get("media")
     video = holder.get("video") if isinstance(holder, dict) else None
     return str(video.get("url") or "") if isinstance(video, dict) else ""

@@ -47,7 +47,7 @@ def is_loopback_url(url: str) -> bool:
         infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
     except (OSError, UnicodeError):
         return False
-    addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
+    addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
     return bool(addresses) and all(address.is_loopback for address in addresses)
 
 
@@ -97,7 +97,7 @@ def probe_video(body: bytes) -> dict[str, Any] | None:
     import av
 
     try:
-        with av.open(io.BytesIO(body)) as container:
+        with av.open(io.BytesIO(body), mode="r") as container:
             if not container.streams.video:
                 return None
             stream = container.streams.video[0]

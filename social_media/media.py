@@ -170,7 +170,7 @@ def _probe_video(name: str) -> tuple[str, str, int, int, float]:
     """``(container, codec, width, height, duration)`` of a stored video."""
     import av
 
-    with default_storage.open(name, "rb") as handle, av.open(handle) as container:
+    with default_storage.open(name, "rb") as handle, av.open(handle, mode="r") as container:
         stream = container.streams.video[0]
         duration = (container.duration or 0) / 1_000_000
         if not duration and stream.duration is not None and stream.time_base is not None:
