@@ -205,10 +205,12 @@ def callbacks(emu) -> Iterator[list]:
     receiver = ThreadingHTTPServer(("127.0.0.1", 0), _Callbacks)
     threading.Thread(target=receiver.serve_forever, daemon=True).start()
     _Callbacks.calls = []
+    saved = (emu.state.callback_delay, emu.state.callback_url)
     emu.state.callback_delay = 0.05
     emu.state.callback_url = f"http://127.0.0.1:{receiver.server_address[1]}/callback"
     register_hook(emu, "media", SECRET)
     yield _Callbacks.calls
+    emu.state.callback_delay, emu.state.callback_url = saved
     receiver.shutdown()
     receiver.server_close()
 
