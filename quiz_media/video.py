@@ -165,16 +165,17 @@ def _write(
         audio = container.add_stream("aac", rate=SAMPLE_RATE, layout="mono")
         audio.bit_rate = audio_bit_rate
 
-        # The distinct frames: one per second of countdown, then the answer.
+        # The distinct frames: one per second of countdown (only the current one is kept),
+        # then the answer.
         countdown_seconds = math.ceil(timing.question_seconds)
-        distinct: dict[int, av.VideoFrame] = {}
+        current: list[tuple[int, av.VideoFrame]] = []
 
         def countdown_frame(second: int) -> av.VideoFrame:
-            if second not in distinct:
+            if not current or current[0][0] != second:
                 remaining = countdown_seconds - second
                 image = draw_countdown(question, remaining, remaining / countdown_seconds)
-                distinct[second] = _yuv(image)
-            return distinct[second]
+                current[:] = [(second, _yuv(image))]
+            return current[0][1]
 
         answer_frame = _yuv(answer.convert("RGB"))
         audio_frames = _audio_plan(timing)
