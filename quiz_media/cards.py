@@ -25,6 +25,7 @@ from quiz_media.code import CodeLine, highlight, split_segments
 from quiz_media.specs import MediaRenderError
 from quiz_media.text import (
     ELLIPSIS,
+    FONT_LOCK,
     fit_line,
     get_font,
     is_rtl,
@@ -500,8 +501,23 @@ def draw_card(
 
     ``countdown`` reserves a band above the footer for the video's countdown
     (drawn by :func:`draw_countdown`). Raises :class:`MediaRenderError` when the size is too
-    small for the template.
+    small for the template. Thread-safe: the shared FreeType faces are used by one thread at
+    a time (a card takes a few tens of milliseconds).
     """
+    with FONT_LOCK:
+        return _draw_card(content, brand, kind, width, height, logo=logo, countdown=countdown)
+
+
+def _draw_card(
+    content: CardContent,
+    brand: Brand,
+    kind: CardKind,
+    width: int,
+    height: int,
+    *,
+    logo: Image.Image | None = None,
+    countdown: bool = False,
+) -> CardRender:
     if width < 64 or height < 64:
         raise MediaRenderError(f"A {width}×{height} card is too small for the quiz template.")
     palette = Palette.from_brand(brand)
@@ -742,6 +758,11 @@ def draw_countdown(card: CardRender, remaining: int, fraction: float) -> Image.I
     (``fraction`` of the time left, 1 → 0)."""
     if card.countdown_box is None:
         raise ValueError("The card was drawn without a countdown band.")
+    with FONT_LOCK:
+        return _draw_countdown(card, remaining, fraction)
+
+
+def _draw_countdown(card: CardRender, remaining: int, fraction: float) -> Image.Image:
     image = card.image.copy()
     draw = ImageDraw.Draw(image)
     p, u = card.palette, card.unit

@@ -50,6 +50,7 @@ JPEG_QUALITIES = (90, 82, 74, 66, 58, 50, 42)
 # Used-at stamps are refreshed at most this often (a reuse is then a read, not a write).
 TOUCH_INTERVAL = timedelta(hours=1)
 LEAN_AUDIO_BIT_RATE = 24_000
+MIN_VIDEO_SECONDS = 2.0
 MIN_VIDEO_BIT_RATE = 20_000
 
 
@@ -92,7 +93,7 @@ def video_seconds(spec: MediaSpec) -> float:
         seconds = max(seconds, float(spec.min_duration))
     if spec.max_duration is not None:
         seconds = min(seconds, float(spec.max_duration))
-    return max(2.0, seconds)
+    return max(MIN_VIDEO_SECONDS, seconds)
 
 
 def check_spec(spec: MediaSpec) -> None:
@@ -110,6 +111,15 @@ def check_spec(spec: MediaSpec) -> None:
     if spec.kind == "video" and (spec.width % 2 or spec.height % 2):
         raise MediaRenderError(
             f"A video needs an even width and height, not {spec.width}×{spec.height}."
+        )
+    if (
+        spec.kind == "video"
+        and spec.max_duration is not None
+        and spec.max_duration < MIN_VIDEO_SECONDS
+    ):
+        raise MediaRenderError(
+            f"A quiz video needs at least {MIN_VIDEO_SECONDS:g} s (a countdown and the answer); "
+            f"the platform allows at most {spec.max_duration:g} s."
         )
     if spec.max_bytes <= 0:
         raise MediaRenderError("The spec's byte limit must be positive.")

@@ -10,6 +10,7 @@ of their own).
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from functools import lru_cache
 from pathlib import Path
@@ -27,6 +28,9 @@ FONT_FILES: dict[str, str] = {
 }
 REPLACEMENT = "?"
 ELLIPSIS = "…"
+# FreeType faces are not safe to use from two threads at once (the threads pool of the local
+# worker): drawing holds this lock.
+FONT_LOCK = threading.RLock()
 _LAYOUT = ImageFont.Layout.RAQM if features.check("raqm") else ImageFont.Layout.BASIC
 
 # Zero-width characters that only modify their neighbours: emoji presentation selectors,

@@ -17,6 +17,7 @@ from array import array
 from dataclasses import dataclass
 
 import av
+from av.video.reformatter import ColorRange, Colorspace
 from PIL import Image
 
 from quiz_media.cards import CardRender, draw_countdown
@@ -26,6 +27,15 @@ FPS = 30
 SAMPLE_RATE = 44100
 AUDIO_FRAME = 1024
 X264_OPTIONS = {"preset": "ultrafast", "tune": "stillimage", "crf": "23"}
+
+
+BT709 = 1  # AVCOL_SPC_BT709 = AVCOL_PRI_BT709 = AVCOL_TRC_BT709
+
+
+def _yuv(image: Image.Image) -> av.VideoFrame:
+    return av.VideoFrame.from_image(image).reformat(
+        format="yuv420p", dst_colorspace=Colorspace.ITU709, dst_color_range=ColorRange.MPEG
+    )
 
 
 @dataclass(frozen=True)
@@ -145,23 +155,29 @@ def _write(
         video.width = width
         video.height = height
         video.pix_fmt = "yuv420p"
+        # HD video is BT.709, limited range: convert so and say so (players assume it anyway).
+        video.codec_context.colorspace = BT709
+        video.codec_context.color_primaries = BT709
+        video.codec_context.color_trc = BT709
+        video.codec_context.color_range = ColorRange.MPEG
         if bit_rate:
             video.bit_rate = bit_rate
         audio = container.add_stream("aac", rate=SAMPLE_RATE, layout="mono")
         audio.bit_rate = audio_bit_rate
 
-        # The distinct frames: one per second of countdown, then the answer.
+        # The distinct frames: one per second of countdown (only the current one is kept),
+        # then the answer.
         countdown_seconds = math.ceil(timing.question_seconds)
-        distinct: dict[int, av.VideoFrame] = {}
+        current: list[tuple[int, av.VideoFrame]] = []
 
         def countdown_frame(second: int) -> av.VideoFrame:
-            if second not in distinct:
+            if not current or current[0][0] != second:
                 remaining = countdown_seconds - second
                 image = draw_countdown(question, remaining, remaining / countdown_seconds)
-                distinct[second] = av.VideoFrame.from_image(image).reformat(format="yuv420p")
-            return distinct[second]
+                current[:] = [(second, _yuv(image))]
+            return current[0][1]
 
-        answer_frame = av.VideoFrame.from_image(answer.convert("RGB")).reformat(format="yuv420p")
+        answer_frame = _yuv(answer.convert("RGB"))
         audio_frames = _audio_plan(timing)
         next_audio = 0
 

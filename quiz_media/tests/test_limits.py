@@ -238,3 +238,48 @@ def test_a_video_over_the_byte_limit_is_re_encoded_at_a_lower_bit_rate():
     assert smaller.bytes <= limit
     with pytest.raises(MediaRenderError, match="does not fit"):
         render(task, MediaSpec("video", 180, 320, "mp4", 3000, 1.0, 2.0))
+
+
+@pytest.mark.parametrize(
+    "language, question, correct, easy",
+    [
+        ("ru", "Вопрос", "Правильный ответ", "Лёгкий"),
+        ("en", "Question", "Correct answer", "Easy"),
+        ("en-gb", "Question", "Correct answer", "Easy"),
+        ("de", "Question", "Correct answer", "Easy"),
+    ],
+)
+def test_labels_follow_the_task_language(language, question, correct, easy):
+    card = draw_card(content(language=language), BRAND, "answer_card", 540, 675)
+    assert (card.labels["question"], card.labels["correct_answer"], card.labels["easy"]) == (
+        question,
+        correct,
+        easy,
+    )
+
+
+def test_russian_and_english_cards_differ_only_by_their_labels():
+    ru = draw_card(content(language="ru"), BRAND, "question_card", 540, 675).image
+    en = draw_card(content(language="en"), BRAND, "question_card", 540, 675).image
+    assert ru.tobytes() != en.tobytes()
+    # The options (same text) are drawn identically.
+    card = draw_card(content(language="ru"), BRAND, "question_card", 540, 675)
+    box = card.option_boxes[0]
+    assert ru.crop(box).tobytes() == en.crop(box).tobytes()
+
+
+def test_payload_of_a_card_and_of_a_video():
+    from quiz_media.specs import RenderedMedia
+
+    card = RenderedMedia(
+        "renders/ab/x.png", "https://q/m/x.png", "question_card", 10, 20, "image/png", 30
+    )
+    assert card.as_payload() == {
+        "url": "https://q/m/x.png",
+        "width": 10,
+        "height": 20,
+        "mime_type": "image/png",
+        "bytes": 30,
+    }
+    video = RenderedMedia("v.mp4", "https://q/m/v.mp4", "video", 2, 4, "video/mp4", 5, 15.0)
+    assert video.as_payload()["duration"] == 15.0

@@ -100,6 +100,7 @@ def test_video_is_h264_yuv420p_30fps_with_audio_and_moov_first():
         assert video.codec_context.pix_fmt == "yuv420p"
         assert (video.codec_context.width, video.codec_context.height) == (180, 320)
         assert video.average_rate == 30
+        assert video.codec_context.colorspace == 1  # BT.709
         assert len(container.streams.audio) == 1
         assert container.streams.audio[0].codec_context.name == "aac"
         frames = sum(1 for _ in container.decode(video=0))
@@ -162,6 +163,7 @@ def test_unwritable_storage_gives_a_readable_error(settings):
         (MediaSpec("video", 180, 320, "png", 10**7), "mp4"),
         (MediaSpec("question_card", 20, 20, "png", 10**7), "outside"),
         (MediaSpec("question_card", 540, 675, "mp4", 10**7), "png or jpeg"),
+        (MediaSpec("video", 180, 320, "mp4", 10**7, None, 1.5), "at least 2 s"),
     ],
 )
 def test_impossible_specs_are_refused_readably(spec, message):
