@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -90,6 +91,7 @@ def _download(url: str, max_bytes: int) -> tuple[bytes | None, str]:
     except UnsafeUrlError as error:
         return None, str(error)
     timeout = min(IMAGE_FETCH_TIMEOUT, float(settings.SOCIAL_MEDIA_HTTP_TIMEOUT))
+    deadline = time.monotonic() + timeout  # for the whole body, not per read
     try:
         with session.get(url, stream=True, timeout=timeout, allow_redirects=False) as response:
             if response.status_code != 200:
@@ -102,6 +104,8 @@ def _download(url: str, max_bytes: int) -> tuple[bytes | None, str]:
                 body.extend(chunk)
                 if len(body) > max_bytes:
                     return None, f"more than {_mb(max_bytes)}"
+                if time.monotonic() > deadline:
+                    return None, f"not downloaded within {timeout:g} s"
             return bytes(body), ""
     except requests.RequestException as exc:
         return None, f"download failed ({type(exc).__name__})"

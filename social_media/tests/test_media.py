@@ -228,3 +228,39 @@ def test_the_description_is_not_trusted_over_the_file():
     problem = media_mismatch(rendered("question_card", name=name, mime_type="image/jpeg"), SPEC)
 
     assert "described as image/jpeg" in problem
+
+
+def test_an_image_that_trickles_in_is_given_up_after_the_deadline(settings, monkeypatch):
+    import threading
+    import time
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Trickle(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "image/png")
+            self.end_headers()
+            for _ in range(40):  # a byte every 0.05 s: each read is quick, the whole is not
+                self.wfile.write(b"x")
+                self.wfile.flush()
+                time.sleep(0.05)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Trickle)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    settings.ALLOW_PRIVATE_WEBHOOK_URLS = True  # a loopback test server
+    monkeypatch.setattr("social_media.media.IMAGE_FETCH_TIMEOUT", 0.5)
+    monkeypatch.setattr("social_media.media.CHUNK", 1)
+    try:
+        started = time.monotonic()
+        url = f"http://127.0.0.1:{server.server_address[1]}/slow.png"
+        check = task_image_check(TaskFactory.build(image_url=url), RULE)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    assert check.media is None
+    assert "not downloaded within 0.5 s" in check.reason
+    assert time.monotonic() - started < 1.5
