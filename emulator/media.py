@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import ipaddress
 import socket
+import time
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -57,6 +58,7 @@ def fetch(url: str, max_bytes: int = MAX_FETCH_BYTES) -> Fetched:
     if not is_loopback_url(url):
         result.error = "the emulator only fetches media from 127.0.0.1"
         return result
+    deadline = time.monotonic() + FETCH_TIMEOUT  # for the whole body
     try:
         with requests.get(url, stream=True, timeout=FETCH_TIMEOUT, allow_redirects=False) as answer:
             if answer.status_code != 200:
@@ -68,6 +70,9 @@ def fetch(url: str, max_bytes: int = MAX_FETCH_BYTES) -> Fetched:
                 body.extend(chunk)
                 if len(body) > max_bytes:
                     result.error, result.too_large = "too large", True
+                    return result
+                if time.monotonic() > deadline:
+                    result.error = "download timed out"
                     return result
             result.body = bytes(body)
     except requests.RequestException as exc:
