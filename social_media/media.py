@@ -13,7 +13,7 @@ from __future__ import annotations
 import io
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import requests
@@ -222,6 +222,36 @@ def media_mismatch(media: RenderedMedia, spec: MediaSpec) -> str:
 # --- resolving a post's media ----------------------------------------------------------
 
 
+def render_spec(spec: MediaSpec) -> MediaSpec:
+    """The spec one render is made for, shared by every platform asking for the same shape.
+
+    Instagram, TikTok and YouTube Shorts all take a 1080×1920 MP4: rendering it once, within
+    the tightest byte limit and the durations all of them accept, serves the three (each
+    still checks the file against its own spec before sending). Platforms whose durations
+    do not overlap get their own render.
+    """
+    from social_media.platforms import PLATFORMS
+
+    shape = (spec.kind, spec.width, spec.height, spec.format)
+    same = [spec] + [
+        other
+        for platform in PLATFORMS.values()
+        for other in platform.media_requirements
+        if (other.kind, other.width, other.height, other.format) == shape
+    ]
+    lows = [s.min_duration for s in same if s.min_duration is not None]
+    highs = [s.max_duration for s in same if s.max_duration is not None]
+    low, high = (max(lows) if lows else None), (min(highs) if highs else None)
+    if low is not None and high is not None and low > high:
+        return spec
+    return replace(
+        spec,
+        max_bytes=min(s.max_bytes for s in same),
+        min_duration=low,
+        max_duration=high,
+    )
+
+
 def post_media_resolve(*, task: Task, platform: BasePlatform) -> PostMedia:
     """Every medium ``platform`` needs for ``task``: its own image where it fits, else renders.
 
@@ -244,7 +274,7 @@ def post_media_resolve(*, task: Task, platform: BasePlatform) -> PostMedia:
                 platform.label,
                 check.reason,
             )
-        rendered = render(task, spec)
+        rendered = render(task, render_spec(spec))
         problem = media_mismatch(rendered, spec)
         if problem:
             raise MediaRenderError(
@@ -309,7 +339,7 @@ def existing_media(task: Task, platform: BasePlatform, brand: Any = None) -> lis
     previews = []
     for spec in platform.media_requirements:
         own = bool(spec.kind == "question_card" and platform.task_image_rule and task.image_url)
-        previews.append(MediaPreview(spec, find_render(task, spec, brand), own))
+        previews.append(MediaPreview(spec, find_render(task, render_spec(spec), brand), own))
     return previews
 
 
@@ -333,7 +363,9 @@ def tasks_render_media(*, task_ids: list[int]) -> dict[str, int]:
     done = failed = 0
     for task in Task.objects.filter(pk__in=task_ids).order_by("pk"):
         specs = {
-            spec for key in targets.for_task(task) for spec in PLATFORMS[key].media_requirements
+            render_spec(spec)
+            for key in targets.for_task(task)
+            for spec in PLATFORMS[key].media_requirements
         }
         for spec in sorted(specs, key=lambda s: (s.kind, s.width, s.height, s.format)):
             try:

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 MB = 1024 * 1024
 GB = 1024 * MB
 # What each scenario's platform accepts (sources in docs/media.md). Every vertical
-# video is a 1080 x 1920 H.264 MP4; the three share one render when their limits allow.
+# video is a 1080 x 1920 H.264 MP4; the three share one render (social_media.media.render_spec).
 # Instagram: images JPEG only, at most 8 MiB, 4:5 to 1.91:1; Reels MP4, at most 300 MB,
 # 3 s to 15 min.
 INSTAGRAM_MEDIA = (

@@ -264,3 +264,30 @@ def test_an_image_that_trickles_in_is_given_up_after_the_deadline(settings, monk
     assert check.media is None
     assert "not downloaded within 0.5 s" in check.reason
     assert time.monotonic() - started < 1.5
+
+
+@pytest.mark.full_media
+def test_platforms_asking_for_the_same_video_share_one_render_spec():
+    from social_media.media import render_spec
+
+    videos = [
+        next(s for s in PLATFORMS[key].media_requirements if s.kind == "video")
+        for key in ("instagram", "tiktok", "youtube_shorts")
+    ]
+
+    shared = {render_spec(spec) for spec in videos}
+
+    assert shared == {
+        MediaSpec(
+            "video", 1080, 1920, "mp4", 300 * 1024 * 1024, min_duration=3.0, max_duration=180.0
+        )
+    }
+
+
+def test_durations_that_do_not_overlap_get_their_own_render(monkeypatch):
+    from social_media.media import render_spec
+
+    long_only = MediaSpec("video", 216, 384, "mp4", 10**9, min_duration=200.0, max_duration=300.0)
+    monkeypatch.setattr(PLATFORMS["tiktok"], "media_requirements", (long_only,))
+
+    assert render_spec(long_only) == long_only

@@ -114,7 +114,16 @@ def test_saving_a_published_task_renders_nothing_until_the_worker_runs(
         "youtube_shorts": "processing",
         "yandex_dzen": "processing",
     }
-    assert RenderedFile.objects.filter(task=task).exists()
+    # One render per shape: the three platforms taking a vertical video share one file,
+    # Instagram and Dzen their 4:5 cards.
+    kinds = sorted(RenderedFile.objects.filter(task=task).values_list("kind", "width", "height"))
+    assert kinds == [
+        ("answer_card", 216, 270),
+        ("question_card", 200, 300),
+        ("question_card", 216, 270),
+        ("question_card", 240, 124),
+        ("video", 216, 384),
+    ]
 
 
 def test_the_task_page_shows_existing_renders_and_never_renders(
