@@ -312,11 +312,15 @@ def _exists(name: str) -> bool:
 
 
 def _store(name: str, data: bytes, kind: MediaKind) -> None:
-    """Save ``data`` under ``name`` unless a concurrent render already did; a storage that
-    renamed our copy because theirs arrived first (FileSystemStorage) gets its duplicate back."""
+    """Save ``data`` under ``name`` unless a concurrent render already did (same name, same
+    size); a storage that renamed our copy because theirs arrived first (FileSystemStorage)
+    gets its duplicate deleted."""
     try:
         if default_storage.exists(name):
-            return
+            if default_storage.size(name) == len(data):
+                return
+            # A leftover of a write that never finished (a worker killed mid-save).
+            default_storage.delete(name)
         saved = default_storage.save(name, ContentFile(data))
         if saved != name:
             default_storage.delete(saved)
