@@ -763,6 +763,7 @@ def draw_countdown(card: CardRender, remaining: int, fraction: float) -> Image.I
 
 
 def _draw_countdown(card: CardRender, remaining: int, fraction: float) -> Image.Image:
+    assert card.countdown_box is not None
     image = card.image.copy()
     draw = ImageDraw.Draw(image)
     p, u = card.palette, card.unit

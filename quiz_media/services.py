@@ -26,7 +26,14 @@ from django.utils import timezone
 from django.utils.encoding import filepath_to_uri
 from PIL import Image
 
-from quiz_media.cards import TEMPLATE_VERSION, Brand, CardContent, CardKind, draw_card
+from quiz_media.cards import (
+    TEMPLATE_VERSION,
+    Brand,
+    CardContent,
+    CardKind,
+    CardRender,
+    draw_card,
+)
 from quiz_media.models import BrandSettings, RenderedFile
 from quiz_media.specs import (
     EXTENSIONS,
@@ -269,7 +276,7 @@ def _encode_image_within(image: Image.Image, spec: MediaSpec) -> bytes:
 
 
 def _encode_video_within(
-    question: Any, answer: Image.Image, spec: MediaSpec
+    question: CardRender, answer: Image.Image, spec: MediaSpec
 ) -> tuple[bytes, float]:
     seconds = video_seconds(spec)
     data, duration = encode_video(question, answer, seconds)
@@ -305,11 +312,15 @@ def _exists(name: str) -> bool:
 
 
 def _store(name: str, data: bytes, kind: MediaKind) -> None:
-    """Save ``data`` under ``name`` unless a concurrent render already did; a storage that
-    renamed our copy because theirs arrived first (FileSystemStorage) gets its duplicate back."""
+    """Save ``data`` under ``name`` unless a concurrent render already did (same name, same
+    size); a storage that renamed our copy because theirs arrived first (FileSystemStorage)
+    gets its duplicate deleted."""
     try:
         if default_storage.exists(name):
-            return
+            if default_storage.size(name) == len(data):
+                return
+            # A leftover of a write that never finished (a worker killed mid-save).
+            default_storage.delete(name)
         saved = default_storage.save(name, ContentFile(data))
         if saved != name:
             default_storage.delete(saved)

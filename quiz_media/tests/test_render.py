@@ -214,3 +214,18 @@ def test_video_length_is_clamped_to_the_spec(settings):
     settings.QUIZ_MEDIA_VIDEO_SECONDS = 1
     media = render(TaskFactory(), replace(SMALL_VIDEO, min_duration=2.5, max_duration=None))
     assert media.duration == pytest.approx(2.5, abs=1 / 30)
+
+
+def test_a_truncated_leftover_under_the_final_name_is_replaced():
+    from django.core.files.base import ContentFile
+
+    task = TaskFactory()
+    media = render(task, SMALL_CARD)
+    data = read(media)
+    RenderedFile.objects.all().delete()
+    default_storage.delete(media.name)
+    default_storage.save(media.name, ContentFile(data[:100]))  # a crash mid-write
+    again = render(task, SMALL_CARD)
+    assert again.name == media.name
+    assert open_png(read(again)).size == (540, 675)
+    assert default_storage.size(again.name) == again.bytes == media.bytes
