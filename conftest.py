@@ -107,6 +107,36 @@ def _default_language():
     translation.deactivate()
 
 
+SMALL_MEDIA_FACTOR = 5
+
+
+def small_spec(spec):
+    """A platform's spec scaled down (same kind, format, shape and limits), so renders are fast."""
+    from dataclasses import replace
+
+    width = max(64, spec.width // SMALL_MEDIA_FACTOR // 2 * 2)
+    height = max(64, spec.height // SMALL_MEDIA_FACTOR // 2 * 2)
+    if spec.kind != "video":
+        return replace(spec, width=width, height=height)
+    return replace(spec, width=width, height=height, min_duration=None, max_duration=2.0)
+
+
+@pytest.fixture(autouse=True)
+def _small_media(request, monkeypatch):
+    """Platforms ask for small media in tests (a 216×384, 2 s video, not 1080×1920 for 15 s).
+
+    ``@pytest.mark.full_media`` keeps the real specs. The end-to-end worker, a separate
+    process, always uses the real ones.
+    """
+    if request.node.get_closest_marker("full_media"):
+        return
+    from social_media.platforms import PLATFORMS
+
+    for platform in PLATFORMS.values():
+        small = tuple(small_spec(spec) for spec in platform.media_requirements)
+        monkeypatch.setattr(platform, "media_requirements", small)
+
+
 # --- Hermetic environment and PostgreSQL-only tests ------------------------------------------
 # (quiz_backend/hermetic.py builds the environment; this block only reports and skips.)
 

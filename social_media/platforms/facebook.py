@@ -1,4 +1,4 @@
-"""Facebook: a page photo post (task with an image) or a feed post, Graph API."""
+"""Facebook: a page photo post (the task's image or its generated card), Graph API."""
 
 from __future__ import annotations
 
@@ -14,14 +14,22 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from quiz_media.specs import MediaSpec
 from social_media.captions import content_for
 from social_media.http import ApiClient, ApiError
-from social_media.platforms.base import BasePlatform, Outcome, PublishResult, is_ascii_digits
+from social_media.platforms.base import (
+    BasePlatform,
+    Outcome,
+    PublishResult,
+    TaskImageRule,
+    is_ascii_digits,
+)
 from social_media.platforms.lookup import MAX_LOOKUP_PAGES, all_older, lookup_cutoff
 
 if TYPE_CHECKING:
     import requests
 
+    from social_media.media import PostMedia
     from tasks.models import SocialMediaPost
     from webhooks.models import SocialMediaCredentials
 
@@ -167,10 +175,24 @@ class GraphClient(ApiClient):
         return result
 
 
+# "Photos must be under 10 MB" (Graph API photo reference); kept a little under it.
+PHOTO_MAX_BYTES = 10_000_000
+
+
 class FacebookPlatform(BasePlatform):
     key = "facebook"
     label = "Facebook"
     kind = "api"
+    # A 1.91:1 card (1200 x 628, Facebook's shared-image shape); the task's own image
+    # is used when it is 1.91:1 or square. See docs/media.md.
+    media_requirements = (MediaSpec("question_card", 1200, 628, "png", PHOTO_MAX_BYTES),)
+    task_image_rule = TaskImageRule(
+        formats=("JPEG", "PNG"),
+        aspect_ratios=(1.91, 1.0),
+        max_bytes=PHOTO_MAX_BYTES,
+        min_width=600,
+        min_height=314,
+    )
 
     def validate_extra_data(self, extra_data: dict[str, Any]) -> None:
         page_id = str(extra_data.get("page_id", "")).strip()
@@ -179,16 +201,18 @@ class FacebookPlatform(BasePlatform):
         if not is_ascii_digits(page_id):
             raise ValidationError({"extra_data": _("Facebook page_id must contain only digits.")})
 
-    def publish(self, post: SocialMediaPost, target: SocialMediaCredentials) -> PublishResult:
+    def publish(
+        self, post: SocialMediaPost, target: SocialMediaCredentials, media: PostMedia
+    ) -> PublishResult:
         page_id = page_of(target)
         if not page_id:
             return PublishResult(Outcome.PERMANENT, error_message=NO_PAGE)
         content = content_for(post.task, self.key)
         client = GraphClient(token=target.access_token)
         try:
-            if content.image_url:
+            if media.image is not None:
                 answer = client.publish_photo(
-                    page_id=page_id, image_url=content.image_url, caption=content.description
+                    page_id=page_id, image_url=media.image.url, caption=content.description
                 )
                 post_id = _field(answer, "post_id") or _field(answer, "id")
             else:

@@ -177,8 +177,14 @@ def test_attempts_record_status_duration_outcome_and_a_redacted_excerpt(mocked_r
     assert TOKEN not in attempt.error_message
 
 
-def test_attempt_without_an_http_answer_has_no_status(mocked_responses):
-    post = publish(new_post("pinterest", image_url=""))
+def test_attempt_without_an_http_answer_has_no_status(mocked_responses, monkeypatch):
+    from quiz_media.specs import MediaSpec
+    from social_media.platforms import PLATFORMS
+
+    # A card the renderer cannot make: the post fails before any request.
+    impossible = (MediaSpec("question_card", 10, 10, "png", 1000),)
+    monkeypatch.setattr(PLATFORMS["pinterest"], "media_requirements", impossible)
+    post = publish(new_post("pinterest"))
 
     attempt = post.attempts.get()
     assert attempt.http_status is None

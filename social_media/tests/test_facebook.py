@@ -23,7 +23,9 @@ from social_media.tests.contract import (
     PlatformContract,
     load_fixture,
     new_post,
+    picture,
     publish,
+    stored_image,
 )
 from tests.factories import FacebookCredentialsFactory
 
@@ -94,8 +96,9 @@ def form(call) -> dict[str, list[str]]:
     return parse_qs(body.decode() if isinstance(body, bytes) else body)
 
 
-def test_task_with_image_becomes_a_photo_post_with_caption(mocked_responses, credential):
+def test_task_with_a_fitting_image_becomes_a_photo_post_of_it(mocked_responses, credential):
     post = new_post("facebook", image_url="https://cdn.quiz.example.com/tasks/5.png")
+    mocked_responses.get("https://cdn.quiz.example.com/tasks/5.png", body=picture(1200, 628))
     mocked_responses.post(PHOTOS, json=PHOTO)
     mocked_responses.get(
         f"{GRAPH_API}/{PHOTO['post_id']}",
@@ -105,7 +108,7 @@ def test_task_with_image_becomes_a_photo_post_with_caption(mocked_responses, cre
 
     post = publish(post)
 
-    sent = form(mocked_responses.calls[0])
+    sent = form(mocked_responses.calls[1])
     assert sent["url"] == ["https://cdn.quiz.example.com/tasks/5.png"]
     assert sent["caption"][0].startswith(post.task.question)
     assert f"{SITE_URL}/task/{post.task_id}" in sent["caption"][0]
@@ -116,20 +119,39 @@ def test_task_with_image_becomes_a_photo_post_with_caption(mocked_responses, cre
     assert post.post_url == PERMALINK["permalink_url"]
 
 
-def test_task_without_image_becomes_a_feed_post_with_message_and_link(mocked_responses, credential):
-    post = new_post("facebook", image_url="")
-    created = load_fixture("facebook", "feed_created")
-    mocked_responses.post(FEED, json=created)
-    mocked_responses.get(f"{GRAPH_API}/{created['id']}", json={"permalink_url": "https://fb/p/3"})
+@pytest.mark.parametrize(
+    "image",
+    [
+        {"image_url": ""},
+        {"image_url": "https://cdn.quiz.example.com/tall.png", "answer": picture(1000, 1500)},
+        {"image_url": "https://cdn.quiz.example.com/gone.png", "answer": None},
+    ],
+    ids=["no-image", "wrong-shape", "404"],
+)
+def test_task_without_a_fitting_image_becomes_a_photo_post_of_its_card(
+    mocked_responses, credential, image
+):
+    post = new_post("facebook", image_url=image["image_url"])
+    if image["image_url"]:
+        answer = image["answer"]
+        mocked_responses.get(
+            image["image_url"], **({"body": answer} if answer else {"status": 404})
+        )
+    mocked_responses.post(PHOTOS, json=PHOTO)
+    mocked_responses.get(
+        f"{GRAPH_API}/{PHOTO['post_id']}", json={"permalink_url": "https://fb/p/3"}
+    )
 
     post = publish(post)
 
-    sent = form(mocked_responses.calls[0])
-    assert sent["link"] == [f"{SITE_URL}/task/{post.task_id}"]
-    assert sent["message"][0].startswith(post.task.question)
-    assert "url" not in sent
+    photo = next(c for c in mocked_responses.calls if c.request.method == "POST")
+    sent = form(photo)
+    assert f"{SITE_URL}/task/{post.task_id}" in sent["caption"][0]
+    card = stored_image(sent["url"][0])
+    # The card has Facebook's 1.91:1 shape (scaled down in tests: see conftest._small_media).
+    assert card.format == "PNG"
+    assert card.size == (240, 124)
     assert post.status == "published"
-    assert post.post_id == created["id"]
     assert post.post_url == "https://fb/p/3"
 
 

@@ -23,7 +23,9 @@ from social_media.tests.contract import (
     PlatformContract,
     load_fixture,
     new_post,
+    picture,
     publish,
+    stored_image,
 )
 from tests.factories import PinterestCredentialsFactory
 
@@ -111,6 +113,7 @@ def test_request_body_has_the_pin_create_shape(mocked_responses, credential):
         image_url="https://cdn.quiz.example.com/tasks/7.png",
         language="en",
     )
+    mocked_responses.get("https://cdn.quiz.example.com/tasks/7.png", body=picture(600, 900))
     link = f"{SITE_URL}/task/{post.task_id}"
     expected = {
         "board_id": BOARD,
@@ -257,13 +260,36 @@ def test_server_error_keeps_pinterests_message_and_retries(mocked_responses, cre
     assert "Something went wrong on our end" in post.error_message
 
 
-def test_task_without_image_fails_clearly_without_calling_pinterest(mocked_responses, credential):
-    post = publish(new_post("pinterest", image_url=""))
+@pytest.mark.parametrize(
+    ("image_url", "answer"),
+    [
+        ("", None),
+        ("https://cdn.quiz.example.com/t.png", {"status": 404}),
+        ("https://cdn.quiz.example.com/t.png", {"body": "<html>Hi</html>"}),
+        ("https://cdn.quiz.example.com/t.png", {"body": picture(800, 800)}),
+        (
+            "https://cdn.quiz.example.com/t.png",
+            {"body": b"x", "headers": {"Content-Length": "30000000"}},
+        ),
+    ],
+    ids=["no-image", "404", "html", "square", "huge"],
+)
+def test_task_without_a_fitting_image_pins_its_generated_card(
+    mocked_responses, credential, image_url, answer
+):
+    if answer:
+        mocked_responses.get(image_url, **answer)
+    mocked_responses.post(PINS, status=201, json=PIN)
 
-    assert post.status == "failed"
-    assert post.failure_kind == "permanent"
-    assert post.error_message == "Pinterest needs an image: the task has no image URL."
-    assert len(mocked_responses.calls) == 0
+    post = publish(new_post("pinterest", image_url=image_url))
+
+    assert post.status == "published"
+    sent = json.loads(
+        next(c for c in mocked_responses.calls if c.request.method == "POST").request.body
+    )
+    card = stored_image(sent["media_source"]["url"])
+    assert card.format == "PNG"
+    assert card.size == (200, 300)  # Pinterest's 2:3, scaled down in tests
 
 
 def test_credential_without_board_fails_clearly_without_calling_pinterest(

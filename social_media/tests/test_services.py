@@ -219,16 +219,16 @@ def test_failed_posts_are_retried_on_request_and_published_ones_skipped(
     assert task.social_posts.get(platform="pinterest").post_id == "77"
 
 
-def test_a_task_published_with_no_image_only_fails_on_pinterest(mocked_responses, committed):
+def test_a_task_published_with_no_image_publishes_its_cards_everywhere(mocked_responses, committed):
     PinterestCredentialsFactory()
     FacebookCredentialsFactory()
-    mocked_responses.post(f"{GRAPH_API}/{PAGE}/feed", json={"id": f"{PAGE}_5"})
-    mocked_responses.get(f"{GRAPH_API}/{PAGE}_5", json={"permalink_url": "https://fb/p/5"})
+    register_all(mocked_responses)
 
     with committed():
         task = TaskFactory(published=True, image_url="")
 
-    assert statuses(task) == {"pinterest": "failed", "facebook": "published"}
+    assert statuses(task) == {"pinterest": "published", "facebook": "published"}
     assert [c.request.url for c in mocked_responses.calls if c.request.method == "POST"] == [
-        f"{GRAPH_API}/{PAGE}/feed"
+        PINS,
+        f"{GRAPH_API}/{PAGE}/photos",
     ]

@@ -127,9 +127,10 @@ def delivered_post(db, settings):
 
 
 def publish(post: SocialMediaPost):
+    from social_media.media import NO_MEDIA
     from social_media.platforms import PLATFORMS
 
-    return PLATFORMS["instagram"].publish(post, post.webhook)
+    return PLATFORMS["instagram"].publish(post, post.webhook, NO_MEDIA)
 
 
 def test_an_internal_url_is_refused_when_sending_even_if_it_was_saved(

@@ -109,7 +109,9 @@ def test_nested_payload_is_the_documented_shape(
 
     task_id = posts["instagram"].task_id
     link = f"{SITE_URL}/task/{task_id}"
-    assert sent_json(mocked_responses.calls[0]) == {
+    sent = sent_json(mocked_responses.calls[0])
+    media = sent["content"].pop("media")  # the seed's fields are unchanged beside it
+    assert sent == {
         "task_id": task_id,
         "platform": "instagram",
         "content": {
@@ -131,6 +133,37 @@ def test_nested_payload_is_the_documented_shape(
             "publish_date": "2026-03-02T09:00:00Z",
         },
     }
+    # Instagram gets its two 4:5 JPEG cards and the vertical H.264 video (small in tests).
+    assert set(media) == {"image", "answer_image", "video"}
+    for key in ("image", "answer_image"):
+        assert_stored(media[key], "image/jpeg", (216, 270))
+    assert_stored(media["video"], "video/mp4", (216, 384))
+    assert media["video"]["duration"] == pytest.approx(2.0, abs=0.1)
+    assert media["image"]["url"] != media["answer_image"]["url"]
+
+
+def assert_stored(item: dict, mime_type: str, size: tuple[int, int]) -> None:
+    """The payload's description of a medium matches the stored file (pixels / streams)."""
+    import av
+    from django.conf import settings
+    from django.core.files.storage import default_storage
+    from PIL import Image
+
+    assert set(item) >= {"url", "width", "height", "mime_type", "bytes"}
+    assert item["mime_type"] == mime_type
+    assert (item["width"], item["height"]) == size
+    name = item["url"].removeprefix(settings.MEDIA_PUBLIC_URL)
+    assert item["url"] == settings.MEDIA_PUBLIC_URL + name
+    assert default_storage.size(name) == item["bytes"]
+    with default_storage.open(name, "rb") as handle:
+        if mime_type == "video/mp4":
+            with av.open(handle) as container:
+                stream = container.streams.video[0]
+                assert stream.codec_context.name == "h264"
+                assert (stream.codec_context.width, stream.codec_context.height) == size
+        else:
+            with Image.open(handle) as image:
+                assert image.format == "JPEG" and image.size == size
 
 
 def test_flat_payload_is_the_yandex_dzen_shape(
@@ -151,7 +184,9 @@ def test_flat_payload_is_the_yandex_dzen_shape(
     )
 
     task_id = posts["yandex_dzen"].task_id
-    assert sent_json(mocked_responses.calls[0]) == {
+    sent = sent_json(mocked_responses.calls[0])
+    media = sent.pop("media")
+    assert sent == {
         "task_id": task_id,
         "platform": "yandex_dzen",
         "image_url": "https://cdn.quiz.example.com/tasks/8.png",
@@ -164,6 +199,9 @@ def test_flat_payload_is_the_yandex_dzen_shape(
         "created_at": "2026-03-02T09:00:00Z",
         "published_at": "2026-03-02T08:00:00Z",
     }
+    assert media["video"] is None  # Dzen is sent no video
+    assert_stored(media["image"], "image/jpeg", (216, 270))
+    assert_stored(media["answer_image"], "image/jpeg", (216, 270))
     # Cyrillic travels as UTF-8, not \u escapes, and the signature covers those bytes.
     assert "Что выведет".encode() in mocked_responses.calls[0].request.body
 

@@ -53,11 +53,14 @@ def _pinterest(emu, path, token="pina_test", **kwargs):  # noqa: S107
 
 
 def test_pinterest_creates_a_pin_and_lists_it_on_its_board(emu):
-    created = _pinterest(emu, "pins", json=PIN)
+    image = f"{emu.url}/images/quiz.png"  # Pinterest downloads the image: it must be real
+    created = _pinterest(
+        emu, "pins", json={**PIN, "media_source": {"source_type": "image_url", "url": image}}
+    )
     assert created.status_code == 201
     pin = created.json()
     assert pin["id"].isdigit() and pin["board_id"] == PIN["board_id"]
-    assert pin["media"]["images"]["originals"]["url"] == PIN["media_source"]["url"]
+    assert pin["media"]["images"]["originals"] == {"url": image, "width": 1000, "height": 1500}
     listed = _pinterest(emu, f"boards/{PIN['board_id']}/pins", method="GET").json()
     assert [item["id"] for item in listed["items"]] == [pin["id"]]
     page = _get(f"{emu.url}/pin/{pin['id']}/")
@@ -109,7 +112,7 @@ def test_facebook_photo_post_permalink_and_error_envelope(emu):
     base = f"{emu.url}/facebook/v26.0"
     auth = {"Authorization": "Bearer EAAB"}
     photo = _post(
-        f"{base}/104/photos", data={"url": "https://e.com/1.png", "caption": "Hi"}, headers=auth
+        f"{base}/104/photos", data={"url": f"{emu.url}/images/q.png", "caption": "Hi"}, headers=auth
     ).json()
     assert set(photo) == {"id", "post_id"} and photo["post_id"].startswith("104_")
     link = _get(
@@ -185,7 +188,7 @@ def test_make_accepts_then_calls_back_signed(emu):
     emu.state.callback_url = f"http://127.0.0.1:{receiver.server_address[1]}/callback"
     register_hook(emu, "demo", SECRET)
     try:
-        payload = json.dumps({"task_id": 7, "platform": "tiktok", "content": {"title": "T"}})
+        payload = json.dumps({"task_id": 7, "platform": "yandex_dzen", "content": {"title": "T"}})
         answer = _post(f"{emu.url}/make/demo", data=payload)
         assert answer.status_code == 200 and answer.text == "Accepted"
         assert answer.headers["Content-Type"].startswith("text/plain")
@@ -198,7 +201,7 @@ def test_make_accepts_then_calls_back_signed(emu):
     result = StandardWebhook(SECRET).verify(body, lowered)
     assert result["task_id"] == 7 and result["status"] == "published"
     assert result["post_url"] == f"{emu.url}/post/{result['post_id']}"
-    assert received(emu, "make")[0]["json"]["platform"] == "tiktok"
+    assert received(emu, "make")[0]["json"]["platform"] == "yandex_dzen"
 
 
 def _signed_headers(body: str, **override: str) -> dict[str, str]:
