@@ -3,7 +3,9 @@
 Every benchmark is one command run from the repository root, e.g.
 ``.venv/bin/python bench/queries.py``. They use PostgreSQL and Redis on
 127.0.0.1 (``scripts/services.sh`` starts them), a dedicated database
-(``BENCH_DATABASE_URL``, default ``quiz_backend_bench``) and Redis database 12.
+(``BENCH_DATABASE_URL``, default ``quiz_backend_bench``) and Redis database 12
+(``BENCH_BROKER_URL``). The platforms are the project's emulator, in a thread of the
+benchmark process (``emulator.testing.InProcessEmulator``).
 """
 
 from __future__ import annotations
@@ -18,12 +20,15 @@ import sys
 import warnings
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from emulator.testing import InProcessEmulator
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS_JSON = ROOT / "docs" / "benchmarks.json"
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/quiz_backend_bench"
-BENCH_BROKER_URL = "redis://127.0.0.1:6379/12"
+BENCH_BROKER_URL = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/12")
 # Two fixed keys, for benchmark data only.
 BENCH_FERNET_KEYS = (
     "Xq0u3kR8F5wq9rKj1V2d2gk2YkM0nN8o9pQrStUvWxY=,p1T3Hq7eR9u5i0O2a4S6d8F0g2H4j6K8l0Z2x4C6v8B="
@@ -40,6 +45,7 @@ def bench_environment(**overrides: str) -> dict[str, str]:
     """The settings every benchmark process runs with (production-like, DEBUG off)."""
     env = {
         "DJANGO_SETTINGS_MODULE": "quiz_backend.settings",
+        "ENV_FILE": "",  # a developer's .env must not change what is measured
         "DATABASE_URL": os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL),
         "CELERY_BROKER_URL": BENCH_BROKER_URL,
         "SECRET_KEY": "benchmark-only-secret-key",
@@ -86,7 +92,7 @@ def _ensure_database(url: str) -> None:
 
 
 def fake_token(platform: str) -> str:
-    """A made-up access token: the fake platforms accept anything."""
+    """A made-up access token: the emulator accepts any bearer token."""
     return f"{platform}-benchmark-token"
 
 
@@ -165,15 +171,21 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_fake_platforms(port: int, delay_ms: int) -> subprocess.Popen:
-    script = str(ROOT / "bench" / "fake_platforms.py")
-    process = subprocess.Popen(  # noqa: S603 - our own script, fixed arguments
-        [sys.executable, script, "--port", str(port), "--delay-ms", str(delay_ms)],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    process.stdout.readline()  # "fake platforms on ..." once it listens
-    return process
+def platform_settings(port: int) -> dict[str, str]:
+    """The product's API base URLs for the emulator on ``127.0.0.1:port``."""
+    return {
+        "PINTEREST_API_BASE_URL": f"http://127.0.0.1:{port}/pinterest/v5",
+        "FACEBOOK_GRAPH_API_BASE_URL": f"http://127.0.0.1:{port}/facebook/v26.0",
+    }
+
+
+def start_emulator(port: int, latency_ms: int) -> InProcessEmulator:
+    """The platform emulator on ``127.0.0.1:port`` in a thread; every answer after
+    ``latency_ms``. Its hooks have no callback URL: deliveries are accepted, never
+    called back (webhook posts end *processing*, delivered)."""
+    from emulator.testing import InProcessEmulator
+
+    return InProcessEmulator(port=port, latency_ms=latency_ms).start()
 
 
 def configure_platforms(port: int) -> None:
@@ -190,7 +202,7 @@ def configure_platforms(port: int) -> None:
         extra_data={"page_id": "104512345678901"},
     )
     Webhook.objects.create(
-        url=f"http://127.0.0.1:{port}/hook/make",
+        url=f"http://127.0.0.1:{port}/make/bench",
         service_name="Make.com",
         webhook_type="social_media",
         target_platforms=["instagram", "tiktok", "youtube_shorts", "yandex_dzen"],

@@ -123,7 +123,8 @@ def _load(port: int, work: list, *, threads: int, seconds: float) -> dict:
     deadline = time.perf_counter() + seconds
 
     def run() -> None:
-        mine, codes = [], {}
+        mine: list[float] = []
+        codes: dict[int, int] = {}
         while time.perf_counter() < deadline:
             try:
                 path, body, headers = pending.get_nowait()

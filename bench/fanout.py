@@ -5,25 +5,23 @@
     .venv/bin/python bench/fanout.py --tasks 1667 --concurrency 16 --record-as memory
                                                            # 10,002 posts: memory over time
 
-Publishes N tasks to six platforms (the local fake answers every request after
+Publishes N tasks to six platforms (the platform emulator answers every request after
 100 ms) and lets a real Celery worker (prefork, concurrency C, Redis broker)
 deliver them. Reports posts/s from the first hand-off until every post is final
 (API platforms ``published``, webhook platforms delivered and awaiting their
-callback) against the ideal ``C / 0.1 s``; checks that the fake received exactly
-one request per post (no duplicates); samples the worker's memory
+callback) against the ideal ``C / 0.1 s``; checks that the emulator received exactly
+one create request per post (no duplicates); samples the worker's memory
 (PSS of the parent + pool processes) every half second: start, peak, end.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -62,10 +60,7 @@ def _pss_kib(pid: int) -> int:
 def _start_worker(concurrency: int, port: int, pool: str) -> subprocess.Popen:
     env = {
         **os.environ,
-        **_common.bench_environment(
-            PINTEREST_API_BASE_URL=f"http://127.0.0.1:{port}/v5",
-            FACEBOOK_GRAPH_API_BASE_URL=f"http://127.0.0.1:{port}/v26.0",
-        ),
+        **_common.bench_environment(**_common.platform_settings(port)),
     }
     log_path = Path(env["LOG_DIR"]) / f"fanout-worker-{pool}-{concurrency}.out"
     log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -122,7 +117,7 @@ def _run(concurrency: int, tasks_count: int, port: int, timeout: float, pool: st
     _common.reset_data()
     _common.purge_broker()
     _common.configure_platforms(port)
-    fake = _common.start_fake_platforms(port, LATENCY_MS)
+    emulator = _common.start_emulator(port, LATENCY_MS)
     worker = _start_worker(concurrency, port, pool)
     memory: list[int] = []
     try:
@@ -159,23 +154,21 @@ def _run(concurrency: int, tasks_count: int, port: int, timeout: float, pool: st
             time.sleep(0.2)
         elapsed = time.perf_counter() - started
         memory.append(_pss_kib(worker.pid))
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stats", timeout=5) as answer:
-            received = json.loads(answer.read())
+        received = emulator.create_counts()  # create requests per platform
     finally:
         worker.send_signal(signal.SIGTERM)
         try:
             worker.wait(timeout=60)
         except subprocess.TimeoutExpired:
             worker.kill()
-        fake.terminate()
-        fake.wait(timeout=10)
+        emulator.stop()
         _common.purge_broker()
     posts = counts["total"]
     per_platform = posts // 6 if posts else 0
     duplicates = {
-        "pinterest": received.get("pins", 0) - per_platform,
-        "facebook": received.get("photos", 0) + received.get("feed", 0) - per_platform,
-        "webhooks": received.get("hook", 0) - 4 * per_platform,
+        "pinterest": received["pinterest"] - per_platform,
+        "facebook": received["facebook"] - per_platform,
+        "webhooks": received["make"] - 4 * per_platform,
     }
     ideal = concurrency / (LATENCY_MS / 1000)
     achieved = (counts["published"] + counts["delivered"]) / elapsed
@@ -237,10 +230,7 @@ def main() -> None:
     args = parser.parse_args()
     levels = args.concurrency or [4, 16]
     port = _common.free_port()
-    _common.setup_django(
-        PINTEREST_API_BASE_URL=f"http://127.0.0.1:{port}/v5",
-        FACEBOOK_GRAPH_API_BASE_URL=f"http://127.0.0.1:{port}/v26.0",
-    )
+    _common.setup_django(**_common.platform_settings(port))
     rows = []
     runs = [(pool, c) for pool in (args.pool or ["prefork"]) for c in levels]
     for pool, concurrency in runs:

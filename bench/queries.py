@@ -17,10 +17,14 @@ import time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import _common
+
+if TYPE_CHECKING:
+    from django.test import Client
 
 PLATFORMS = ["pinterest", "facebook", "instagram", "tiktok", "youtube_shorts", "yandex_dzen"]
 
@@ -96,7 +100,7 @@ def _posts_for(tasks: list) -> None:
     )
 
 
-def _admin_client():
+def _admin_client() -> Client:
     from django.contrib.auth import get_user_model
     from django.test import Client
 

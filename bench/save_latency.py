@@ -3,8 +3,8 @@
     .venv/bin/python bench/save_latency.py            # full run (about 3 minutes)
     .venv/bin/python bench/save_latency.py --quick    # fewer samples
 
-For each platform latency (0, 500, 2000 ms; a local fake of Pinterest, Facebook and
-a Make.com hook serving all six platforms) three configurations save a new task
+For each platform latency (0, 500, 2000 ms; the platform emulator's Pinterest, Facebook
+and a Make.com hook serving all six platforms) three configurations save a new task
 through the admin add form (Django test client, real PostgreSQL, real Redis broker):
 
 * ``unpublished`` — the task is saved with *published* unticked: the baseline;
@@ -22,10 +22,14 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import _common
+
+if TYPE_CHECKING:
+    from django.test import Client
 
 LATENCIES_MS = [0, 500, 2000]
 GOAL_RATIO = 1.2
@@ -53,7 +57,7 @@ def _form(number: int, *, published: bool) -> dict[str, str]:
     return data
 
 
-def _measure(client, mode: str, samples: int, counter: list[int]) -> list[float]:
+def _measure(client: Client, mode: str, samples: int, counter: list[int]) -> list[float]:
     from quiz_backend.celery import app
 
     app.conf.task_always_eager = mode == "published_sync"
@@ -71,7 +75,9 @@ def _measure(client, mode: str, samples: int, counter: list[int]) -> list[float]
     return timings
 
 
-def _interleaved(client, samples: int, counter: list[int]) -> tuple[list[float], list[float]]:
+def _interleaved(
+    client: Client, samples: int, counter: list[int]
+) -> tuple[list[float], list[float]]:
     """Unpublished and async saves in turn, so load from other processes hits both alike."""
     unpublished: list[float] = []
     published_async: list[float] = []
@@ -124,20 +130,16 @@ def main() -> None:
     args = parser.parse_args()
 
     port = _common.free_port()
-    _common.setup_django(
-        PINTEREST_API_BASE_URL=f"http://127.0.0.1:{port}/v5",
-        FACEBOOK_GRAPH_API_BASE_URL=f"http://127.0.0.1:{port}/v26.0",
-        SOCIAL_MEDIA_HTTP_TIMEOUT="10",
-    )
+    _common.setup_django(**_common.platform_settings(port), SOCIAL_MEDIA_HTTP_TIMEOUT="10")
     from django.contrib.auth import get_user_model
     from django.test import Client
 
     fast = 5 if args.quick else 40
     warmup = 3 if args.quick else 10
-    rows = []
+    rows: list[dict[str, Any]] = []
     counter = [0]
     for latency in LATENCIES_MS:
-        fake = _common.start_fake_platforms(port, latency)
+        emulator = _common.start_emulator(port, latency)
         try:
             _common.reset_data()
             _common.purge_broker()
@@ -150,7 +152,7 @@ def main() -> None:
             _interleaved(client, warmup, counter)  # warm caches, connections, pools
             slow = {0: fast, 500: 3 if args.quick else 8, 2000: 2 if args.quick else 4}[latency]
             unpublished, published_async = _interleaved(client, fast, counter)
-            result = {
+            result: dict[str, Any] = {
                 "latency_ms": latency,
                 "unpublished": _common.summarize_ms(unpublished),
                 "published_async": _common.summarize_ms(published_async),
@@ -175,8 +177,7 @@ def main() -> None:
                 flush=True,
             )
         finally:
-            fake.terminate()
-            fake.wait(timeout=10)
+            emulator.stop()
             _common.purge_broker()
     breakdown = _breakdown(5 if args.quick else 40)
     for part, numbers in breakdown.items():

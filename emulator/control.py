@@ -4,10 +4,12 @@
   "count": 2}
 - ``GET  /_control/faults``   the faults still armed; ``DELETE`` disarms them all
 - ``GET  /_control/requests`` what the emulator received (``?platform=make``)
+- ``GET  /_control/counts``   requests and create requests received per platform
+- ``POST /_control/release``  end every stall (``timeout`` faults) now
 - ``GET  /_control/state``    created pins and posts, callbacks sent, hooks
 - ``POST /_control/hooks``    {"hook": "demo", "secret": "whsec_…", "callback_url": "…",
   "auth": "signature" | "bearer"}
-- ``POST /_control/config``   {"callback_url": "…", "callback_delay": 1.0}
+- ``POST /_control/config``   {"callback_url": "…", "callback_delay": 1.0, "latency_ms": 0}
 - ``POST /_control/reset``    forget faults, requests and created objects (hooks stay)
 """
 
@@ -49,6 +51,15 @@ def list_requests(state: EmulatorState, request: Request) -> Response:
     return json_response({"requests": state.find_records(request.query.get("platform", ""))})
 
 
+def show_counts(state: EmulatorState, request: Request) -> Response:
+    return json_response({"counts": state.snapshot()["counts"]})
+
+
+def release(state: EmulatorState, request: Request) -> Response:
+    state.release_stalls()
+    return json_response({"status": "released"})
+
+
 def show_state(state: EmulatorState, request: Request) -> Response:
     return json_response(state.snapshot())
 
@@ -81,8 +92,17 @@ def set_config(state: EmulatorState, request: Request) -> Response:
                 state.callback_delay = max(float(data["callback_delay"]), 0.0)
             except (TypeError, ValueError):
                 return _bad("callback_delay must be a number of seconds.")
+        if "latency_ms" in data:
+            latency = data["latency_ms"]
+            if not isinstance(latency, int) or isinstance(latency, bool) or latency < 0:
+                return _bad("latency_ms must be a whole number of milliseconds, 0 or more.")
+            state.latency_ms = latency
         return json_response(
-            {"callback_url": state.callback_url, "callback_delay": state.callback_delay}
+            {
+                "callback_url": state.callback_url,
+                "callback_delay": state.callback_delay,
+                "latency_ms": state.latency_ms,
+            }
         )
 
 
@@ -97,6 +117,8 @@ ROUTES = [
     ("GET", r"/faults", list_faults, False),
     ("DELETE", r"/faults", clear_faults, False),
     ("GET", r"/requests", list_requests, False),
+    ("GET", r"/counts", show_counts, False),
+    ("POST", r"/release", release, False),
     ("GET", r"/state", show_state, False),
     ("POST", r"/hooks", set_hook, False),
     ("POST", r"/config", set_config, False),

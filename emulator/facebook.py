@@ -2,7 +2,7 @@
 permalinks, the page's published posts and ``debug_token``.
 
 Error envelope and codes: https://developers.facebook.com/docs/graph-api/guides/error-handling
-(see ../shared/PLATFORM_API_FACTS.md section 2).
+(see docs/platform-api-facts.md, section 2 (Facebook)).
 """
 
 from __future__ import annotations
@@ -180,10 +180,18 @@ def published_posts(state: EmulatorState, request: Request) -> Response:
     except ValueError:
         return invalid_parameter("limit must be an integer")
     fields = _fields(request, ("id", "message", "created_time"))
+    after = request.query.get("after", "")
+    start = int(after) if after.isascii() and after.isdigit() else 0  # cursor: an offset
+    limit = min(max(limit, 1), 100)
     with state.lock:
         posts = [p for p in state.fb_posts.values() if p["page_id"] == page_id]
-    data = [_select(post, fields) for post in reversed(posts)][: max(limit, 1)]
-    return json_response({"data": data, "paging": {"cursors": {"before": "", "after": ""}}})
+    newest_first = list(reversed(posts))
+    data = [_select(post, fields) for post in newest_first[start : start + limit]]
+    end = start + len(data)
+    paging: dict[str, Any] = {"cursors": {"before": str(start), "after": str(end)}}
+    if end < len(newest_first):  # Graph: "next" is absent on the last page
+        paging["next"] = f"{state.base_url}{request.path}?limit={limit}&after={end}"
+    return json_response({"data": data, "paging": paging})
 
 
 def debug_token(state: EmulatorState, request: Request) -> Response:

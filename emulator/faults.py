@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from http import HTTPStatus
 
 from emulator import facebook, pinterest
@@ -52,24 +53,49 @@ def _expired_token(platform: str) -> Response:
     return text_response("Unauthorized", 401)
 
 
-def apply_response_faults(state: EmulatorState, platform: str, request: Request) -> Response | None:
-    """Sleep for latency faults; return the faulty answer, or ``None`` to answer normally.
+@dataclass
+class FaultPlan:
+    """What the faults make of one request: an answer instead of the handler's, and how
+    long to sit on the handler's answer once the request was processed."""
 
-    ``timeout`` stalls longer than the client waits and then processes the request,
-    as a slow platform does: the post may exist although the client gave up.
-    """
     answer: Response | None = None
-    for fault in state.take_faults(platform, request.method, request.path, RESPONSE_FAULTS):
+    stall_after: float = 0.0
+
+
+def _never_processed(platform: str) -> Response:
+    """The answer to a request the platform lost: a gateway timeout, nothing created."""
+    return _status(platform, Fault(platform=platform, fault="status", status=504))
+
+
+def apply_response_faults(
+    state: EmulatorState, platform: str, request: Request, creates: bool = False
+) -> FaultPlan:
+    """Sleep for latency faults and stalls; return what the faults make of the request.
+
+    ``timeout`` stalls longer than the client waits. By default (``process: "after"``) it
+    then processes the request, as a slow platform does: the post may exist although the
+    client gave up. ``"before"`` processes first and then sits on the answer (the post
+    exists before the client gives up); ``"never"`` answers 504 and creates nothing.
+    A stall ends early on ``EmulatorState.release_stalls``.
+    """
+    plan = FaultPlan()
+    faults = state.take_faults(platform, request.method, request.path, RESPONSE_FAULTS, creates)
+    for fault in faults:
         if fault.fault == "latency":
             time.sleep(fault.latency_ms / 1000)
         elif fault.fault == "timeout":
-            time.sleep(fault.seconds)
+            if fault.process == "before":
+                plan.stall_after = fault.seconds
+            else:
+                state.stall(fault.seconds, request.arrived)
+                if fault.process == "never":
+                    plan.answer = _never_processed(platform)
         elif fault.fault == "status":
-            answer = _status(platform, fault)
+            plan.answer = _status(platform, fault)
         elif fault.fault == "rate_limit":
-            answer = _rate_limit(platform, fault)
+            plan.answer = _rate_limit(platform, fault)
         elif fault.fault == "expired_token":
-            answer = _expired_token(platform)
+            plan.answer = _expired_token(platform)
         elif fault.fault == "malformed":
-            answer = text_response(MALFORMED_BODY, 200, "text/html")
-    return answer
+            plan.answer = text_response(MALFORMED_BODY, 200, "text/html")
+    return plan

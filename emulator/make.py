@@ -8,8 +8,11 @@ secret (or with ``Authorization: Bearer <secret>`` when the hook says so).
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import logging
+import re
 import threading
 import uuid
 from datetime import UTC, datetime
@@ -20,24 +23,57 @@ from standardwebhooks import Webhook as StandardWebhook
 from standardwebhooks import WebhookVerificationError
 
 from emulator.state import CALLBACK_FAULTS, EmulatorState, HookConfig
-from emulator.wire import Request, Response, text_response
+from emulator.wire import Request, Response, json_response, text_response
 
 logger = logging.getLogger("emulator")
 CALLBACK_TIMEOUT = 10
 
 
+class MalformedSignature(ValueError):
+    """Signature headers that cannot even be checked (answered 400, never a 500)."""
+
+
+def _check_signature_headers(headers: dict[str, str]) -> None:
+    if not headers["webhook-id"] or not headers["webhook-timestamp"]:
+        raise MalformedSignature("A signed delivery needs webhook-id and webhook-timestamp.")
+    if "." in headers["webhook-id"]:
+        raise MalformedSignature("webhook-id must not contain a period (Standard Webhooks).")
+    if not re.fullmatch(r"[0-9]{1,12}", headers["webhook-timestamp"]):
+        raise MalformedSignature("webhook-timestamp must be whole Unix seconds (digits 0-9).")
+    for entry in headers["webhook-signature"].split(" "):
+        version, comma, value = entry.partition(",")
+        if not comma or not version or not value or "," in value:
+            raise MalformedSignature(
+                "webhook-signature must be space-separated 'v1,<base64>' entries."
+            )
+        try:
+            base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError):
+            raise MalformedSignature(
+                f"webhook-signature: the {version} value is not base64."
+            ) from None
+
+
 def signature_valid(hook: HookConfig, request: Request) -> bool | None:
-    """Whether the delivery's Standard Webhooks signature matches the hook's secret."""
+    """Whether the delivery's Standard Webhooks signature matches the hook's secret.
+
+    Raises ``MalformedSignature`` for headers that cannot be checked at all.
+    """
     if not hook.secret or not request.header("webhook-signature"):
         return None
     headers = {
         name: request.header(name)
         for name in ("webhook-id", "webhook-timestamp", "webhook-signature")
     }
+    _check_signature_headers(headers)
     try:
         StandardWebhook(hook.secret).verify(request.body, headers, json_parse=False)
     except WebhookVerificationError:
         return False
+    except (ValueError, UnicodeDecodeError) as error:  # what the library does not classify
+        raise MalformedSignature(
+            f"The signature cannot be checked ({type(error).__name__})."
+        ) from None
     return True
 
 
@@ -62,7 +98,10 @@ def _content(data: dict[str, Any]) -> dict[str, str]:
 def receive(state: EmulatorState, request: Request) -> Response:
     hook_name = request.params["hook"]
     hook = state.hook(hook_name)
-    valid = signature_valid(hook, request)
+    try:
+        valid = signature_valid(hook, request)
+    except MalformedSignature as problem:
+        return json_response({"error": "malformed_signature", "message": str(problem)}, 400)
     message_id = request.header("webhook-id")
     if request.record is not None:
         request.record["signature_valid"] = valid
@@ -88,7 +127,7 @@ def receive(state: EmulatorState, request: Request) -> Response:
             **_content(data),
         }
         state.make_posts[post_id] = post
-    faults = state.take_faults("make", request.method, request.path, CALLBACK_FAULTS)
+    faults = state.take_faults("make", request.method, request.path, CALLBACK_FAULTS, True)
     kinds = {fault.fault for fault in faults}
     if "no_callback" in kinds:
         logger.info("Make %s: no callback for %s (fault)", hook_name, post_id)
@@ -102,6 +141,9 @@ def receive(state: EmulatorState, request: Request) -> Response:
             "post_id": post_id,
         }
     body = {"task_id": data["task_id"], "platform": platform, **result}
+    if not (hook.callback_url or state.callback_url):
+        send_callback(state, hook_name, body)  # records "no callback URL" at once
+        return text_response("Accepted")
     timer = threading.Timer(state.callback_delay, send_callback, (state, hook_name, body))
     timer.daemon = True
     timer.start()

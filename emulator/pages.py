@@ -59,7 +59,7 @@ def post_page(state: EmulatorState, request: Request) -> Response:
     fb_post = state.fb_posts.get(object_id)
     if fb_post is not None:
         message = str(fb_post.get("message") or "")
-        item = {
+        item: dict[str, Any] = {
             "id": object_id,
             "title": message.splitlines()[0] if message else object_id,
             "description": message,

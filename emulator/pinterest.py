@@ -1,7 +1,7 @@
 """Pinterest API v5 under ``/pinterest/v5/``: pins, boards, user account, OAuth refresh.
 
 Shapes follow ``pinterest/api-description`` v5/openapi.yaml (``PinCreate``, ``Pin``,
-``Pinterest.Lib.Error``); see ../shared/PLATFORM_API_FACTS.md section 1.
+``Pinterest.Lib.Error``); see docs/platform-api-facts.md, section 1 (Pinterest).
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ def validate_pin(data: Any) -> str:
     if not isinstance(data, dict):
         return "The request body must be a JSON object."
     board_id = data.get("board_id")
-    if not isinstance(board_id, str) or not board_id.isdigit():
+    if not isinstance(board_id, str) or not (board_id.isascii() and board_id.isdigit()):
         return "'board_id' must be a string of digits."
     for name, limit in LIMITS.items():
         value = data.get(name)
@@ -210,9 +210,30 @@ def list_board_pins(state: EmulatorState, request: Request) -> Response:
         return _invalid("'page_size' must be a number.")
     if not 1 <= page_size <= 250:
         return _invalid("'page_size' must be between 1 and 250.")
+    start = _bookmark_offset(request.query.get("bookmark") or "")
+    if start is None:
+        return _invalid("'bookmark' is not a bookmark this API returned.")
     with state.lock:
         pins = [pin for pin in state.pins.values() if pin["board_id"] == board_id]
-    return json_response({"items": list(reversed(pins))[:page_size], "bookmark": None})
+    newest_first = list(reversed(pins))
+    end = start + page_size
+    following = _bookmark(end) if end < len(newest_first) else None
+    return json_response({"items": newest_first[start:end], "bookmark": following})
+
+
+def _bookmark(offset: int) -> str:
+    """An opaque cursor, like Pinterest's: the offset of the next page."""
+    return base64.urlsafe_b64encode(f"pins:{offset}".encode()).decode()
+
+
+def _bookmark_offset(bookmark: str) -> int | None:
+    if not bookmark:
+        return 0
+    try:
+        kind, _sep, offset = base64.urlsafe_b64decode(bookmark.encode()).decode().partition(":")
+    except (binascii.Error, ValueError):
+        return None
+    return int(offset) if kind == "pins" and offset.isascii() and offset.isdigit() else None
 
 
 def oauth_token(state: EmulatorState, request: Request) -> Response:

@@ -5,14 +5,15 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from emulator import control, facebook, make, pages, pinterest
-from emulator.faults import apply_response_faults
+from emulator.faults import FaultPlan, apply_response_faults
 from emulator.state import EmulatorState
 from emulator.wire import Request, Response, json_response, text_response
 
@@ -31,11 +32,34 @@ class Route:
     handler: Handler
     needs_auth: bool
     authenticate: Callable[[Request], Response | None] | None
+    creates: bool  # creates a pin, a post or a delivery: counted, ``on: "create"`` faults
 
 
-def _mount(platform: str, prefix: str, routes: list, authenticate=None) -> list[Route]:
+# The handlers that create something on the platform: what duplicate checks count.
+CREATE_HANDLERS: set[Handler] = {
+    pinterest.create_pin,
+    facebook.publish_photo,
+    facebook.publish_feed,
+    make.receive,
+}
+
+
+def _mount(
+    platform: str,
+    prefix: str,
+    routes: Iterable[tuple[str, str, Handler, bool]],
+    authenticate: Callable[[Request], Response | None] | None = None,
+) -> list[Route]:
     return [
-        Route(platform, method, re.compile(f"^{prefix}{pattern}$"), handler, auth, authenticate)
+        Route(
+            platform,
+            method,
+            re.compile(f"^{prefix}{pattern}$"),
+            handler,
+            auth,
+            authenticate,
+            handler in CREATE_HANDLERS,
+        )
         for method, pattern, handler, auth in routes
     ]
 
@@ -64,10 +88,28 @@ def _not_found(platform: str, method: str, path: str) -> Response:
     return text_response("Not found", 404)
 
 
+def _resolve(request: Request) -> tuple[Route | None, dict[str, str], list[str]]:
+    """The route for the request, its path parameters, and the methods the path allows."""
+    allowed: list[str] = []
+    for route in ROUTES:
+        match = route.pattern.match(request.path)
+        if not match:
+            continue
+        if route.method != request.method:
+            allowed.append(route.method)
+            continue
+        return route, match.groupdict(), allowed
+    return None, {}, allowed
+
+
 def dispatch(state: EmulatorState, request: Request) -> Response:
-    """Route one request: record it, apply faults, check auth, call the handler."""
+    """Route one request: record it, apply latency and faults, check auth, call the handler."""
     platform = next((p for p, rx in PLATFORM_PREFIXES.items() if rx.match(request.path)), "")
+    route, params, allowed = _resolve(request)
+    plan = FaultPlan()
     if platform:
+        request.arrived = state.release_generation()
+        creates = route is not None and route.creates
         request.record = state.record(
             {
                 "platform": platform,
@@ -77,30 +119,29 @@ def dispatch(state: EmulatorState, request: Request) -> Response:
                 "headers": request.headers,
                 "body": request.body.decode("utf-8", "replace"),
                 "json": request.json(),
+                "creates": creates,
             }
         )
-        faulty = apply_response_faults(state, platform, request)
-        if faulty is not None:
-            return faulty
-    allowed: list[str] = []
-    for route in ROUTES:
-        match = route.pattern.match(request.path)
-        if not match:
-            continue
-        if route.method != request.method:
-            allowed.append(route.method)
-            continue
-        request.params = match.groupdict()
-        if route.needs_auth and route.authenticate is not None:
-            refused = route.authenticate(request)
-            if refused is not None:
-                return refused
-        return route.handler(state, request)
-    if allowed:
-        response = json_response({"error": "Method not allowed"}, 405)
-        response.headers["Allow"] = ", ".join(sorted(set(allowed)))
-        return response
-    return _not_found(platform, request.method, request.path)
+        if state.latency_ms:
+            time.sleep(state.latency_ms / 1000)
+        plan = apply_response_faults(state, platform, request, creates)
+        if plan.answer is not None:
+            return plan.answer
+    if route is None:
+        if allowed:
+            response = json_response({"error": "Method not allowed"}, 405)
+            response.headers["Allow"] = ", ".join(sorted(set(allowed)))
+            return response
+        return _not_found(platform, request.method, request.path)
+    request.params = params
+    if route.needs_auth and route.authenticate is not None:
+        refused = route.authenticate(request)
+        if refused is not None:
+            return refused
+    response = route.handler(state, request)
+    if plan.stall_after:
+        state.stall(plan.stall_after, request.arrived)  # processed; the answer comes too late
+    return response
 
 
 class EmulatorRequestHandler(BaseHTTPRequestHandler):
@@ -173,6 +214,7 @@ class EmulatorServer:
         self.httpd.serve_forever()
 
     def stop(self) -> None:
+        self.state.release_stalls()  # requests sitting in a stall answer now
         self.httpd.shutdown()
         self.httpd.server_close()
         if self._thread is not None:

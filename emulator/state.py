@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -17,6 +18,11 @@ RESPONSE_FAULTS = {"status", "latency", "rate_limit", "expired_token", "timeout"
 CALLBACK_FAULTS = {"no_callback", "callback_failed"}
 FAULT_KINDS = RESPONSE_FAULTS | CALLBACK_FAULTS
 MAX_RECORDS = 2000
+# What a "timeout" fault does with the request around its stall.
+PROCESS_CHOICES = ("after", "before", "never")
+# Which requests a fault hits: any of the platform's, or only those that create something
+# (a pin, a Facebook photo or feed post, a Make.com delivery).
+ON_CHOICES = ("any", "create")
 
 
 class FaultError(ValueError):
@@ -32,9 +38,13 @@ class Fault:
     latency_ms: int = 0
     retry_after: int | None = None
     seconds: float = 30.0  # "timeout": how long to stall before answering
+    # "timeout": "after" = stall, then process (the post exists); "before" = process, then
+    # stall (the post exists before the client gives up); "never" = stall, answer 504.
+    process: str = "after"
     code: int | None = None  # Facebook error code override
     method: str = ""  # only requests with this method ("" = any)
     path: str = ""  # only paths containing this text ("" = any)
+    on: str = "any"  # "create": only requests that create a pin, post or delivery
     id: int = 0
 
     @classmethod
@@ -69,6 +79,11 @@ class Fault:
             fault.count = count
         fault.method = str(data.get("method") or "").upper()
         fault.path = str(data.get("path") or "")
+        for name, choices in (("process", PROCESS_CHOICES), ("on", ON_CHOICES)):
+            if data.get(name) is not None:
+                if data[name] not in choices:
+                    raise FaultError(f"{name} must be one of {', '.join(choices)}.")
+                setattr(fault, name, data[name])
         if kind == "status" and not 400 <= fault.status <= 599:
             raise FaultError("status must be an HTTP error status (400-599).")
         if kind == "rate_limit" and "status" not in data:
@@ -76,8 +91,12 @@ class Fault:
             fault.status = 400 if platform == "facebook" else 429
         return fault
 
-    def matches(self, method: str, path: str) -> bool:
-        return (not self.method or self.method == method) and (not self.path or self.path in path)
+    def matches(self, method: str, path: str, creates: bool = False) -> bool:
+        return (
+            (not self.method or self.method == method)
+            and (not self.path or self.path in path)
+            and (self.on == "any" or creates)
+        )
 
 
 @dataclass
@@ -93,6 +112,7 @@ class HookConfig:
 class EmulatorState:
     callback_url: str = ""
     callback_delay: float = 1.0
+    latency_ms: int = 0  # added before every platform answer (benchmarks)
     base_url: str = ""
     hooks: dict[str, HookConfig] = field(default_factory=dict)
     faults: list[Fault] = field(default_factory=list)
@@ -101,8 +121,16 @@ class EmulatorState:
     fb_posts: dict[str, dict[str, Any]] = field(default_factory=dict)
     make_posts: dict[str, dict[str, Any]] = field(default_factory=dict)
     callbacks: list[dict[str, Any]] = field(default_factory=list)
+    # Requests received per platform: {"pinterest": {"requests": n, "creates": n}, ...};
+    # never trimmed, unlike ``records``, so duplicate checks hold for any number of posts.
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1), repr=False)
+    _changed: threading.Condition = field(init=False, repr=False)
+    _released: int = field(default=0, repr=False)
+
+    def __post_init__(self) -> None:
+        self._changed = threading.Condition(self.lock)
 
     def next_id(self) -> int:
         with self.lock:
@@ -115,14 +143,20 @@ class EmulatorState:
             self.faults.append(fault)
             return fault
 
-    def take_faults(self, platform: str, method: str, path: str, kinds: set[str]) -> list[Fault]:
-        """The faults that hit this request: any latency ones plus at most one other."""
+    def take_faults(
+        self, platform: str, method: str, path: str, kinds: set[str], creates: bool = False
+    ) -> list[Fault]:
+        """The faults that hit this request: any latency ones plus at most one other.
+
+        Faults are taken in the order they were armed, so arming several, each for one
+        request, scripts a sequence of answers.
+        """
         taken: list[Fault] = []
         with self.lock:
             for fault in list(self.faults):
                 if fault.platform != platform or fault.fault not in kinds:
                     continue
-                if not fault.matches(method, path):
+                if not fault.matches(method, path, creates):
                     continue
                 if fault.fault != "latency" and any(f.fault != "latency" for f in taken):
                     continue
@@ -133,13 +167,40 @@ class EmulatorState:
                         self.faults.remove(fault)
         return taken
 
+    # --- stalls ---------------------------------------------------------------
+    def release_generation(self) -> int:
+        """How many times stalls were released: a request notes it when it arrives."""
+        with self.lock:
+            return self._released
+
+    def stall(self, seconds: float, arrived: int) -> None:
+        """Sit on a request for ``seconds``, or until stalls are released after it arrived
+        (``arrived``: ``release_generation()`` then), even if its stall began later."""
+        with self.lock:
+            self._changed.wait_for(lambda: self._released > arrived, seconds)
+
+    def release_stalls(self) -> None:
+        """End the stalls of every request received so far; later requests stall again."""
+        with self.lock:
+            self._released += 1
+            self._changed.notify_all()
+
     # --- records --------------------------------------------------------------
     def record(self, entry: dict[str, Any]) -> dict[str, Any]:
         with self.lock:
             entry = {"id": self.next_id(), "received_at": time.time(), **entry}
             self.records.append(entry)
             del self.records[:-MAX_RECORDS]
+            counts = self.counts.setdefault(entry["platform"], {"requests": 0, "creates": 0})
+            counts["requests"] += 1
+            counts["creates"] += bool(entry.get("creates"))
+            self._changed.notify_all()
             return entry
+
+    def wait_for(self, predicate: Callable[[], bool], timeout: float) -> bool:
+        """Wait until ``predicate()`` (called under the lock) holds after a request arrives."""
+        with self.lock:
+            return self._changed.wait_for(predicate, timeout)
 
     def find_records(self, platform: str = "") -> list[dict[str, Any]]:
         with self.lock:
@@ -162,6 +223,8 @@ class EmulatorState:
             self.fb_posts.clear()
             self.make_posts.clear()
             self.callbacks.clear()
+            self.counts.clear()
+        self.release_stalls()
 
     def snapshot(self) -> dict[str, Any]:
         with self.lock:
@@ -171,6 +234,7 @@ class EmulatorState:
                 "facebook_posts": list(self.fb_posts.values()),
                 "make_posts": list(self.make_posts.values()),
                 "callbacks": [dict(c) for c in self.callbacks],
+                "counts": {name: dict(c) for name, c in self.counts.items()},
                 "hooks": {
                     name: {
                         "callback_url": h.callback_url or self.callback_url,

@@ -17,6 +17,7 @@ class Request:
     body: bytes
     params: dict[str, str] = field(default_factory=dict)  # from the route pattern
     record: dict[str, Any] | None = None  # this request's entry in the request log
+    arrived: int = 0  # the state's release generation when it arrived (ends its stall)
 
     def header(self, name: str) -> str:
         return self.headers.get(name.lower(), "")

@@ -9,6 +9,8 @@ taken over, while its post is still legitimately being worked on::
 from __future__ import annotations
 
 import os
+from pathlib import Path
+from typing import Any
 
 from celery import Celery
 from django.core.exceptions import ImproperlyConfigured
@@ -42,6 +44,23 @@ def time_limits(lease_seconds: int) -> tuple[int, int]:
     return max(soft, 1), max(hard, 2)
 
 
+def filesystem_broker_options(queue_dir: Path) -> dict[str, object]:
+    """Every folder the embedded broker writes, inside ``queue_dir`` (``var/`` by default).
+
+    Kombu's defaults are relative to the current directory: without ``control_folder``
+    the worker's remote-control (fanout) exchanges land in ``./control``.
+    """
+    folders = {"processed_folder": queue_dir / "processed", "control_folder": queue_dir / "control"}
+    for folder in folders.values():
+        folder.mkdir(parents=True, exist_ok=True)
+    return {
+        "data_folder_in": str(queue_dir),
+        "data_folder_out": str(queue_dir),
+        **{name: str(folder) for name, folder in folders.items()},
+        "store_processed": False,
+    }
+
+
 def _configure(app: Celery) -> None:
     from django.conf import settings
 
@@ -60,14 +79,7 @@ def _configure(app: Celery) -> None:
         )
     broker_options: dict = {"visibility_timeout": settings.CELERY_VISIBILITY_TIMEOUT}
     if settings.CELERY_BROKER_URL.startswith("filesystem://"):
-        queue_dir = settings.CELERY_BROKER_DIR
-        (queue_dir / "processed").mkdir(parents=True, exist_ok=True)
-        broker_options.update(
-            data_folder_in=str(queue_dir),
-            data_folder_out=str(queue_dir),
-            processed_folder=str(queue_dir / "processed"),
-            store_processed=False,
-        )
+        broker_options.update(filesystem_broker_options(settings.CELERY_BROKER_DIR))
     else:
         broker_options.update(PRODUCER_TRANSPORT_OPTIONS)
     relay_interval = float(settings.SOCIAL_MEDIA_RELAY_INTERVAL)
@@ -118,7 +130,7 @@ def _configure(app: Celery) -> None:
 
 
 @app.on_configure.connect
-def _on_configure(sender: Celery, **kwargs) -> None:
+def _on_configure(sender: Celery, **kwargs: Any) -> None:
     _configure(sender)
 
 

@@ -13,6 +13,7 @@ import hashlib
 import logging
 from collections.abc import Callable
 from functools import lru_cache
+from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
@@ -87,12 +88,14 @@ def is_encrypted_with_newest_key(stored: str) -> bool:
 class EncryptedTextField(models.TextField):
     """A text field stored encrypted; Python code sees the plaintext."""
 
-    def from_db_value(self, value, expression, connection):
+    def from_db_value(
+        self, value: str | None, expression: object, connection: object
+    ) -> str | None:
         if value is None or value == "":
             return value
         return decrypt(value)
 
-    def get_prep_value(self, value):
+    def get_prep_value(self, value: Any) -> Any:
         value = super().get_prep_value(value)
         if value is None or value == "":
             return value

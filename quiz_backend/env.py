@@ -3,6 +3,10 @@
 Each reader raises ``ImproperlyConfigured`` naming the variable and the value it
 expected, so a typo in ``.env`` stops start-up with a clear message instead of a
 traceback deep inside Django or Celery.
+
+``VARIABLES`` is the one list of every variable the project reads; the readers refuse
+any other name, so the list cannot fall behind the code. The test settings remove
+exactly these from the environment (see ``quiz_backend/hermetic.py``).
 """
 
 from __future__ import annotations
@@ -11,16 +15,89 @@ import os
 
 from django.core.exceptions import ImproperlyConfigured
 
+#: Read by quiz_backend/settings.py (.env.example documents each one).
+SETTINGS_VARIABLES = frozenset(
+    {
+        "ALLOWED_HOSTS",
+        "ALLOW_PRIVATE_WEBHOOK_URLS",
+        "CELERY_BROKER_DIR",
+        "CELERY_BROKER_URL",
+        "CELERY_TASK_ALWAYS_EAGER",
+        "CELERY_VISIBILITY_TIMEOUT",
+        "CSRF_COOKIE_SECURE",
+        "CSRF_TRUSTED_ORIGINS",
+        "DATABASE_CONN_MAX_AGE",
+        "DATABASE_URL",
+        "DEBUG",
+        "ENV_FILE",
+        "FACEBOOK_APP_ID",
+        "FACEBOOK_APP_SECRET",
+        "FACEBOOK_GRAPH_API_BASE_URL",
+        "FIELD_ENCRYPTION_KEYS",
+        "LANGUAGE_CODE",
+        "LOG_DIR",
+        "LOG_LEVEL",
+        "MEDIA_PUBLIC_URL",
+        "MEDIA_ROOT",
+        "MEDIA_STORAGE_BACKEND",
+        "MEDIA_STORAGE_OPTIONS",
+        "NUM_PROXIES",
+        "PINTEREST_API_BASE_URL",
+        "PINTEREST_CLIENT_ID",
+        "PINTEREST_CLIENT_SECRET",
+        "PINTEREST_PIN_URL",
+        "PINTEREST_REFRESH_BEFORE_DAYS",
+        "QUIZ_MEDIA_ACCENT_COLOR",
+        "QUIZ_MEDIA_BACKGROUND_COLOR",
+        "QUIZ_MEDIA_PRIMARY_COLOR",
+        "QUIZ_MEDIA_RENDER_RETENTION_DAYS",
+        "QUIZ_MEDIA_SITE_NAME",
+        "QUIZ_MEDIA_VIDEO_SECONDS",
+        "REDIS_CACHE_URL",
+        "SECRET_KEY",
+        "SECURE_HSTS_INCLUDE_SUBDOMAINS",
+        "SECURE_HSTS_PRELOAD",
+        "SECURE_HSTS_SECONDS",
+        "SECURE_PROXY_SSL_HEADER",
+        "SECURE_SSL_REDIRECT",
+        "SESSION_COOKIE_SECURE",
+        "SITE_URL",
+        "SOCIAL_MEDIA_AUTO_PUBLISH",
+        "SOCIAL_MEDIA_CALLBACK_ALLOW_UNSIGNED",
+        "SOCIAL_MEDIA_CALLBACK_RATE",
+        "SOCIAL_MEDIA_CALLBACK_TIMEOUT",
+        "SOCIAL_MEDIA_HTTP_TIMEOUT",
+        "SOCIAL_MEDIA_LEASE_SECONDS",
+        "SOCIAL_MEDIA_RELAY_INTERVAL",
+        "SOCIAL_MEDIA_RETRY_DELAYS",
+        "TIME_ZONE",
+    }
+)
+#: Read by management commands (load_demo_data, run_platform_emulator) for the local run.
+COMMAND_VARIABLES = frozenset(
+    {"DEMO_ADMIN_PASSWORD", "DEMO_WEBHOOK_SECRET", "EMULATOR_URL", "EMULATOR_HOOK_SECRETS"}
+)
+VARIABLES = SETTINGS_VARIABLES | COMMAND_VARIABLES
+
+
+def _raw(name: str) -> str | None:
+    if name not in VARIABLES:
+        # A programming error, not a configuration one: the list above must name it.
+        raise LookupError(f"{name} is not listed in quiz_backend.env.VARIABLES; add it there.")
+    return os.environ.get(name)
+
+
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
 
 def env_str(name: str, default: str = "") -> str:
-    return os.environ.get(name, default).strip()
+    raw = _raw(name)
+    return default.strip() if raw is None else raw.strip()
 
 
 def env_bool(name: str, default: bool) -> bool:
-    raw = os.environ.get(name)
+    raw = _raw(name)
     if raw is None:
         return default
     value = raw.strip().lower()
@@ -32,7 +109,7 @@ def env_bool(name: str, default: bool) -> bool:
 
 
 def env_int(name: str, default: int, *, minimum: int = 0) -> int:
-    raw = os.environ.get(name)
+    raw = _raw(name)
     if raw is None or not raw.strip():
         return default
     try:
@@ -45,7 +122,7 @@ def env_int(name: str, default: int, *, minimum: int = 0) -> int:
 
 
 def env_list(name: str, default: list[str]) -> list[str]:
-    raw = os.environ.get(name)
+    raw = _raw(name)
     if raw is None:
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
@@ -53,7 +130,7 @@ def env_list(name: str, default: list[str]) -> list[str]:
 
 def env_int_list(name: str, default: list[int]) -> list[int]:
     """A comma-separated list of non-negative whole numbers, e.g. ``60,300,1800``."""
-    raw = os.environ.get(name)
+    raw = _raw(name)
     if raw is None:
         return default
     values = []

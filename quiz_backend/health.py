@@ -50,7 +50,11 @@ def check_broker(url: str | None = None) -> bool:
             url, connect_timeout=BROKER_TIMEOUT_SECONDS, transport_options=options
         ) as conn:
             conn.ensure_connection(
-                max_retries=1, interval_start=0, interval_step=0, timeout=BROKER_TIMEOUT_SECONDS
+                max_retries=1,
+                interval_start=0,
+                interval_step=0,
+                # kombu compares it with monotonic() seconds; celery-types says int only.
+                timeout=BROKER_TIMEOUT_SECONDS,  # type: ignore[arg-type]
             )
     except Exception as exc:  # refused, timed out, bad credentials: all "unavailable"
         logger.error("🩺 /healthz: брокер Celery недоступен (%s)", type(exc).__name__)

@@ -1,7 +1,8 @@
 """Django settings for quiz_backend.
 
 Every value an operator may change comes from the environment (``.env`` is loaded
-by python-dotenv); ``.env.example`` documents each variable.
+by python-dotenv; exported variables win over it); ``.env.example`` documents each
+variable. The test settings read no ``.env`` at all (``ENV_FILE=""``).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -18,7 +20,15 @@ from dotenv import load_dotenv
 from quiz_backend.env import env_bool, env_int, env_int_list, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-load_dotenv(BASE_DIR / ".env")
+# ENV_FILE comes from the process environment only: the dotenv file to read (relative
+# to BASE_DIR), default .env; empty reads none (the test suite and its subprocesses).
+ENV_FILE = env_str("ENV_FILE", ".env")
+if ENV_FILE:
+    _env_path = BASE_DIR / ENV_FILE
+    if _env_path.is_file():
+        load_dotenv(_env_path)
+    elif ENV_FILE != ".env":
+        raise ImproperlyConfigured(f"ENV_FILE names {ENV_FILE!r}, which is not a file.")
 
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY")
@@ -221,7 +231,7 @@ for _name in ("QUIZ_MEDIA_PRIMARY_COLOR", "QUIZ_MEDIA_ACCENT_COLOR", "QUIZ_MEDIA
 LOG_DIR = Path(env_str("LOG_DIR") or BASE_DIR / "quiz_backend_logs")
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
 LOG_DIR.mkdir(parents=True, exist_ok=True)
-LOGGING = {
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"redact_secrets": {"()": "quiz_backend.logging.RedactSecretsFilter"}},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.utils import timezone
 from django.utils.html import format_html
@@ -11,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tasks.models import PostStatus
 
-STATUS_COLOURS = {
+STATUS_COLOURS: dict[str, str] = {
     PostStatus.PENDING: "#6c757d",
     PostStatus.PROCESSING: "#0d6efd",
     PostStatus.PUBLISHED: "#198754",
@@ -61,7 +62,12 @@ STATES = {
 
 
 def publishing_state(
-    *, published: bool, publish_date, total: int, published_posts: int, failed_posts: int
+    *,
+    published: bool,
+    publish_date: datetime | None,
+    total: int,
+    published_posts: int,
+    failed_posts: int,
 ) -> PublishingState:
     """The task's state across platforms, from counts annotated on the changelist query."""
     if not published:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection
 from django.db.models import Aggregate, Count, F, FloatField, Func, Q, QuerySet
@@ -16,9 +18,12 @@ from django.utils.translation import gettext_lazy as _
 from social_media.platforms import PLATFORMS
 from tasks.models import PostStatus, SocialMediaPost
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 # Final failure classes, in display order: the Outcome values a failed post can
 # carry, then the two webhook-callback endings. Anything else counts as "other".
-FAILURE_KINDS: dict[str, str | Promise] = {
+FAILURE_KINDS: dict[str, StrOrPromise] = {
     "transient": _("Transient"),
     "rate_limited": _("Rate limited"),
     "permanent": _("Permanent"),
@@ -119,7 +124,7 @@ def analytics_report(*, date_from: date, date_to: date) -> Report:
         for kind in FAILURE_KINDS
         if kind != "other"
     }
-    annotations = {
+    annotations: dict[str, Aggregate] = {
         "posts": Count("pk"),
         "published": Count("pk", filter=published),
         "failed": Count("pk", filter=failed),
@@ -131,7 +136,10 @@ def analytics_report(*, date_from: date, date_to: date) -> Report:
     if on_postgres:
         seconds = _EpochSeconds(F("published_at"), F("created_at"))
         annotations["median"] = _Median(seconds, filter=timed)
-    grouped = posts.order_by().values("platform").annotate(**annotations)
+    # The annotation names are built at run time, so each row is a plain dict to mypy.
+    grouped: Iterable[Mapping[str, Any]] = (
+        posts.order_by().values("platform").annotate(**annotations)
+    )
 
     rows: dict[str, PlatformFigures] = {}
     for data in grouped:
@@ -160,6 +168,8 @@ def analytics_report(*, date_from: date, date_to: date) -> Report:
         for key, created, done in posts.filter(timed).values_list(
             "platform", "created_at", "published_at"
         ):
+            # published_at is not null here (``timed``); created_at never is.
+            assert done is not None
             durations[key].append((done - created).total_seconds())
         for key, figures in rows.items():
             figures.median_seconds = median(durations[key])

@@ -9,6 +9,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from tasks.models import PostStatus, SocialMediaPost
 
@@ -16,7 +17,7 @@ logger = logging.getLogger("social_media")
 
 # A post's status only moves forward: a late or repeated callback never undoes a
 # later state. ``published`` is final; ``failed`` may still become ``published``.
-_RANK = {
+_RANK: dict[str, int] = {
     PostStatus.PENDING: 0,
     PostStatus.PROCESSING: 1,
     PostStatus.FAILED: 2,
@@ -55,11 +56,17 @@ def post_apply_callback(
     platform_obj = PLATFORMS.get(platform)
     if platform_obj is None:
         raise CallbackError(
-            f"Unknown platform {platform!r}.", code="unknown_platform", http_status=400
+            gettext("Unknown platform '%(platform)s'.") % {"platform": platform},
+            code="unknown_platform",
+            http_status=400,
         )
     if platform_obj.kind != "webhook":
         raise CallbackError(
-            f"{platform} is published through its API; callbacks only update webhook platforms.",
+            gettext(
+                "%(platform)s is published through its API; callbacks only update webhook "
+                "platforms."
+            )
+            % {"platform": platform},
             code="not_a_webhook_platform",
             http_status=400,
         )
@@ -73,11 +80,15 @@ def post_apply_callback(
         )
         if post is None:
             raise CallbackError(
-                f"No post for task {task_id} on {platform}.", code="post_not_found", http_status=404
+                gettext("No post for task %(task)s on %(platform)s.")
+                % {"task": task_id, "platform": platform},
+                code="post_not_found",
+                http_status=404,
             )
         if webhook_id is not None and post.webhook_id not in (None, webhook_id):
             raise CallbackError(
-                f"This webhook does not carry {platform} for task {task_id}.",
+                gettext("This webhook does not carry %(platform)s for task %(task)s.")
+                % {"task": task_id, "platform": platform},
                 code="wrong_webhook",
                 http_status=403,
             )

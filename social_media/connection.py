@@ -171,10 +171,10 @@ def _debug_facebook_token(
         }
         return ConnectionVerdict(True, message), None
     if info.get("is_valid") is False:
-        error = "Facebook: debug_token says the token is not valid."
+        reason = "Facebook: debug_token says the token is not valid."
         return ConnectionVerdict(
             False, _("Token rejected: Facebook says it is not valid. Enter a new token.")
-        ), error
+        ), reason
     expires_at = info.get("expires_at")
     if isinstance(expires_at, int) and expires_at > 0:
         when = datetime.fromtimestamp(expires_at, tz=UTC)

@@ -10,7 +10,9 @@ from __future__ import annotations
 import logging
 import random
 import uuid
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
@@ -23,6 +25,7 @@ from social_media.platforms import PLATFORMS, Outcome, PublishResult
 from social_media.platforms.base import RETRYABLE
 from social_media.targets import Target, Targets
 from tasks.models import PostStatus, SocialMediaPost
+from webhooks.models import SocialMediaCredentials
 
 logger = logging.getLogger("social_media")
 
@@ -40,13 +43,13 @@ def max_countdown() -> float:
     return min(MAX_COUNTDOWN_SECONDS, settings.CELERY_VISIBILITY_TIMEOUT / 2)
 
 
-def _claimable(now) -> Q:
+def _claimable(now: datetime) -> Q:
     due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
     unlocked = Q(locked_until__isnull=True) | Q(locked_until__lt=now)
     return Q(status=PostStatus.PENDING) & due & unlocked
 
 
-def _abandoned(now) -> Q:
+def _abandoned(now: datetime) -> Q:
     """Held by a worker whose lease ran out (it died or hung mid-publish)."""
     return Q(status=PostStatus.PROCESSING, delivered_at__isnull=True, locked_until__lt=now)
 
@@ -73,7 +76,7 @@ def post_claim(post_id: int) -> tuple[SocialMediaPost, uuid.UUID] | None:
     return post, token
 
 
-def _reclaim_abandoned(post_id: int, now, claim: dict) -> int:
+def _reclaim_abandoned(post_id: int, now: datetime, claim: dict[str, Any]) -> int:
     """Take over a post whose worker died mid-publish; it counts as a failed attempt.
 
     The dead worker may have sent the request, so the new holder looks on the
@@ -153,7 +156,11 @@ def post_publish(*, post_id: int) -> SocialMediaPost | None:
     return _apply(post, token, result, target=target)
 
 
-def _attempt(post: SocialMediaPost, kind: str, call) -> PublishResult | None:
+# A publish always has a result; a lookup may come back empty (``None``).
+_Result = TypeVar("_Result", PublishResult, PublishResult | None)
+
+
+def _attempt(post: SocialMediaPost, kind: str, call: Callable[[], _Result]) -> _Result:
     attempt = PublishAttempt.objects.create(
         post=post, number=post.attempt_count, kind=kind, started_at=timezone.now()
     )
@@ -279,8 +286,8 @@ def _apply(
         logger.log(level, text, post.task_id, label, detail)
         if delay is not None and delay <= max_countdown():
             _schedule(post.pk, delay)
-    if outcome == Outcome.AUTH and target is not None and hasattr(target, "needs_reconnect"):
-        type(target).objects.filter(pk=target.pk).update(
+    if outcome == Outcome.AUTH and isinstance(target, SocialMediaCredentials):
+        SocialMediaCredentials.objects.filter(pk=target.pk).update(
             needs_reconnect=True, last_error=result.error_message, updated_at=now
         )
         logger.error("🔑 %s: токен отклонён, нужно переподключение", target)
@@ -307,7 +314,7 @@ def _schedule(post_id: int, delay: float) -> None:
         )
 
 
-def _relay_batch(now) -> list[int]:
+def _relay_batch(now: datetime) -> list[int]:
     """Mark due posts nobody is working on as handed over, and return their ids.
 
     ``enqueued_at`` is set in the same statement that picks the rows, with
@@ -328,7 +335,7 @@ def _relay_batch(now) -> list[int]:
     return ids
 
 
-def _expire_callbacks(now) -> int:
+def _expire_callbacks(now: datetime) -> int:
     """Webhook posts whose callback is overdue become ``failed`` (retryable), not stuck."""
     minutes = settings.SOCIAL_MEDIA_CALLBACK_TIMEOUT // 60
     return SocialMediaPost.objects.filter(

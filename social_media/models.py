@@ -1,8 +1,14 @@
 from __future__ import annotations
 
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from social_media.caption_sandbox import TEMPLATE_MAX_LENGTH, normalize_source
+from social_media.platforms import platform_choices
 from social_media.platforms.base import Outcome
 
 
@@ -42,3 +48,66 @@ class PublishAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.post_id} #{self.number} {self.outcome or '…'}"
+
+
+def language_choices() -> list[tuple[str, str]]:
+    return [(code, str(name)) for code, name in settings.LANGUAGES]
+
+
+class CaptionTemplate(models.Model):
+    """Staff's title and description templates for one platform and language.
+
+    Rendered by ``social_media.content.build_content`` in a sandbox; an empty field
+    uses the built-in text. Checked against sample tasks when saved (``clean``).
+    """
+
+    platform = models.CharField(_("platform"), max_length=32, choices=platform_choices)
+    language = models.CharField(_("language"), max_length=5, choices=language_choices)
+    title = models.TextField(
+        _("title template"),
+        blank=True,
+        max_length=TEMPLATE_MAX_LENGTH,
+        help_text=_("Empty: the built-in title. One line: line breaks become spaces."),
+    )
+    description = models.TextField(
+        _("description template"),
+        blank=True,
+        max_length=TEMPLATE_MAX_LENGTH,
+        help_text=_(
+            "Empty: the built-in description. When it is too long, the paragraph with "
+            "{{ link }} and everything after it are kept and the text before is cut."
+        ),
+    )
+    is_active = models.BooleanField(
+        _("active"), default=True, help_text=_("Inactive templates are ignored.")
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("caption template")
+        verbose_name_plural = _("caption templates")
+        ordering = ["platform", "language"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["platform", "language"], name="unique_caption_template"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_platform_display()} · {self.get_language_display()}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.title = normalize_source(self.title)
+        self.description = normalize_source(self.description)
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        from social_media.captions import template_errors
+
+        errors = template_errors(
+            self.platform,
+            self.language,
+            {"title": self.title, "description": self.description},
+        )
+        if errors:
+            raise ValidationError(errors)

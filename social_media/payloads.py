@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from social_media.content import build_content
+from social_media.content import Captions, build_content
 
 if TYPE_CHECKING:
     from tasks.models import Task
 
 
-def _iso(value) -> str | None:
+def _iso(value: datetime | None) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value else None
 
 
-def build_nested_payload(task: Task, platform: str) -> dict[str, Any]:
-    """The default shape: ``task_id``, ``platform``, ``content`` and ``metadata``."""
-    content = build_content(task, platform)
+def build_nested_payload(
+    task: Task, platform: str, captions: Captions | None = None
+) -> dict[str, Any]:
+    """The default shape: ``task_id``, ``platform``, ``content`` and ``metadata``.
+
+    ``captions``: the staff's caption templates for the title and description.
+    """
+    content = build_content(task, platform, captions)
     return {
         "task_id": task.pk,
         "platform": platform,
@@ -38,8 +44,10 @@ def build_nested_payload(task: Task, platform: str) -> dict[str, Any]:
     }
 
 
-def build_flat_payload(task: Task, platform: str) -> dict[str, Any]:
-    """The flat shape of the seed's Yandex Dzen section."""
+def build_flat_payload(
+    task: Task, platform: str, captions: Captions | None = None
+) -> dict[str, Any]:
+    """The flat shape of the seed's Yandex Dzen section (raw fields: no captions)."""
     return {
         "task_id": task.pk,
         "platform": platform,
@@ -58,7 +66,9 @@ def build_flat_payload(task: Task, platform: str) -> dict[str, Any]:
 PAYLOAD_BUILDERS = {"nested": build_nested_payload, "flat": build_flat_payload}
 
 
-def build_payload(task: Task, platform: str, payload_format: str) -> dict[str, Any]:
+def build_payload(
+    task: Task, platform: str, payload_format: str, captions: Captions | None = None
+) -> dict[str, Any]:
     """The payload in the webhook's chosen shape; ``ValueError`` for an unknown shape."""
     builder = PAYLOAD_BUILDERS.get(payload_format)
     if builder is None:
@@ -67,4 +77,4 @@ def build_payload(task: Task, platform: str, payload_format: str) -> dict[str, A
             + ", ".join(sorted(PAYLOAD_BUILDERS))
             + "."
         )
-    return builder(task, platform)
+    return builder(task, platform, captions)

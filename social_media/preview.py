@@ -1,7 +1,8 @@
 """What a task would send to each active platform, and what would go wrong.
 
 Built from the same functions the senders use (``content.build_content`` for
-API platforms, ``payloads.build_payload`` for webhooks), so the preview is the
+API platforms, ``payloads.build_payload`` for webhooks) with the same caption
+templates (``captions.CaptionBook``), so the preview is the
 text that goes out. No network call, no database write.
 """
 
@@ -15,7 +16,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from social_media.content import DEFAULT_LIMITS, LIMITS, build_content
+from social_media.captions import CaptionBook
+from social_media.content import DEFAULT_LIMITS, LIMITS, Captions, build_content
 from social_media.payloads import build_payload
 from social_media.platforms import PLATFORMS, BasePlatform
 
@@ -91,8 +93,18 @@ def _extra_data_problems(platform: BasePlatform, target: Target) -> list[str]:
     return []
 
 
-def _api_preview(task: Task, platform: BasePlatform, target: Target) -> PlatformPreview:
-    content = build_content(task, platform.key)
+def _fallback_notes(fallbacks: list[str]) -> list[str]:
+    return [
+        gettext("The caption template is not used (%(reason)s); the default text is sent.")
+        % {"reason": reason}
+        for reason in fallbacks
+    ]
+
+
+def _api_preview(
+    task: Task, platform: BasePlatform, target: Target, captions: Captions | None = None
+) -> PlatformPreview:
+    content = build_content(task, platform.key, captions)
     limits = LIMITS.get(platform.key, DEFAULT_LIMITS)
     values = {
         "title": (content.title, limits.title),
@@ -119,10 +131,13 @@ def _api_preview(task: Task, platform: BasePlatform, target: Target) -> Platform
             % {"target": target}
         )
     preview.notes += _cut_notes(content.truncated, platform.key)
+    preview.notes += _fallback_notes(content.caption_fallbacks)
     return preview
 
 
-def _webhook_preview(task: Task, platform: BasePlatform, target: Target) -> PlatformPreview:
+def _webhook_preview(
+    task: Task, platform: BasePlatform, target: Target, captions: Captions | None = None
+) -> PlatformPreview:
     payload_format = getattr(target, "payload_format", "nested")
     preview = PlatformPreview(
         key=platform.key,
@@ -132,13 +147,15 @@ def _webhook_preview(task: Task, platform: BasePlatform, target: Target) -> Plat
         payload_format=_format_label(payload_format),
     )
     try:
-        payload = build_payload(task, platform.key, payload_format)
+        payload = build_payload(task, platform.key, payload_format, captions)
     except ValueError as error:
         preview.problems.append(str(error))
         return preview
     preview.payload = json.dumps(payload, ensure_ascii=False, indent=2)
     if "content" in payload:  # the nested shape carries the cut texts
-        preview.notes += _cut_notes(build_content(task, platform.key).truncated, platform.key)
+        content = build_content(task, platform.key, captions)
+        preview.notes += _cut_notes(content.truncated, platform.key)
+        preview.notes += _fallback_notes(content.caption_fallbacks)
     return preview
 
 
@@ -150,13 +167,20 @@ def _format_label(payload_format: str) -> Any:
     return payload_format
 
 
-def task_preview(task: Task, targets: Targets) -> list[PlatformPreview]:
-    """Every active platform of ``task`` with what would be sent there."""
+def task_preview(
+    task: Task, targets: Targets, captions: CaptionBook | None = None
+) -> list[PlatformPreview]:
+    """Every active platform of ``task`` with what would be sent there.
+
+    ``captions``: the caption templates, loaded once for many tasks (else one query here).
+    """
+    if captions is None:
+        captions = CaptionBook.load(language=task.language)
     previews = []
     for key, target in targets.for_task(task).items():
         platform = PLATFORMS[key]
         build = _api_preview if platform.kind == "api" else _webhook_preview
-        preview = build(task, platform, target)
+        preview = build(task, platform, target, captions.for_task(task, key))
         preview.problems = platform.task_problems(task) + preview.problems
         previews.append(preview)
     return previews

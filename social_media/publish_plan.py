@@ -14,8 +14,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from social_media.captions import CaptionBook
 from social_media.platforms import PLATFORMS
 from social_media.preview import task_preview
 from tasks.models import PostStatus, SocialMediaPost
@@ -74,16 +76,17 @@ def publish_plan(tasks: Iterable[Task], targets: Targets) -> list[TaskPlan]:
     ):
         statuses[task_id][platform] = status
     plans = []
+    no_captions = CaptionBook()  # only the problems are read here, not the texts
     for task in tasks:
         plan = TaskPlan(task=task)
-        problems = {p.key: tuple(p.problems) for p in task_preview(task, targets)}
+        problems = {p.key: tuple(p.problems) for p in task_preview(task, targets, no_captions)}
         for platform in targets.for_task(task):
-            status = statuses[task.pk].get(platform)
-            if status is None:
+            current = statuses[task.pk].get(platform)
+            if current is None:
                 decision = Decision.NEW
-            elif status == PostStatus.PUBLISHED:
+            elif current == PostStatus.PUBLISHED:
                 decision = Decision.SKIP_PUBLISHED
-            elif status == PostStatus.FAILED:
+            elif current == PostStatus.FAILED:
                 decision = Decision.RETRY
             else:
                 decision = Decision.SKIP_IN_FLIGHT
@@ -95,10 +98,16 @@ def publish_plan(tasks: Iterable[Task], targets: Targets) -> list[TaskPlan]:
     return plans
 
 
-def plan_totals(plans: list[TaskPlan]) -> dict[Decision, int]:
-    """How many posts each decision covers, for the confirmation page's summary."""
-    totals = dict.fromkeys(Decision, 0)
+def plan_totals(plans: list[TaskPlan]) -> dict[str, int]:
+    """How many posts each decision covers, for the confirmation page's summary; also
+    ``scheduled`` (new posts that wait for their task's publish date) and ``sent_now``."""
+    totals: dict[str, int] = dict.fromkeys(Decision, 0) | {"scheduled": 0}
+    now = timezone.now()
     for plan in plans:
+        later = plan.task.publish_date is not None and plan.task.publish_date > now
         for post in plan.posts:
             totals[post.decision] += 1
+            if later and post.decision == Decision.NEW:
+                totals["scheduled"] += 1
+    totals["sent_now"] = totals[Decision.NEW] - totals["scheduled"] + totals[Decision.RETRY]
     return totals

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
+from typing import TYPE_CHECKING, TypeGuard
 
 from django.conf import settings
 from django.db import transaction
@@ -21,6 +22,9 @@ from django.utils import timezone
 
 from social_media.targets import Targets
 from tasks.models import PostStatus, SocialMediaPost, Task
+
+if TYPE_CHECKING:
+    from webhooks.models import Webhook
 
 logger = logging.getLogger("social_media")
 
@@ -33,12 +37,19 @@ class PublishSummary:
     retried: Counter = field(default_factory=Counter)
     skipped_published: Counter = field(default_factory=Counter)
     skipped_in_flight: Counter = field(default_factory=Counter)
+    scheduled: Counter = field(default_factory=Counter)  # of ``created``: due later
     tasks: int = 0
+    tasks_sent: set[int] = field(default_factory=set)  # a post of theirs goes out now
+    tasks_without_platform: int = 0
 
     def platforms(self) -> list[str]:
         keys = set(self.created) | set(self.retried)
         keys |= set(self.skipped_published) | set(self.skipped_in_flight)
         return sorted(keys)
+
+    def sent_now(self, platform: str) -> tuple[int, int]:
+        """(new, retried) posts of ``platform`` handed to workers now, not scheduled."""
+        return self.created[platform] - self.scheduled[platform], self.retried[platform]
 
 
 def publish_to_social_media(
@@ -88,9 +99,14 @@ def publish_tasks(
             logger.info("🌐 Автопубликация задачи %s в соцсети: %s", task.pk, ", ".join(wanted))
         else:
             logger.info("🌐 Задача %s: нет активных соцсетей, публиковать некуда", task.pk)
+            summary.tasks_without_platform += 1
         for platform, target in wanted.items():
-            post = existing[task.pk].get(platform)
-            if post is None:
+            known = existing[task.pk].get(platform)
+            if known is None:
+                if due > now:
+                    summary.scheduled[platform] += 1
+                else:
+                    summary.tasks_sent.add(task.pk)
                 new_posts.append(
                     SocialMediaPost(
                         task=task,
@@ -100,11 +116,12 @@ def publish_tasks(
                     )
                 )
                 summary.created[platform] += 1
-            elif post.status == PostStatus.PUBLISHED:
+            elif known.status == PostStatus.PUBLISHED:
                 summary.skipped_published[platform] += 1
-            elif post.status == PostStatus.FAILED and retry_failed:
-                retry_ids.append(post.pk)
+            elif known.status == PostStatus.FAILED and retry_failed:
+                retry_ids.append(known.pk)
                 summary.retried[platform] += 1
+                summary.tasks_sent.add(task.pk)
             else:
                 summary.skipped_in_flight[platform] += 1
 
@@ -112,7 +129,7 @@ def publish_tasks(
         # Stamped as handed over now: the ids come back from the INSERT, and the
         # message leaves right after commit.
         for post in new_posts:
-            if post.next_attempt_at <= now:
+            if post.next_attempt_at is not None and post.next_attempt_at <= now:
                 post.enqueued_at = now
         SocialMediaPost.objects.bulk_create(new_posts)
         if all(post.pk is not None for post in new_posts):
@@ -142,7 +159,7 @@ def publish_tasks(
     return summary
 
 
-def _is_webhook(target: object) -> bool:
+def _is_webhook(target: object) -> TypeGuard[Webhook]:
     from webhooks.models import Webhook
 
     return isinstance(target, Webhook)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 from datetime import date, timedelta
+from typing import Any
 
 from django import forms
 from django.contrib import admin
@@ -41,8 +42,9 @@ class AnalyticsFilterForm(forms.Form):
         widget=forms.DateInput(attrs=DATE_WIDGET_ATTRS, format="%Y-%m-%d"),
     )
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         for name in ("date_from", "date_to"):
             value = data.get(name)
             if value and not EARLIEST <= value <= LATEST:

@@ -2,23 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.db import models
 from django.db.models import Count, Q, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from quiz_backend.json_fields import AnswersField, ShapedJSONFormMixin
 from social_media.admin_display import badge, external_link, publishing_state, status_badge
+from social_media.captions import CaptionBook
 from social_media.platforms import PLATFORMS
 from social_media.preview import preview_notes, preview_problems, task_preview
 from social_media.publish_plan import plan_totals, publish_plan
 from social_media.services import PublishSummary, tasks_publish_bulk
 from social_media.targets import Targets, targets_preloaded
 from tasks.models import PostStatus, SocialMediaPost, Task
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 admin.site.site_header = _("Quiz backend")
 admin.site.site_title = _("Quiz backend")
@@ -47,11 +56,11 @@ class SocialMediaPostInline(admin.TabularInline):
         return False
 
     @admin.display(description=_("status"))
-    def status_badge(self, post: SocialMediaPost):
+    def status_badge(self, post: SocialMediaPost) -> str:
         return status_badge(post.status)
 
     @admin.display(description=_("post URL"))
-    def post_link(self, post: SocialMediaPost):
+    def post_link(self, post: SocialMediaPost) -> str:
         return external_link(post.post_url, post.post_url)
 
 
@@ -61,7 +70,9 @@ class ScheduleFilter(admin.SimpleListFilter):
     title = _("schedule")
     parameter_name = "schedule"
 
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin):
+    def lookups(
+        self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
+    ) -> Iterable[tuple[str, StrOrPromise]]:
         return (
             ("scheduled", _("Scheduled (publish date ahead)")),
             ("due", _("Due, posts not sent yet")),
@@ -83,8 +94,34 @@ class ScheduleFilter(admin.SimpleListFilter):
         return queryset
 
 
+def _https_by_default(field: models.Field, **kwargs: Any) -> forms.Field | None:
+    if isinstance(field, models.URLField):
+        kwargs.setdefault("assume_scheme", "https")
+    return field.formfield(**kwargs)
+
+
+class TaskAdminForm(ShapedJSONFormMixin, forms.ModelForm):
+    class Meta:
+        model = Task
+        fields = (
+            "question",
+            "answers",
+            "correct_answer",
+            "explanation",
+            "image_url",
+            "topic",
+            "difficulty",
+            "language",
+            "published",
+            "publish_date",
+        )
+        formfield_callback = _https_by_default
+        field_classes = {"answers": AnswersField}
+
+
 @admin.register(Task)
 class TaskAdmin(admin.ModelAdmin):
+    form = TaskAdminForm
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = (
         "id",
@@ -131,7 +168,7 @@ class TaskAdmin(admin.ModelAdmin):
         return text if len(text) <= 80 else text[:79] + "…"
 
     @admin.display(description=_("publishing state"))
-    def publishing_state(self, task: Task):
+    def publishing_state(self, task: Task) -> str:
         state = publishing_state(
             published=task.published,
             publish_date=task.publish_date,
@@ -142,13 +179,21 @@ class TaskAdmin(admin.ModelAdmin):
         return badge(state.label, state.colour)
 
     def render_change_form(
-        self, request: HttpRequest, context: dict, add=False, change=False, form_url="", obj=None
-    ):
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Task | None = None,
+    ) -> HttpResponse:
         if change and obj is not None and obj.pk:
             context["platform_previews"] = task_preview(obj, Targets.load())
         return super().render_change_form(request, context, add, change, form_url, obj)
 
-    def save_model(self, request: HttpRequest, obj: Task, form, change: bool) -> None:
+    def save_model(
+        self, request: HttpRequest, obj: Task, form: forms.ModelForm[Task], change: bool
+    ) -> None:
         if not obj.published:
             super().save_model(request, obj, form, change)
             return
@@ -194,46 +239,101 @@ class TaskAdmin(admin.ModelAdmin):
             )
             return TemplateResponse(request, "admin/tasks/task/publish_confirmation.html", context)
         summary = tasks_publish_bulk(queryset)
-        level = messages.SUCCESS if summary.platforms() else messages.WARNING
+        level = messages.SUCCESS if summary.tasks_sent else messages.WARNING
         self.message_user(request, summary_message(summary), level)
         return None
 
     @admin.action(permissions=["view"], description=_("Dry run: show what would be sent"))
     def dry_run(self, request: HttpRequest, queryset: QuerySet[Task]) -> TemplateResponse:
-        targets = Targets.load()
+        targets, captions = Targets.load(), CaptionBook.load()
         context = self._intermediate_context(request, _("Dry run: what would be sent"))
-        context["items"] = [(task, task_preview(task, targets)) for task in queryset.order_by("pk")]
+        context["items"] = [
+            (task, task_preview(task, targets, captions)) for task in queryset.order_by("pk")
+        ]
         return TemplateResponse(request, "admin/tasks/task/dry_run.html", context)
 
 
 def summary_message(summary: PublishSummary) -> str:
-    """One line per request: how many tasks, then the counts for each platform."""
-    head = ngettext(
+    """One message: the tasks and posts that went out now, then why the rest did not."""
+    sent = []
+    for key in summary.platforms():
+        new, retried = summary.sent_now(key)
+        counts = []
+        if new:
+            counts.append(
+                ngettext("%(count)d new post", "%(count)d new posts", new) % {"count": new}
+            )
+        if retried:
+            counts.append(
+                ngettext("%(count)d post retried", "%(count)d posts retried", retried)
+                % {"count": retried}
+            )
+        if counts:
+            label = PLATFORMS[key].label if key in PLATFORMS else key
+            sent.append(f"{label}: {', '.join(counts)}")
+    reasons = _not_sent_reasons(summary)
+    if not sent:
+        return gettext("Nothing was sent to social networks: %(reasons)s.") % {
+            "reasons": "; ".join(reasons)
+        }
+    message = ngettext(
         "%(count)d task sent to social networks.",
         "%(count)d tasks sent to social networks.",
-        summary.tasks,
-    ) % {"count": summary.tasks}
-    if not summary.platforms():
-        return (
-            head
-            + " "
-            + gettext("No active social network: add a credential or a social media webhook.")
-        )
-    parts = []
-    for key in summary.platforms():
-        label = PLATFORMS[key].label if key in PLATFORMS else key
-        parts.append(
+        len(summary.tasks_sent),
+    ) % {"count": len(summary.tasks_sent)}
+    message += " " + "; ".join(sent) + "."
+    if reasons:
+        message += " " + gettext("Not sent: %(reasons)s.") % {"reasons": "; ".join(reasons)}
+    return message
+
+
+def _not_sent_reasons(summary: PublishSummary) -> list[str]:
+    if summary.tasks and summary.tasks_without_platform == summary.tasks:
+        return [
             gettext(
-                "%(platform)s: %(created)d new, %(retried)d retried, "
-                "%(published)d skipped (already published), "
-                "%(in_flight)d skipped (in progress)"
+                "no active social network serves these tasks (add a credential or a social "
+                "media webhook, or check their languages)"
             )
-            % {
-                "platform": label,
-                "created": summary.created[key],
-                "retried": summary.retried[key],
-                "published": summary.skipped_published[key],
-                "in_flight": summary.skipped_in_flight[key],
-            }
+        ]
+    published = sum(summary.skipped_published.values())
+    in_flight = sum(summary.skipped_in_flight.values())
+    scheduled = sum(summary.scheduled.values())
+    unserved = summary.tasks_without_platform
+    reasons = []
+    if published:
+        reasons.append(
+            ngettext(
+                "%(count)d post already published",
+                "%(count)d posts already published",
+                published,
+            )
+            % {"count": published}
         )
-    return head + " " + "; ".join(parts) + "."
+    if in_flight:
+        reasons.append(
+            ngettext(
+                "%(count)d post already in progress",
+                "%(count)d posts already in progress",
+                in_flight,
+            )
+            % {"count": in_flight}
+        )
+    if scheduled:
+        reasons.append(
+            ngettext(
+                "%(count)d post scheduled for its publish date",
+                "%(count)d posts scheduled for their publish date",
+                scheduled,
+            )
+            % {"count": scheduled}
+        )
+    if unserved:
+        reasons.append(
+            ngettext(
+                "%(count)d task has no active social network",
+                "%(count)d tasks have no active social network",
+                unserved,
+            )
+            % {"count": unserved}
+        )
+    return reasons

@@ -8,6 +8,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from quiz_backend.json_fields import ANSWERS, json_field_errors
 from social_media.platforms import platform_choices
 
 
@@ -65,14 +66,12 @@ class Task(models.Model):
         return f"#{self.pk} {question[:60]}" if self.pk else question[:60]
 
     def clean(self) -> None:
-        errors = {}
-        answers = self.answers
-        if not isinstance(answers, list) or not all(isinstance(a, str) for a in answers):
-            errors["answers"] = _("Answers must be a JSON list of strings.")
-        elif len([a for a in answers if a.strip()]) < 2:
-            errors["answers"] = _("Give at least two answer options.")
-        elif self.correct_answer and self.correct_answer not in answers:
-            errors["correct_answer"] = _("The correct answer must be one of the answers.")
+        errors: dict[str, object] = dict(json_field_errors(self, answers=ANSWERS))
+        if not errors:
+            if len([a for a in self.answers if a.strip()]) < 2:
+                errors["answers"] = _("Give at least two answer options.")
+            elif self.correct_answer and self.correct_answer not in self.answers:
+                errors["correct_answer"] = _("The correct answer must be one of the answers.")
         if errors:
             raise ValidationError(errors)
 

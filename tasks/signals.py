@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from django.conf import settings
 from django.db.models.signals import post_save, pre_save
@@ -14,7 +15,9 @@ logger = logging.getLogger("social_media")
 _BEFORE = "_publishing_before_save"
 
 
-def remember_publishing_state(sender, instance: Task, raw: bool = False, **kwargs) -> None:
+def remember_publishing_state(
+    sender: type[Task], instance: Task, raw: bool = False, **kwargs: Any
+) -> None:
     """Note the stored ``published`` and ``publish_date`` so post_save sees what changed."""
     if raw or instance.pk is None:
         return
@@ -23,7 +26,7 @@ def remember_publishing_state(sender, instance: Task, raw: bool = False, **kwarg
 
 
 def auto_publish_to_social_media(
-    sender, instance: Task, created: bool, raw: bool = False, **kwargs
+    sender: type[Task], instance: Task, created: bool, raw: bool = False, **kwargs: Any
 ) -> None:
     """Write the task's posts in the same transaction; they are sent after commit."""
     if raw:

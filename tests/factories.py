@@ -3,14 +3,27 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import factory
 
 from tasks.models import SocialMediaPost, Task
 from webhooks.models import SocialMediaCredentials, Webhook
 
+ModelT = TypeVar("ModelT")
 
-class TaskFactory(factory.django.DjangoModelFactory):
+
+class ModelFactory(factory.django.DjangoModelFactory[ModelT]):
+    """Base for the factories below: calling one returns its model's instance (for mypy too)."""
+
+    if TYPE_CHECKING:
+        # factory_boy's metaclass __call__ (untyped) creates and returns the model instance;
+        # this stub tells mypy so, since a real __new__ may only return the class itself.
+        def __new__(cls, *args: Any, **kwargs: Any) -> ModelT:  # type: ignore[misc]
+            ...
+
+
+class TaskFactory(ModelFactory[Task]):
     class Meta:
         model = Task
 
@@ -25,7 +38,7 @@ class TaskFactory(factory.django.DjangoModelFactory):
     published = False
 
 
-class PinterestCredentialsFactory(factory.django.DjangoModelFactory):
+class PinterestCredentialsFactory(ModelFactory[SocialMediaCredentials]):
     class Meta:
         model = SocialMediaCredentials
 
@@ -35,7 +48,7 @@ class PinterestCredentialsFactory(factory.django.DjangoModelFactory):
     is_active = True
 
 
-class FacebookCredentialsFactory(factory.django.DjangoModelFactory):
+class FacebookCredentialsFactory(ModelFactory[SocialMediaCredentials]):
     class Meta:
         model = SocialMediaCredentials
 
@@ -45,7 +58,7 @@ class FacebookCredentialsFactory(factory.django.DjangoModelFactory):
     is_active = True
 
 
-class WebhookFactory(factory.django.DjangoModelFactory):
+class WebhookFactory(ModelFactory[Webhook]):
     class Meta:
         model = Webhook
 
@@ -58,7 +71,7 @@ class WebhookFactory(factory.django.DjangoModelFactory):
     is_active = True
 
 
-class SocialMediaPostFactory(factory.django.DjangoModelFactory):
+class SocialMediaPostFactory(ModelFactory[SocialMediaPost]):
     class Meta:
         model = SocialMediaPost
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import secrets
 import subprocess
 import sys
@@ -11,33 +10,19 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
+from quiz_backend.hermetic import production_environ
+
 ROOT = Path(__file__).resolve().parent.parent
-SETTINGS_VARIABLES = (
-    "DEBUG",
-    "SECRET_KEY",
-    "FIELD_ENCRYPTION_KEYS",
-    "ALLOWED_HOSTS",
-    "SECURE_SSL_REDIRECT",
-    "SESSION_COOKIE_SECURE",
-    "CSRF_COOKIE_SECURE",
-    "SECURE_HSTS_SECONDS",
-    "SECURE_HSTS_INCLUDE_SUBDOMAINS",
-    "SECURE_HSTS_PRELOAD",
-)
 
 
 def manage(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
-    """Run manage.py with production settings and exactly the given variables."""
-    environ = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in SETTINGS_VARIABLES and not key.startswith("DJANGO_")
-    }
-    environ |= {
-        "DJANGO_SETTINGS_MODULE": "quiz_backend.settings",
-        "LOG_DIR": str(tmp_path / "logs"),
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-    } | env
+    """Run manage.py with production settings, exactly the given variables and no .env."""
+    environ = production_environ(
+        LOG_DIR=str(tmp_path / "logs"),
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        CELERY_BROKER_DIR=str(tmp_path / "broker"),
+        **env,
+    )
     return subprocess.run(  # noqa: S603 (our own manage.py, fixed arguments)
         [sys.executable, "manage.py", *args],
         cwd=ROOT,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import time
 
@@ -31,7 +32,7 @@ def test_healthz_ok_with_database_and_embedded_broker(client, settings, tmp_path
 
 @pytest.mark.django_db
 def test_healthz_ok_on_a_real_redis_broker(client, settings):
-    settings.CELERY_BROKER_URL = "redis://127.0.0.1:6379/15"
+    settings.CELERY_BROKER_URL = os.environ.get("TEST_REDIS_URL") or "redis://127.0.0.1:6379/15"
 
     response = client.get("/healthz")
 
@@ -81,6 +82,7 @@ def test_check_database_true_on_the_live_connection():
     assert check_database() is True
 
 
+@pytest.mark.postgres  # SQLite has no server to refuse
 @pytest.mark.django_db
 def test_check_database_false_when_the_server_refuses(caplog):
     """A real driver error from a connection to a port with no server behind it."""

@@ -24,7 +24,8 @@ from tests.factories import (
     WebhookFactory,
 )
 
-pytestmark = pytest.mark.django_db
+# The counts are PostgreSQL's (SQLite splits bulk statements into more batches).
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
 ALL_PLATFORMS = ["pinterest", "facebook", "instagram", "tiktok", "youtube_shorts", "yandex_dzen"]
 STATUS_CYCLE = [PostStatus.PUBLISHED, PostStatus.FAILED, PostStatus.PROCESSING, PostStatus.PENDING]

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -9,7 +13,7 @@ from django.db import models
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect
-from django.urls import path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
@@ -21,6 +25,9 @@ from social_media.models import AttemptKind, PublishAttempt
 from social_media.platforms.base import RETRYABLE, Outcome
 from webhooks.admin_forms import CredentialsForm, WebhookForm
 from webhooks.models import CallbackAuth, SocialMediaCredentials, Webhook
+
+if TYPE_CHECKING:
+    from django.contrib.admin.options import _FieldsetSpec
 
 MASK = "••••••••"
 # Items per check action: each makes up to two calls of at most CHECK_TIMEOUT (5 s),
@@ -43,22 +50,35 @@ class SocialMediaCredentialsAdmin(admin.ModelAdmin):
         "last_error",
     )
     list_filter = ("platform", "is_active", "needs_reconnect")
-    readonly_fields = ("needs_reconnect", "last_error", "connection_check")
-    readonly_fields += ("created_at", "updated_at")
+    readonly_fields = (
+        "needs_reconnect",
+        "last_error",
+        "connection_check",
+        "created_at",
+        "updated_at",
+    )
     actions = ["test_connection"]
 
-    def get_fieldsets(self, request: HttpRequest, obj: SocialMediaCredentials | None = None):
+    def get_fieldsets(
+        self, request: HttpRequest, obj: SocialMediaCredentials | None = None
+    ) -> _FieldsetSpec:
         tokens = ["access_token", "refresh_token", "token_expires_at"]
         if obj is not None:
             tokens.insert(2, "clear_refresh_token")
         return (
             (None, {"fields": ("platform", "extra_data", "languages", "is_active")}),
-            (_("Tokens"), {"fields": tokens}),
+            (_("Tokens"), {"fields": tuple(tokens)}),
             (_("Health"), {"fields": ("needs_reconnect", "last_error", "connection_check")}),
             (_("Record"), {"fields": ("created_at", "updated_at")}),
         )
 
-    def save_model(self, request, obj: SocialMediaCredentials, form, change: bool) -> None:
+    def save_model(
+        self,
+        request: HttpRequest,
+        obj: SocialMediaCredentials,
+        form: forms.ModelForm[SocialMediaCredentials],
+        change: bool,
+    ) -> None:
         if getattr(form, "token_replaced", False):
             obj.needs_reconnect = False
             obj.last_error = ""
@@ -69,17 +89,17 @@ class SocialMediaCredentialsAdmin(admin.ModelAdmin):
         return gettext("set") if credential.access_token else gettext("not set")
 
     @admin.display(description=_("needs reconnection"), ordering="needs_reconnect")
-    def reconnect_flag(self, credential: SocialMediaCredentials):
+    def reconnect_flag(self, credential: SocialMediaCredentials) -> str:
         if credential.needs_reconnect:
             return badge("⚠️ " + gettext("Reconnect"), "#dc3545")
         return "—"
 
     @admin.display(description=_("token expiry"), ordering="token_expires_at")
-    def token_expiry(self, credential: SocialMediaCredentials):
+    def token_expiry(self, credential: SocialMediaCredentials) -> str:
         return expiry_badge(credential.token_expires_at)
 
     @admin.display(description=_("connection"))
-    def connection_check(self, credential: SocialMediaCredentials):
+    def connection_check(self, credential: SocialMediaCredentials) -> str:
         if not credential.pk:
             return "—"
         url = reverse("admin:webhooks_socialmediacredentials_test_connection", args=[credential.pk])
@@ -91,7 +111,7 @@ class SocialMediaCredentialsAdmin(admin.ModelAdmin):
             gettext("Uses the saved token; unsaved changes on this page are discarded."),
         )
 
-    def get_urls(self):
+    def get_urls(self) -> list[URLPattern]:
         view = self.admin_site.admin_view(self.test_connection_view)
         return [
             path(
@@ -143,7 +163,7 @@ def too_many(model_admin: admin.ModelAdmin, request: HttpRequest, queryset: Quer
     return True
 
 
-def expiry_badge(expires_at):
+def expiry_badge(expires_at: datetime | None) -> str:
     """ "expires in N days" / "expired", coloured by urgency; "—" without an expiry."""
     if expires_at is None:
         return "—"
@@ -187,35 +207,59 @@ class WebhookAdmin(admin.ModelAdmin):
         "languages",
         "callback_auth",
         "masked_secret",
+        "api_key_status",
         "is_active",
         "last_delivery",
     )
     list_filter = ("webhook_type", "service_name", "is_active", "callback_auth")
     search_fields = ("url", "service_name")
-    readonly_fields = ("masked_secret", "previous_secret_expires_at", "last_error")
-    readonly_fields += ("last_delivery", "last_delivery_error", "created_at", "updated_at")
-    actions = ["rotate_secret", "send_test_event"]
-    fieldsets = (
-        (None, {"fields": ("url", "service_name", "webhook_type", "is_active")}),
-        (
-            _("Delivery"),
-            {"fields": ("target_platforms", "payload_format", "languages", "last_error")},
-        ),
-        (_("Last delivery"), {"fields": ("last_delivery", "last_delivery_error")}),
-        (
-            _("Authentication"),
-            {"fields": ("callback_auth", "masked_secret", "previous_secret_expires_at")},
-        ),
-        (_("Record"), {"fields": ("created_at", "updated_at")}),
+    readonly_fields = (
+        "masked_secret",
+        "previous_secret_expires_at",
+        "last_error",
+        "last_delivery",
+        "last_delivery_error",
+        "created_at",
+        "updated_at",
     )
+    actions = ["rotate_secret", "send_test_event"]
+
+    def get_fieldsets(self, request: HttpRequest, obj: Webhook | None = None) -> _FieldsetSpec:
+        api_key = ["make_api_key"] if obj is None else ["make_api_key", "clear_make_api_key"]
+        return (
+            (None, {"fields": ("url", "service_name", "webhook_type", "is_active")}),
+            (
+                _("Delivery"),
+                {"fields": ("target_platforms", "payload_format", "languages", "last_error")},
+            ),
+            (_("Last delivery"), {"fields": ("last_delivery", "last_delivery_error")}),
+            (
+                _("Authentication"),
+                {
+                    "fields": (
+                        "callback_auth",
+                        "masked_secret",
+                        "previous_secret_expires_at",
+                        *api_key,
+                    )
+                },
+            ),
+            (_("Record"), {"fields": ("created_at", "updated_at")}),
+        )
+
+    @admin.display(description=_("Make API key"))
+    def api_key_status(self, webhook: Webhook) -> str:
+        return gettext("set") if webhook.make_api_key else gettext("not set")
 
     @admin.display(description=_("signing secret"))
-    def masked_secret(self, webhook: Webhook):
+    def masked_secret(self, webhook: Webhook) -> str:
         if not webhook.pk:
             return gettext("Generated when the webhook is saved; shown once.")
         return format_html("<code>whsec_{}</code>", MASK)
 
-    def response_add(self, request: HttpRequest, obj: Webhook, *args, **kwargs) -> HttpResponse:
+    def response_add(
+        self, request: HttpRequest, obj: Webhook, *args: Any, **kwargs: Any
+    ) -> HttpResponse:
         self.message_user(request, _secret_notice(obj, obj.secret), messages.WARNING)
         return super().response_add(request, obj, *args, **kwargs)
 
@@ -257,7 +301,7 @@ class WebhookAdmin(admin.ModelAdmin):
         )
 
     @admin.display(description=_("last delivery"), ordering="last_delivery_at")
-    def last_delivery(self, webhook: Webhook):
+    def last_delivery(self, webhook: Webhook) -> str:
         return delivery_badge(
             getattr(webhook, "last_delivery_at", None),
             getattr(webhook, "last_delivery_status", None),
@@ -272,7 +316,7 @@ class WebhookAdmin(admin.ModelAdmin):
 DELIVERED = {Outcome.SUCCESS, Outcome.ACCEPTED}
 
 
-def delivery_badge(at, status: int | None, outcome: str | None):
+def delivery_badge(at: datetime | None, status: int | None, outcome: str | None) -> str:
     """ "HTTP 200 · accepted" coloured by outcome, with the time; "never" without one."""
     if at is None:
         return gettext("never")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -10,6 +11,13 @@ from django.db import models
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from quiz_backend.json_fields import (
+    ExtraDataField,
+    LanguagesField,
+    ShapedJSONFormMixin,
+    WebhookPlatformsField,
+)
+from social_media.platforms import api_platform_choices
 from webhooks.models import SocialMediaCredentials, Webhook, WebhookType
 
 TOKEN_FIELDS = ("access_token", "refresh_token")
@@ -52,7 +60,7 @@ def _token_input() -> forms.CharField:
     )
 
 
-class CredentialsForm(forms.ModelForm):
+class CredentialsForm(ShapedJSONFormMixin, forms.ModelForm):
     """Token fields are write-only: empty on display, empty on submit keeps the token."""
 
     access_token = _token_input()
@@ -70,13 +78,16 @@ class CredentialsForm(forms.ModelForm):
             "languages",
             "is_active",
         )
+        field_classes = {"extra_data": ExtraDataField, "languages": LanguagesField}
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.token_replaced = False
         for name in TOKEN_FIELDS:
             field = self.fields[name]
-            field.label = SocialMediaCredentials._meta.get_field(name).verbose_name.capitalize()
+            model_field = SocialMediaCredentials._meta.get_field(name)
+            assert isinstance(model_field, models.Field)
+            field.label = str(model_field.verbose_name).capitalize()
             self.initial[name] = ""
             if self.instance.pk:
                 stored = getattr(self.instance, name)
@@ -104,12 +115,13 @@ class CredentialsForm(forms.ModelForm):
             return ""
         return self.instance.refresh_token
 
-    def clean(self) -> dict:
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         platform = cleaned.get("platform")
         languages = cleaned.get("languages")
-        if not cleaned.get("is_active") or not platform or not isinstance(languages, list | None):
-            return cleaned
+        if not cleaned.get("is_active") or not platform or "languages" not in cleaned:
+            return cleaned  # a field with its own error: no clash to report yet
         others = SocialMediaCredentials.objects.filter(platform=platform, is_active=True)
         if self.instance.pk:
             others = others.exclude(pk=self.instance.pk)
@@ -119,7 +131,8 @@ class CredentialsForm(forms.ModelForm):
             if (codes := languages_overlap(languages or [], other.languages)) != set()
         ]
         if clashes:
-            label = dict(self.fields["platform"].choices).get(platform, platform)
+            # The form field offers exactly the model field's choices.
+            label = dict(api_platform_choices()).get(platform, platform)
             raise ValidationError(
                 gettext(
                     "Another active %(platform)s account takes the same task languages: "
@@ -130,14 +143,21 @@ class CredentialsForm(forms.ModelForm):
         return cleaned
 
 
-def _https_by_default(field: models.Field, **kwargs) -> forms.Field | None:
+def _https_by_default(field: models.Field[Any, Any], **kwargs: Any) -> forms.Field | None:
     if isinstance(field, models.URLField):
         kwargs.setdefault("assume_scheme", "https")
     return field.formfield(**kwargs)
 
 
-class WebhookForm(forms.ModelForm):
-    """Two active social-media webhooks may not serve one platform in one language."""
+class WebhookForm(ShapedJSONFormMixin, forms.ModelForm):
+    """Two active social-media webhooks may not serve one platform in one language.
+
+    The Make API key is write-only, like the credentials' tokens: empty on display,
+    empty on submit keeps the stored key.
+    """
+
+    make_api_key = _token_input()
+    clear_make_api_key = forms.BooleanField(label=_("Remove the API key"), required=False)
 
     class Meta:
         model = Webhook
@@ -151,20 +171,46 @@ class WebhookForm(forms.ModelForm):
             "payload_format",
             "languages",
             "callback_auth",
+            "make_api_key",
         )
+        field_classes = {"target_platforms": WebhookPlatformsField, "languages": LanguagesField}
 
-    def clean(self) -> dict:
-        cleaned = super().clean()
-        targets = cleaned.get("target_platforms")
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["make_api_key"]
+        model_field = Webhook._meta.get_field("make_api_key")
+        assert isinstance(model_field, models.Field)
+        field.label = str(model_field.verbose_name)
+        self.initial["make_api_key"] = ""
+        if self.instance.pk and self.instance.make_api_key:
+            field.help_text = _(
+                "An API key is set; it is sent as the x-make-apikey header. Leave empty to keep it."
+            )
+        else:
+            field.help_text = model_field.help_text
+        if not self.instance.pk:
+            del self.fields["clear_make_api_key"]
+
+    def clean_make_api_key(self) -> str:
+        value = self.cleaned_data.get("make_api_key", "")
+        if value:
+            return value
+        if self.data.get(self.add_prefix("clear_make_api_key")):
+            return ""
+        return self.instance.make_api_key
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
+        targets = cleaned.get("target_platforms") or []
         languages = cleaned.get("languages")
         if (
             not cleaned.get("is_active")
             or cleaned.get("webhook_type") != WebhookType.SOCIAL_MEDIA
-            or not isinstance(targets, list)
-            or not all(isinstance(t, str) for t in targets)
-            or not isinstance(languages, list | None)
+            or "target_platforms" not in cleaned
+            or "languages" not in cleaned
         ):
-            return cleaned
+            return cleaned  # a field with its own error: no clash to report yet
         others = Webhook.objects.filter(is_active=True, webhook_type=WebhookType.SOCIAL_MEDIA)
         if self.instance.pk:
             others = others.exclude(pk=self.instance.pk)

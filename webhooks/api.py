@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+import json
+from collections.abc import Mapping
+from typing import IO, Any
 
 from django.db import IntegrityError, transaction
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework import exceptions, parsers, serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -14,6 +18,7 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
+from quiz_backend.api import MachineLanguageMixin
 from quiz_backend.redaction import redact
 from social_media.callbacks import CallbackError, post_apply_callback
 from social_media.platforms import webhook_platform_keys
@@ -28,26 +33,44 @@ MAX_TASK_ID = 2**63 - 1  # the largest primary key PostgreSQL's bigint holds
 
 class PayloadTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = f"The body is larger than {MAX_BODY_BYTES // 1024} KiB."
+    default_detail = format_lazy(
+        gettext_lazy("The body is larger than {size} KiB."), size=MAX_BODY_BYTES // 1024
+    )
     default_code = "payload_too_large"
 
 
 class BadContentLength(exceptions.APIException):
     status_code = status.HTTP_400_BAD_REQUEST
-    default_detail = "The Content-Length header is not a whole number."
+    default_detail = gettext_lazy("The Content-Length header is not a whole number.")
     default_code = "bad_content_length"
 
 
 class CallbackJSONParser(parsers.JSONParser):
-    """JSON only; a body nested too deeply for Python's parser is a 400, not a 500."""
+    """JSON only; a body nested too deeply for Python's parser is a 400, not a 500, and
+    the parse error is said in the answer's language (DRF's text is English only)."""
 
-    def parse(self, stream, media_type=None, parser_context=None) -> Any:
+    def parse(
+        self,
+        stream: IO[Any],
+        media_type: str | None = None,
+        parser_context: Mapping[str, Any] | None = None,
+    ) -> Any:
         try:
             return super().parse(stream, media_type, parser_context)
         except RecursionError:
             raise exceptions.ParseError(
-                "JSON parse error - the body is nested too deeply."
+                _("JSON parse error - the body is nested too deeply.")
             ) from None
+        except exceptions.ParseError as error:
+            cause = error.__context__
+            if isinstance(cause, json.JSONDecodeError):
+                message = _("The body is not valid JSON (line %(line)d, column %(column)d).") % {
+                    "line": cause.lineno,
+                    "column": cause.colno,
+                }
+            else:
+                message = _("The body is not valid JSON.")  # bad UTF-8, NaN, Infinity
+            raise exceptions.ParseError(message) from None
 
 
 class CallbackThrottle(SimpleRateThrottle):
@@ -56,7 +79,8 @@ class CallbackThrottle(SimpleRateThrottle):
     scope = "social_media_callback"
 
     def get_rate(self) -> str | None:
-        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+        # The rates are "60/min" strings; djangorestframework-stubs types them as numbers.
+        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)  # type: ignore[return-value]
 
     def get_cache_key(self, request: Request, view: APIView) -> str:
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
@@ -67,7 +91,7 @@ def _check_body_size(request: Request) -> None:
     if request.META.get("HTTP_TRANSFER_ENCODING", "").strip():
         raise PayloadTooLarge(_("Chunked bodies are not accepted; send Content-Length."))
     length = (request.META.get("CONTENT_LENGTH") or "0").strip()
-    if not length.isdigit():
+    if not (length.isascii() and length.isdigit()):  # isdigit() alone takes "²"
         raise BadContentLength()
     if int(length) > MAX_BODY_BYTES:
         raise PayloadTooLarge()
@@ -82,8 +106,12 @@ def _check_content_type(request: Request) -> None:
         )
 
 
-class SocialMediaCallbackApi(APIView):
-    """``POST /api/webhooks/social-media-callback/``: a scenario reports a post's result."""
+class SocialMediaCallbackApi(MachineLanguageMixin, APIView):
+    """``POST /api/webhooks/social-media-callback/``: a scenario reports a post's result.
+
+    Answers are in English, or in the ``Accept-Language`` language when it is ru/en
+    (``quiz_backend.api.api_language``).
+    """
 
     authentication_classes = [CallbackAuthentication]
     permission_classes = [IsAuthenticated]
@@ -113,8 +141,9 @@ class SocialMediaCallbackApi(APIView):
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         # DRF's order is authenticate → permissions → throttle; here size and the
         # throttle come first, so failed signatures count against the source too.
-        if request.method.lower() not in self.allowed_methods_lower():
-            raise exceptions.MethodNotAllowed(request.method)
+        method = request.method or ""
+        if method.lower() not in self.allowed_methods_lower():
+            raise exceptions.MethodNotAllowed(method)
         _check_body_size(request)
         self.format_kwarg = self.get_format_suffix(**kwargs)
         request.accepted_renderer, request.accepted_media_type = self.perform_content_negotiation(
@@ -137,7 +166,9 @@ class SocialMediaCallbackApi(APIView):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        caller: WebhookCaller = request.user
+        caller = request.user
+        # WebhookAuthentication sets it; the permission refuses anonymous callers.
+        assert isinstance(caller, WebhookCaller)
         if caller.webhook is not None and data["platform"] not in caller.webhook.target_platforms:
             return _error(
                 "wrong_webhook",
@@ -174,12 +205,12 @@ class SocialMediaCallbackApi(APIView):
             )
         except CallbackError as error:
             return _error(error.code, str(error), error.http_status)
-        message = f"Status updated for task {data['task_id']} on {data['platform']}"
+        names = {"task": data["task_id"], "platform": data["platform"]}
+        message = _("Status updated for task %(task)s on %(platform)s") % names
         if not result.changed:
-            message = (
-                f"Status for task {data['task_id']} on {data['platform']} is already "
-                f"{result.post.status}; nothing changed"
-            )
+            message = _(
+                "Status for task %(task)s on %(platform)s is already %(status)s; nothing changed"
+            ) % (names | {"status": result.post.status})
         return Response({"status": "ok", "message": message})
 
 

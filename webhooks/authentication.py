@@ -15,6 +15,7 @@ import time
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework import authentication, exceptions, status
 from rest_framework.request import Request
 from standardwebhooks import Webhook as StandardWebhook
@@ -33,7 +34,9 @@ _MESSAGE_ID = re.compile(r"^[\x21-\x7e]{1,255}$")  # printable ASCII, no spaces
 
 class SecretsUnavailable(exceptions.APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_detail = "Callback secrets cannot be decrypted; the server's keys are misconfigured."
+    default_detail = gettext_lazy(
+        "Callback secrets cannot be decrypted; the server's keys are misconfigured."
+    )
     default_code = "secrets_unavailable"
 
 
@@ -82,10 +85,20 @@ def _check_message_id(message_id: str) -> None:
             % {"max": MAX_MESSAGE_ID_LENGTH},
             "bad_webhook_id",
         )
+    # Standard Webhooks signs "{id}.{timestamp}.{body}" and asks that the id never
+    # contain "." (spec/standard-webhooks.md, "Signature scheme").
+    if "." in message_id:
+        raise _refuse(
+            _(
+                'webhook-id must not contain a period ("."): the signature covers '
+                '"id.timestamp.body" (Standard Webhooks).'
+            ),
+            "bad_webhook_id",
+        )
 
 
 def _check_timestamp(raw: str) -> None:
-    if not raw.isdigit() or len(raw) > 12:
+    if not re.fullmatch(r"[0-9]{1,12}", raw):  # str.isdigit() also takes "²", which int() refuses
         raise _refuse(
             _("webhook-timestamp must be whole seconds since the Unix epoch."), "bad_timestamp"
         )

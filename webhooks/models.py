@@ -10,11 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from quiz_backend.encryption import EncryptedTextField
-from social_media.platforms import (
-    PLATFORMS,
-    api_platform_choices,
-    webhook_platform_keys,
-)
+from quiz_backend.json_fields import EXTRA_DATA, LANGUAGES, WEBHOOK_PLATFORMS, json_field_errors
+from social_media.platforms import PLATFORMS, api_platform_choices
 
 
 def generate_webhook_secret() -> str:
@@ -22,9 +19,41 @@ def generate_webhook_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
-def _validate_languages(value) -> None:
-    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-        raise ValidationError(_('Languages must be a JSON list of codes such as ["ru"].'))
+# Make.com custom webhooks: "the key must contain ASCII characters and be no longer than
+# 512 characters" (https://apps.make.com/gateway). Our floor of 8 keeps it maskable in logs.
+MAKE_API_KEY_MIN_LENGTH = 8
+MAKE_API_KEY_MAX_LENGTH = 512
+
+
+def validate_make_api_key(value: str) -> None:
+    """Printable ASCII (a header value), 8 to 512 characters; never echoes the value."""
+    if not value:
+        return
+    if not (MAKE_API_KEY_MIN_LENGTH <= len(value) <= MAKE_API_KEY_MAX_LENGTH):
+        raise ValidationError(
+            _("The API key must be %(min)d to %(max)d characters long.")
+            % {"min": MAKE_API_KEY_MIN_LENGTH, "max": MAKE_API_KEY_MAX_LENGTH},
+            code="api_key_length",
+        )
+    if not all(" " <= char <= "~" for char in value) or value != value.strip():
+        raise ValidationError(
+            _(
+                "The API key may contain only printable ASCII characters "
+                "(no line breaks, no spaces at either end)."
+            ),
+            code="api_key_characters",
+        )
+
+
+def _validate_languages(value: object) -> None:
+    LANGUAGES.validate(value)
+
+
+def _languages_if_null(instance: models.Model) -> dict[str, ValidationError]:
+    """Django runs no field validator on ``None`` (the field is blank): clean() does."""
+    if getattr(instance, "languages", None) is None:
+        return json_field_errors(instance, languages=LANGUAGES)
+    return {}
 
 
 class SocialMediaCredentials(models.Model):
@@ -67,12 +96,18 @@ class SocialMediaCredentials(models.Model):
         return f"{label} #{self.pk}" if self.pk else str(label)
 
     def clean(self) -> None:
+        errors = json_field_errors(self, extra_data=EXTRA_DATA) | _languages_if_null(self)
         platform = PLATFORMS.get(self.platform)
         if platform is None or platform.kind != "api":
-            raise ValidationError({"platform": _("Choose an API platform.")})
-        if not isinstance(self.extra_data, dict):
-            raise ValidationError({"extra_data": _("Extra data must be a JSON object.")})
-        platform.validate_extra_data(self.extra_data)
+            errors["platform"] = ValidationError(_("Choose an API platform."))
+        elif "extra_data" not in errors:
+            try:
+                platform.validate_extra_data(self.extra_data)
+            except ValidationError as error:
+                for name, messages in error.update_error_dict({}).items():
+                    errors[name] = ValidationError(messages)
+        if errors:
+            raise ValidationError(errors)
 
     def serves(self, language: str) -> bool:
         """Empty means every language; a malformed stored value is treated as empty."""
@@ -132,6 +167,16 @@ class Webhook(models.Model):
     previous_secret_expires_at = models.DateTimeField(
         _("previous secret valid until"), null=True, blank=True
     )
+    make_api_key = EncryptedTextField(
+        _("Make API key"),
+        blank=True,
+        default="",
+        validators=[validate_make_api_key],
+        help_text=_(
+            "Optional. Sent as the x-make-apikey header when the Make.com custom webhook "
+            "has API key authentication."
+        ),
+    )
     callback_auth = models.CharField(
         _("callback authentication"),
         max_length=10,
@@ -152,28 +197,18 @@ class Webhook(models.Model):
         return f"{self.service_name} #{self.pk}" if self.pk else self.service_name
 
     def clean(self) -> None:
-        targets = self.target_platforms
-        if not isinstance(targets, list) or not all(isinstance(t, str) for t in targets):
-            raise ValidationError(
-                {"target_platforms": _("Target platforms must be a JSON list of platform keys.")}
+        errors = json_field_errors(self, target_platforms=WEBHOOK_PLATFORMS)
+        errors |= _languages_if_null(self)
+        if (
+            "target_platforms" not in errors
+            and self.webhook_type == WebhookType.SOCIAL_MEDIA
+            and not self.target_platforms
+        ):
+            errors["target_platforms"] = ValidationError(
+                _("A social media webhook needs at least one platform.")
             )
-        allowed = webhook_platform_keys()
-        unknown = [t for t in targets if t not in allowed]
-        if unknown:
-            raise ValidationError(
-                {
-                    "target_platforms": _(
-                        "Unknown webhook platforms: %(unknown)s. Use: %(allowed)s."
-                    )
-                    % {"unknown": ", ".join(unknown), "allowed": ", ".join(sorted(allowed))}
-                }
-            )
-        if len(set(targets)) != len(targets):
-            raise ValidationError({"target_platforms": _("A platform is listed twice.")})
-        if self.webhook_type == WebhookType.SOCIAL_MEDIA and not targets:
-            raise ValidationError(
-                {"target_platforms": _("A social media webhook needs at least one platform.")}
-            )
+        if errors:
+            raise ValidationError(errors)
 
     def serves(self, language: str) -> bool:
         """Empty means every language; a malformed stored value is treated as empty."""

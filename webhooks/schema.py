@@ -6,13 +6,22 @@ from collections.abc import Callable
 from typing import Any
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import serializers
 
 _SIGNATURE_HEADERS = {
     "webhookId": (
         "webhook-id",
-        "Unique message id; a replay of an id that was processed changes nothing.",
+        "Unique message id: 1-255 printable ASCII characters, no spaces, no `.` (the "
+        "signed content is `{id}.{timestamp}.{body}`); a replay of an id that was "
+        "processed changes nothing.",
     ),
     "webhookTimestamp": (
         "webhook-timestamp",
@@ -54,7 +63,9 @@ ErrorSerializer = inline_serializer(
     fields={
         "status": serializers.ChoiceField(choices=["error"]),
         "error": serializers.CharField(help_text="A machine-readable code of the problem."),
-        "message": serializers.CharField(help_text="What is wrong, in words."),
+        "message": serializers.CharField(
+            help_text="What is wrong, in words: English, or the Accept-Language language (ru)."
+        ),
         "fields": serializers.DictField(
             required=False, help_text="Per-field problems (only for 400 `invalid`)."
         ),
@@ -75,6 +86,28 @@ _ERRORS = {
 }
 
 
+LANGUAGE_RULE = (
+    "Every answer is in one language: `message`, the per-field errors in `fields` and the "
+    "authentication and throttling errors alike. It is English unless the `Accept-Language` "
+    "header asks for a supported language (`ru` or `en`, regional variants such as `ru-RU` "
+    "included; the highest `q` wins, `q=0` and `*` are ignored). The `Content-Language` "
+    "header of the answer names the language used. The `status` and `error` codes never "
+    "change with the language."
+)
+
+ACCEPT_LANGUAGE = OpenApiParameter(
+    name="Accept-Language",
+    type=OpenApiTypes.STR,
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description="The language of the answer's texts: `ru` or `en` (default `en`). " + LANGUAGE_RULE,
+    examples=[
+        OpenApiExample("Russian", value="ru"),
+        OpenApiExample("English (the default)", value="en-US,en;q=0.9"),
+    ],
+)
+
+
 def callback_schema(
     input_serializer: type[serializers.Serializer], output_serializer: type[serializers.Serializer]
 ) -> Callable:
@@ -87,6 +120,8 @@ def callback_schema(
     return extend_schema(
         operation_id="social_media_callback",
         summary="Report the result of a post published by a scenario",
+        description=LANGUAGE_RULE,
+        parameters=[ACCEPT_LANGUAGE],
         request=input_serializer,
         responses=responses,
         examples=[

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from social_media.platforms.base import BasePlatform, Outcome, PublishResult
@@ -22,11 +23,11 @@ PLATFORMS: dict[str, BasePlatform] = {
 }
 
 
-def platform_choices() -> list[tuple[str, str]]:
+def platform_choices() -> list[tuple[str, str | Promise]]:
     return [(key, platform.label) for key, platform in PLATFORMS.items()]
 
 
-def api_platform_choices() -> list[tuple[str, str]]:
+def api_platform_choices() -> list[tuple[str, str | Promise]]:
     return [(key, p.label) for key, p in PLATFORMS.items() if p.kind == "api"]
 
 

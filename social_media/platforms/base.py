@@ -27,6 +27,11 @@ class Outcome(StrEnum):
 RETRYABLE = {Outcome.TRANSIENT, Outcome.RATE_LIMITED, Outcome.UNKNOWN}
 
 
+def is_ascii_digits(value: str) -> bool:
+    """``0``-``9`` only: ``str.isdigit`` also takes "١٢٣", "²" and "１２３"."""
+    return value.isascii() and value.isdigit()
+
+
 @dataclass(frozen=True)
 class PublishResult:
     outcome: Outcome
@@ -41,8 +46,8 @@ class PublishResult:
 class BasePlatform:
     """One social network. Subclasses set ``key``, ``label`` and ``kind`` and publish."""
 
-    key: ClassVar[str]
-    label: ClassVar[str | Promise]
+    key: str
+    label: str | Promise
     kind: ClassVar[Literal["api", "webhook"]]
 
     def validate_extra_data(self, extra_data: dict[str, Any]) -> None:

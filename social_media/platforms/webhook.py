@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 from django.utils.functional import Promise
 from standardwebhooks import Webhook as StandardWebhook
 
+from social_media.captions import captions_for
 from social_media.http import ApiClient, ApiError
 from social_media.payloads import build_payload
 from social_media.platforms.base import BasePlatform, Outcome, PublishResult
@@ -19,6 +20,11 @@ if TYPE_CHECKING:
 
     from tasks.models import SocialMediaPost
     from webhooks.models import Webhook
+
+
+# Make.com custom webhooks with API key authentication expect the key in this header
+# (https://apps.make.com/gateway, "Custom webhook module").
+MAKE_API_KEY_HEADER = "x-make-apikey"
 
 
 def signed_headers(*, secret: str, message_id: str, body: str) -> dict[str, str]:
@@ -34,10 +40,13 @@ def signed_headers(*, secret: str, message_id: str, body: str) -> dict[str, str]
 
 
 class WebhookClient(ApiClient):
-    def error_from_response(self, response: requests.Response, body) -> ApiError:
+    def error_from_response(self, response: requests.Response, body: Any) -> ApiError:
         error = self.generic_error(response, f"the scenario answered HTTP {response.status_code}")
         if response.status_code == 401:
             error.outcome = Outcome.PERMANENT  # a scenario's 401 is not our token
+            error.message += (
+                " (if the Make.com webhook requires an API key, check the webhook's Make API key)"
+            )
         if response.status_code == 410:
             error.message += " (the webhook no longer exists; deactivate or replace it)"
         return error
@@ -54,12 +63,14 @@ def send_signed(
     session = guarded_session(webhook.url)
     client = WebhookClient(
         base_url=webhook.url,
-        secrets=webhook.valid_secrets(),
+        secrets=[*webhook.valid_secrets(), webhook.make_api_key],
         platform_name=f"Webhook {webhook.service_name}",
         session=session,
         timeout=timeout,
     )
     headers = signed_headers(secret=webhook.secret, message_id=message_id, body=body)
+    if webhook.make_api_key:
+        headers[MAKE_API_KEY_HEADER] = webhook.make_api_key
     client.request("POST", webhook.url, data=body.encode(), headers=headers)
     return client
 
@@ -70,12 +81,17 @@ class WebhookPlatform(BasePlatform):
     kind = "webhook"
 
     def __init__(self, key: str, label: str | Promise) -> None:
-        self.key = key  # type: ignore[misc]
-        self.label = label  # type: ignore[misc]
+        self.key = key
+        self.label = label
 
     def publish(self, post: SocialMediaPost, target: Webhook) -> PublishResult:
         try:
-            payload = build_payload(post.task, self.key, target.payload_format)
+            payload = build_payload(
+                post.task,
+                self.key,
+                target.payload_format,
+                captions=captions_for(post.task, self.key),
+            )
         except ValueError as error:
             return PublishResult(Outcome.PERMANENT, error_message=f"Webhook: {error}")
         body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))

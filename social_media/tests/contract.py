@@ -18,6 +18,8 @@ import pytest
 import requests
 import time_machine
 from responses import RequestsMock
+from urllib3.connection import HTTPSConnection
+from urllib3.connectionpool import HTTPSConnectionPool
 from urllib3.exceptions import MaxRetryError, NewConnectionError, ProtocolError
 
 from social_media import delivery
@@ -40,8 +42,11 @@ def load_fixture(platform: str, name: str) -> Any:
 
 def connect_refused() -> requests.ConnectionError:
     """What requests raises when the TCP connection could not be opened at all."""
-    reason = NewConnectionError(None, "Failed to establish a new connection: [Errno 111]")
-    return requests.ConnectionError(MaxRetryError(None, "/", reason=reason))
+    host = "api.example.test"
+    reason = NewConnectionError(
+        HTTPSConnection(host), "Failed to establish a new connection: [Errno 111]"
+    )
+    return requests.ConnectionError(MaxRetryError(HTTPSConnectionPool(host), "/", reason=reason))
 
 
 def reset_after_sending() -> requests.ConnectionError:
@@ -180,6 +185,7 @@ class PlatformContract:
         assert "HTTP 503" in post.error_message
         assert "Retry 1 of 3" in post.error_message
         # 30 s ± 20 % jitter
+        assert post.next_attempt_at is not None
         assert (
             START + timedelta(seconds=24) <= post.next_attempt_at <= START + timedelta(seconds=36)
         )

@@ -59,11 +59,12 @@ def test_a_post_queued_longer_than_the_lease_ago_is_queued_again(sent, settings)
 def test_several_posts_travel_in_one_message_fanned_out_by_the_worker(monkeypatch):
     dispatched: list[list[int]] = []
     real_delay = celery_tasks.dispatch_posts.delay
-    monkeypatch.setattr(
-        celery_tasks.dispatch_posts,
-        "delay",
-        lambda post_ids: dispatched.append(post_ids) or real_delay(post_ids),
-    )
+
+    def delay(post_ids: list[int]) -> object:
+        dispatched.append(post_ids)
+        return real_delay(post_ids)
+
+    monkeypatch.setattr(celery_tasks.dispatch_posts, "delay", delay)
     published: list[int] = []
     monkeypatch.setattr(
         celery_tasks.publish_post, "delay", lambda post_id: published.append(post_id)

@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 import pytest
 import requests
 import time_machine
+from urllib3.connection import HTTPSConnection
+from urllib3.connectionpool import HTTPSConnectionPool
 from urllib3.exceptions import MaxRetryError, NameResolutionError
 
 from social_media.http import EXCERPT_LIMIT, USER_AGENT, ApiClient, ApiError, parse_retry_after
@@ -110,8 +112,9 @@ def test_retry_after_header_is_carried(mocked_responses, client):
 
 
 def _name_not_resolved() -> requests.ConnectionError:
-    reason = NameResolutionError("api.example.test", None, socket.gaierror(-2, "unknown"))
-    return requests.ConnectionError(MaxRetryError(None, "/", reason=reason))
+    host = "api.example.test"
+    reason = NameResolutionError(host, HTTPSConnection(host), socket.gaierror(-2, "unknown"))
+    return requests.ConnectionError(MaxRetryError(HTTPSConnectionPool(host), "/", reason=reason))
 
 
 @pytest.mark.parametrize(

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
+import logging
 from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import requests
 from django.core.exceptions import ValidationError
 from django.utils import translation
 from responses import matchers
 
 from social_media import delivery
+from social_media.platforms.lookup import MAX_LOOKUP_PAGES
+from social_media.platforms.pinterest import board_of
 from social_media.tests.contract import (
     PINTEREST_API,
     SITE_URL,
@@ -224,6 +229,7 @@ def test_rate_limit_without_retry_after_uses_the_schedule(mocked_responses, cred
     post = publish(new_post("pinterest"))
 
     assert post.status == "pending"
+    assert post.next_attempt_at is not None
     assert START + timedelta(seconds=24) <= post.next_attempt_at <= START + timedelta(seconds=36)
 
 
@@ -281,6 +287,16 @@ def test_credential_without_board_fails_clearly_without_calling_pinterest(
         ({"board_id": "  "}, "Pinterest needs"),
         ({"board_id": "my-board"}, "only digits"),
         ({"board_id": "https://www.pinterest.com/quiz/python/"}, "only digits"),
+        # str.isdigit() takes these; Pinterest's ids are ASCII digits (pattern ^\d+$).
+        ({"board_id": "\u0665\u0664\u0669\u0667\u0665\u0665"}, "only digits"),  # Arabic-Indic
+        ({"board_id": "549755\u00b2"}, "only digits"),  # superscript two
+        ({"board_id": "\uff15\uff14\uff19"}, "only digits"),  # fullwidth
+        ({"board_id": "\u09eb\u09ea\u09ef"}, "only digits"),  # Bengali
+        ({"board_id": "549755 885175"}, "only digits"),
+        ({"board_id": "549755\t885175"}, "only digits"),
+        ({"board_id": "549755\n885175"}, "only digits"),
+        ({"board_id": "-549755885175"}, "only digits"),
+        ({"board_id": "+549755885175"}, "only digits"),
     ],
 )
 def test_board_id_is_validated(extra_data, message):
@@ -292,5 +308,147 @@ def test_board_id_is_validated(extra_data, message):
     assert message in str(error.value.message_dict["extra_data"])
 
 
-def test_numeric_board_id_is_accepted():
-    PinterestCredentialsFactory.build(extra_data={"board_id": BOARD}).full_clean()
+@pytest.mark.parametrize("board_id", [BOARD, int(BOARD), f" {BOARD} "])
+def test_numeric_board_id_is_accepted_and_used_as_digits(board_id):
+    credential = PinterestCredentialsFactory.build(extra_data={"board_id": board_id})
+
+    credential.full_clean()  # raises ValidationError if the board id is refused
+
+    assert board_of(credential) == BOARD
+
+
+# --- reconcile: following the board's bookmark -----------------------------------------
+
+RECENT = "2026-03-02T09:00:10"  # seconds after the post was created (START)
+OLD = "2026-03-01T08:00:00"  # a day before: cannot be the post's pin
+
+
+def _pin(number: int, *, link: str = "https://quiz.example.com/task/999999", created=RECENT):
+    return {"id": str(813744226420790100 + number), "link": link, "board_id": BOARD,
+            "created_at": created}  # fmt: skip
+
+
+def _page(rsps, pins, *, bookmark: str | None = None, following: str | None = None) -> None:
+    """One page of ``GET boards/{id}/pins``, matched on its exact query."""
+    query = {"page_size": "100"} | ({"bookmark": bookmark} if bookmark else {})
+    rsps.get(
+        BOARD_PINS,
+        json={"items": pins, "bookmark": following},
+        match=[matchers.query_param_matcher(query)],
+    )
+
+
+def _unknown_post(rsps, clock):
+    """A post whose create timed out after sending: the next attempt looks first."""
+    rsps.post(PINS, body=requests.ReadTimeout("read timed out"))
+    post = publish(new_post("pinterest"))
+    assert post.needs_reconcile is True
+    rsps.replace("POST", PINS, status=201, json=PIN)  # what a resend would get
+    clock.shift(timedelta(seconds=40))
+    return post
+
+
+def _lookups(rsps) -> list[dict[str, list[str]]]:
+    return [
+        parse_qs(urlsplit(c.request.url).query) for c in rsps.calls if c.request.method == "GET"
+    ]
+
+
+def _creates(rsps) -> int:
+    return sum(1 for c in rsps.calls if c.request.method == "POST")
+
+
+def test_reconcile_follows_bookmarks_and_finds_the_pin_on_a_later_page(
+    mocked_responses, credential, clock
+):
+    post = _unknown_post(mocked_responses, clock)
+    ours = _pin(99, link=post.task.public_url)
+    _page(mocked_responses, [_pin(1), _pin(2)], following="bm-2")
+    _page(mocked_responses, [_pin(3)], bookmark="bm-2", following="bm-3")
+    _page(mocked_responses, [_pin(4), ours], bookmark="bm-3", following="bm-4")
+
+    post = publish(post)
+
+    assert post.status == "published"
+    assert post.post_id == ours["id"]
+    assert _creates(mocked_responses) == 1  # found, not sent again
+    assert [q.get("bookmark") for q in _lookups(mocked_responses)] == [None, ["bm-2"], ["bm-3"]]
+    assert list(post.attempts.values_list("kind", "outcome")) == [
+        ("publish", "unknown"),
+        ("reconcile", "success"),
+    ]
+
+
+def test_reconcile_stops_where_the_bookmark_is_null_and_sends_again(
+    mocked_responses, credential, clock
+):
+    post = _unknown_post(mocked_responses, clock)
+    _page(mocked_responses, [_pin(1)], following="bm-2")
+    _page(mocked_responses, [_pin(2)], bookmark="bm-2", following=None)
+
+    post = publish(post)
+
+    assert post.status == "published"
+    assert post.post_id == PIN["id"]  # not on the board: created once more
+    assert len(_lookups(mocked_responses)) == 2
+    assert _creates(mocked_responses) == 2
+
+
+def test_reconcile_stops_at_a_page_older_than_the_post(mocked_responses, credential, clock):
+    post = _unknown_post(mocked_responses, clock)
+    _page(mocked_responses, [_pin(1), _pin(2, created=OLD)], following="bm-2")  # mixed: go on
+    _page(mocked_responses, [_pin(3, created=OLD), _pin(4, created=f"{OLD}Z")],
+          bookmark="bm-2", following="bm-3")  # fmt: skip
+    _page(mocked_responses, [_pin(5, link=post.task.public_url, created=OLD)],
+          bookmark="bm-3", following=None)  # fmt: skip
+
+    post = publish(post)
+
+    assert post.status == "published"
+    assert post.post_id == PIN["id"]
+    assert len(_lookups(mocked_responses)) == 2  # page 3 is never asked for
+
+
+def test_reconcile_reads_at_most_the_page_bound_then_sends_again(
+    mocked_responses, credential, clock, caplog
+):
+    post = _unknown_post(mocked_responses, clock)
+    _page(mocked_responses, [_pin(0)], following="bm-1")
+    for number in range(1, MAX_LOOKUP_PAGES + 2):  # an endless board of recent pins
+        _page(mocked_responses, [_pin(number)], bookmark=f"bm-{number}",
+              following=f"bm-{number + 1}")  # fmt: skip
+
+    with caplog.at_level(logging.WARNING):
+        post = publish(post)
+
+    assert len(_lookups(mocked_responses)) == MAX_LOOKUP_PAGES
+    assert post.status == "published"  # handled as "not found": sent once more
+    assert _creates(mocked_responses) == 2
+    assert f"не найден на {MAX_LOOKUP_PAGES} страницах" in caplog.text
+
+
+def test_a_failed_page_keeps_looking_before_any_resend(mocked_responses, credential, clock):
+    post = _unknown_post(mocked_responses, clock)
+    _page(mocked_responses, [_pin(1)], following="bm-2")
+    mocked_responses.get(
+        BOARD_PINS,
+        status=502,
+        body="Bad Gateway",
+        match=[matchers.query_param_matcher({"page_size": "100", "bookmark": "bm-2"})],
+    )
+
+    post = publish(post)
+
+    assert (post.status, post.needs_reconcile) == ("pending", True)
+    assert _creates(mocked_responses) == 1
+
+
+def test_a_bookmark_that_repeats_ends_the_lookup(mocked_responses, credential, clock):
+    post = _unknown_post(mocked_responses, clock)
+    _page(mocked_responses, [_pin(1)], following="bm-2")
+    _page(mocked_responses, [_pin(2)], bookmark="bm-2", following="bm-2")
+
+    post = publish(post)
+
+    assert len(_lookups(mocked_responses)) == 2
+    assert post.status == "published"

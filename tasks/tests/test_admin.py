@@ -30,12 +30,15 @@ EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 RU = {"HTTP_ACCEPT_LANGUAGE": "ru"}
 
 
-def _mock_platforms(mocked_responses) -> None:
-    mocked_responses.post(PINS, json={"id": "813744"}, status=201)
-    mocked_responses.post(FB_PHOTOS, json={"id": "1", "post_id": "104512345678901_99"})
-    mocked_responses.get(
-        FB_POST, json={"permalink_url": "https://www.facebook.com/104512345678901/posts/99"}
-    )
+def _mock_platforms(mocked_responses, *platforms: str) -> None:
+    """Success answers for the named platforms only: a stub left uncalled fails the test."""
+    if "pinterest" in platforms:
+        mocked_responses.post(PINS, json={"id": "813744"}, status=201)
+    if "facebook" in platforms:
+        mocked_responses.post(FB_PHOTOS, json={"id": "1", "post_id": "104512345678901_99"})
+        mocked_responses.get(
+            FB_POST, json={"permalink_url": "https://www.facebook.com/104512345678901/posts/99"}
+        )
 
 
 def _run_bulk_action(client, tasks, django_capture_on_commit_callbacks, **headers):
@@ -128,7 +131,7 @@ def test_bulk_action_publishes_and_reports_per_platform_counts(
 ):
     PinterestCredentialsFactory()
     FacebookCredentialsFactory()
-    _mock_platforms(mocked_responses)
+    _mock_platforms(mocked_responses, "pinterest", "facebook")
     tasks = [TaskFactory(published=False), TaskFactory(published=False)]
 
     messages = _run_bulk_action(admin_client, tasks, django_capture_on_commit_callbacks, **EN)
@@ -137,31 +140,29 @@ def test_bulk_action_publishes_and_reports_per_platform_counts(
     posts = SocialMediaPost.objects.all()
     assert posts.count() == 4
     assert set(posts.values_list("status", flat=True)) == {PostStatus.PUBLISHED}
-    text = " ".join(messages)
-    assert "2 tasks sent to social networks." in text
-    expected = "%s: 2 new, 0 retried, 0 skipped (already published), 0 skipped (in progress)"
-    assert expected % "Pinterest" in text
-    assert expected % "Facebook" in text
+    assert messages == [
+        "2 tasks sent to social networks. Facebook: 2 new posts; Pinterest: 2 new posts."
+    ]
 
 
 def test_bulk_action_message_in_russian(
     admin_client, mocked_responses, django_capture_on_commit_callbacks
 ):
     PinterestCredentialsFactory()
-    _mock_platforms(mocked_responses)
+    _mock_platforms(mocked_responses, "pinterest")
 
     messages = _run_bulk_action(
         admin_client, [TaskFactory()], django_capture_on_commit_callbacks, **RU
     )
 
-    assert "Pinterest: 1 новых" in " ".join(messages)
+    assert messages == ["1 задача отправлена в соцсети. Pinterest: 1 новый пост."]
 
 
 def test_bulk_action_twice_creates_no_second_post(
     admin_client, mocked_responses, django_capture_on_commit_callbacks
 ):
     PinterestCredentialsFactory()
-    _mock_platforms(mocked_responses)
+    _mock_platforms(mocked_responses, "pinterest")
     task = TaskFactory(published=False)
 
     _run_bulk_action(admin_client, [task], django_capture_on_commit_callbacks, **EN)
@@ -170,10 +171,7 @@ def test_bulk_action_twice_creates_no_second_post(
     assert SocialMediaPost.objects.filter(task=task).count() == 1
     pin_calls = [c for c in mocked_responses.calls if c.request.url == PINS]
     assert len(pin_calls) == 1
-    assert (
-        "Pinterest: 0 new, 0 retried, 1 skipped (already published), 0 skipped (in progress)"
-        in " ".join(messages)
-    )
+    assert messages == ["Nothing was sent to social networks: 1 post already published."]
 
 
 def test_bulk_action_retries_failed_and_skips_published_and_in_flight(
@@ -189,7 +187,7 @@ def test_bulk_action_retries_failed_and_skips_published_and_in_flight(
     SocialMediaPostFactory(task=other, platform="facebook", status=PostStatus.PUBLISHED)
     PinterestCredentialsFactory()
     FacebookCredentialsFactory()
-    _mock_platforms(mocked_responses)
+    _mock_platforms(mocked_responses, "pinterest")  # Facebook is skipped: no stub
 
     messages = _run_bulk_action(
         admin_client, [task, other], django_capture_on_commit_callbacks, **EN
@@ -199,14 +197,10 @@ def test_bulk_action_retries_failed_and_skips_published_and_in_flight(
     assert failed.status == PostStatus.PUBLISHED
     assert SocialMediaPost.objects.count() == 4
     assert not [c for c in mocked_responses.calls if c.request.url == FB_PHOTOS]
-    text = " ".join(messages)
-    assert (
-        "Pinterest: 0 new, 1 retried, 0 skipped (already published), 1 skipped (in progress)"
-        in text
-    )
-    assert (
-        "Facebook: 0 new, 0 retried, 2 skipped (already published), 0 skipped (in progress)" in text
-    )
+    assert messages == [
+        "1 task sent to social networks. Pinterest: 1 post retried. "
+        "Not sent: 2 posts already published; 1 post already in progress."
+    ]
 
 
 def test_bulk_action_without_active_platforms_says_so(
@@ -215,7 +209,91 @@ def test_bulk_action_without_active_platforms_says_so(
     messages = _run_bulk_action(
         admin_client, [TaskFactory()], django_capture_on_commit_callbacks, **EN
     )
-    assert "No active social network" in " ".join(messages)
+    assert messages == [
+        "Nothing was sent to social networks: no active social network serves these tasks "
+        "(add a credential or a social media webhook, or check their languages)."
+    ]
+
+
+def test_bulk_action_on_scheduled_tasks_says_nothing_was_sent_yet(
+    admin_client, mocked_responses, django_capture_on_commit_callbacks
+):
+    PinterestCredentialsFactory()
+    later = timezone.now() + timedelta(days=2)
+    tasks = [TaskFactory(publish_date=later), TaskFactory(publish_date=later)]
+
+    messages = _run_bulk_action(admin_client, tasks, django_capture_on_commit_callbacks, **EN)
+
+    assert messages == [
+        "Nothing was sent to social networks: 2 posts scheduled for their publish date."
+    ]
+    assert SocialMediaPost.objects.filter(status=PostStatus.PENDING).count() == 2
+    assert not mocked_responses.calls
+
+
+def test_bulk_action_counts_only_what_it_sent(
+    admin_client, mocked_responses, django_capture_on_commit_callbacks
+):
+    done = TaskFactory(published=True)
+    SocialMediaPostFactory(task=done, platform="pinterest", status=PostStatus.PUBLISHED)
+    scheduled = TaskFactory(publish_date=timezone.now() + timedelta(days=1))
+    german = TaskFactory(language="de")
+    fresh = TaskFactory()
+    PinterestCredentialsFactory(languages=["en"])
+    _mock_platforms(mocked_responses)
+
+    messages = _run_bulk_action(
+        admin_client, [done, scheduled, german, fresh], django_capture_on_commit_callbacks, **EN
+    )
+
+    assert messages == [
+        "1 task sent to social networks. Pinterest: 1 new post. Not sent: 1 post already "
+        "published; 1 post scheduled for its publish date; 1 task has no active social network."
+    ]
+    assert len([c for c in mocked_responses.calls if c.request.url == PINS]) == 1
+
+
+@pytest.mark.parametrize(
+    ("count", "expected"),
+    [
+        (1, "Ничего не отправлено в соцсети: 1 пост уже опубликован."),
+        (3, "Ничего не отправлено в соцсети: 3 поста уже опубликованы."),
+        (5, "Ничего не отправлено в соцсети: 5 постов уже опубликованы."),
+        (21, "Ничего не отправлено в соцсети: 21 пост уже опубликован."),
+    ],
+)
+def test_nothing_sent_message_has_russian_plurals(
+    admin_client, django_capture_on_commit_callbacks, count, expected
+):
+    tasks = [TaskFactory(published=True) for _ in range(count)]
+    for task in tasks:
+        SocialMediaPostFactory(task=task, platform="pinterest", status=PostStatus.PUBLISHED)
+    PinterestCredentialsFactory()
+
+    messages = _run_bulk_action(admin_client, tasks, django_capture_on_commit_callbacks, **RU)
+
+    assert messages == [expected]
+
+
+def test_sent_message_has_russian_plurals(
+    admin_client, mocked_responses, django_capture_on_commit_callbacks
+):
+    tasks = [TaskFactory() for _ in range(2)] + [TaskFactory(language="de") for _ in range(2)]
+    failed = TaskFactory(published=True)
+    SocialMediaPostFactory(task=failed, platform="pinterest", status=PostStatus.FAILED)
+    busy = TaskFactory(published=True)
+    SocialMediaPostFactory(task=busy, platform="pinterest", status=PostStatus.PROCESSING)
+    PinterestCredentialsFactory(languages=["en"])
+    _mock_platforms(mocked_responses)
+
+    messages = _run_bulk_action(
+        admin_client, [*tasks, failed, busy], django_capture_on_commit_callbacks, **RU
+    )
+
+    assert messages == [
+        "3 задачи отправлены в соцсети. Pinterest: 2 новых поста, 1 пост отправлен повторно. "
+        "Не отправлено: 1 пост уже в работе; у 2 задач нет активных соцсетей."
+    ]
 
 
 def test_user_without_change_permission_cannot_run_bulk_action(
@@ -299,7 +377,6 @@ def test_saving_a_published_task_loads_the_active_targets_once(
     admin_client, mocked_responses, django_capture_on_commit_callbacks
 ):
     """The publishing signal and the after-save warnings share one load."""
-    _mock_platforms(mocked_responses)
     PinterestCredentialsFactory()
     FacebookCredentialsFactory()
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Permission, User
 from django.urls import reverse
+from django.utils import timezone
 
 from social_media.publish_plan import Decision, publish_plan
 from social_media.services import tasks_publish_bulk
@@ -110,7 +112,28 @@ def test_yes_publish_runs_the_service_and_reports_counts(
     assert task.published is True
     assert task.social_posts.get().status == PostStatus.PUBLISHED
     text = " ".join(str(m) for m in response.context["messages"])
-    assert "Pinterest: 1 new, 0 retried" in text
+    assert text == "1 task sent to social networks. Pinterest: 1 new post."
+
+
+def test_confirmation_says_when_nothing_will_be_sent_now(admin_client, settings):
+    settings.SOCIAL_MEDIA_AUTO_PUBLISH = False
+    PinterestCredentialsFactory()
+    done = TaskFactory(published=True)
+    SocialMediaPostFactory(task=done, platform="pinterest", status=PostStatus.PUBLISHED)
+    later = TaskFactory(publish_date=timezone.now() + timedelta(days=1))
+
+    html = ask(admin_client, [done, later], **EN).content.decode()
+
+    assert "Of these, waiting for their publish date: 1" in html
+    assert "Nothing will be sent now:" in html
+    assert "Сейчас ничего не будет отправлено" in ask(admin_client, [done], **RU).content.decode()
+
+
+def test_confirmation_without_the_note_when_something_goes_out(admin_client, mixed_tasks):
+    html = ask(admin_client, mixed_tasks, **EN).content.decode()
+
+    assert "Nothing will be sent now:" not in html
+    assert "waiting for their publish date" not in html
 
 
 def test_the_plan_matches_what_the_service_then_does(mixed_tasks):

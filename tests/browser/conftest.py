@@ -111,7 +111,9 @@ def admin_user(transactional_db):
 
 
 @pytest.fixture
-def admin_page(chromium_browser, live_server, admin_user, shots) -> Callable[[str], object]:
+def admin_page(
+    chromium_browser, live_server, admin_user, shots
+) -> Iterator[Callable[[str], object]]:
     """``admin_page("ru-RU")``: a logged-in admin page in a browser speaking that locale."""
     contexts = []
 

@@ -30,7 +30,12 @@ from tests.factories import (
     WebhookFactory,
 )
 
-pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.worker,
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+]
 
 WEBHOOK_PLATFORMS = ["instagram", "tiktok", "youtube_shorts", "yandex_dzen"]
 SIX = 6
@@ -215,7 +220,8 @@ def test_a_scheduled_task_waits_then_goes_out_when_due(e2e, admin_page, shots, l
     )
     shots(page, "published")
     published_at = SocialMediaPost.objects.filter(task=task).values_list("published_at", flat=True)
-    assert all(when >= task.publish_date for when in published_at)
+    assert task.publish_date is not None
+    assert all(when is not None and when >= task.publish_date for when in published_at)
 
 
 @LOCALES

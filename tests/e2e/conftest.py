@@ -16,15 +16,17 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import requests
 from django.conf import settings as django_settings
 from kombu import pools as kombu_pools
 
-from emulator.server import EmulatorServer
+from emulator.testing import InProcessEmulator
 from quiz_backend.celery import _configure as configure_celery
 from quiz_backend.celery import app as celery_app
+from quiz_backend.hermetic import database_url, subprocess_environ
 
 REPO = Path(__file__).resolve().parents[2]
 CALLBACK_PATH = "/api/webhooks/social-media-callback/"
@@ -42,7 +44,9 @@ REDIS_ARGS = ("--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daem
 HTTP_TIMEOUT = 2  # the worker's SOCIAL_MEDIA_HTTP_TIMEOUT: "timeout" faults stall longer
 
 
-def wait_until(check: Callable[[], Any], *, timeout: float, message: str) -> Any:
+def wait_until(
+    check: Callable[[], Any], *, timeout: float, message: str | Callable[[], str]
+) -> Any:
     """Poll ``check`` until it returns something truthy; fail with ``message`` otherwise."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -75,14 +79,12 @@ def redis_url() -> Iterator[str]:
     Several test sessions may run at once on one machine; on a shared Redis
     database their workers would take each other's messages.
     """
-    if os.environ.get("E2E_REDIS_URL"):
-        yield os.environ["E2E_REDIS_URL"]
-        return
     executable = shutil.which("redis-server")
     if executable is None:
-        if not _redis_answers(6379):
-            pytest.skip("end-to-end tests need redis-server (or E2E_REDIS_URL)")
-        yield "redis://127.0.0.1:6379/11"
+        fallback = os.environ.get("TEST_REDIS_URL") or "redis://127.0.0.1:6379/11"
+        if not _redis_answers(int(urlsplit(fallback).port or 6379)):
+            pytest.skip("end-to-end tests need redis-server (or a Redis at TEST_REDIS_URL)")
+        yield fallback
         return
     port = _free_port()
     process = subprocess.Popen(  # noqa: S603 - fixed arguments
@@ -99,47 +101,39 @@ def redis_url() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def emulator() -> Iterator[EmulatorServer]:
-    server = EmulatorServer(port=0).start()
-    server.state.callback_delay = 0.3
-    yield server
-    server.stop()
+def emulator() -> Iterator[InProcessEmulator]:
+    """The platform emulator on a free loopback port, in a thread of this process."""
+    with InProcessEmulator(callback_delay=0.3) as emu:
+        yield emu
 
 
 @pytest.fixture(scope="session")
 def e2e_worker(
-    django_db_setup, emulator: EmulatorServer, redis_url: str, tmp_path_factory
+    django_db_setup, emulator: InProcessEmulator, redis_url: str, tmp_path_factory
 ) -> Iterator[Path]:
     """``celery -A quiz_backend worker`` on Redis, reading and writing the test database."""
     database = django_settings.DATABASES["default"]
     if "postgresql" not in database["ENGINE"]:
-        pytest.skip("end-to-end tests need PostgreSQL (DATABASE_URL=postgres://…)")
+        pytest.skip("end-to-end tests need PostgreSQL (TEST_DATABASE_URL=postgres://…)")
     import redis
 
     redis.Redis.from_url(redis_url).flushdb()
-    user = database.get("USER") or "postgres"
-    host = database.get("HOST") or "127.0.0.1"
-    port = database.get("PORT") or 5432
-    dropped = ("CELERY_", "SOCIAL_MEDIA_", "PINTEREST_", "FACEBOOK_")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(dropped)}
-    env.update(
-        PYTHONPATH=str(REPO),
+    env = subprocess_environ(
+        {
+            "DATABASE_URL": database_url(database),
+            "CELERY_BROKER_URL": redis_url,
+            "CELERY_TASK_ALWAYS_EAGER": "false",
+            "PINTEREST_API_BASE_URL": f"{emulator.url}/pinterest/v5",
+            "FACEBOOK_GRAPH_API_BASE_URL": f"{emulator.url}/facebook/v26.0",
+            "PINTEREST_PIN_URL": f"{emulator.url}/pin/{{id}}/",
+            "ALLOW_PRIVATE_WEBHOOK_URLS": "true",
+            "SOCIAL_MEDIA_RETRY_DELAYS": "1,1,1",
+            "SOCIAL_MEDIA_HTTP_TIMEOUT": str(HTTP_TIMEOUT),
+            "SITE_URL": django_settings.SITE_URL,
+            "LOG_DIR": str(tmp_path_factory.mktemp("worker-logs")),
+        },
         PYTHONUNBUFFERED="1",
-        DJANGO_SETTINGS_MODULE="quiz_backend.test_settings",
-        DATABASE_URL=f"postgres://{user}@{host}:{port}/{database['NAME']}",
-        CELERY_BROKER_URL=redis_url,
-        CELERY_TASK_ALWAYS_EAGER="false",
-        PINTEREST_API_BASE_URL=f"{emulator.url}/pinterest/v5",
-        FACEBOOK_GRAPH_API_BASE_URL=f"{emulator.url}/facebook/v26.0",
-        PINTEREST_PIN_URL=f"{emulator.url}/pin/{{id}}/",
-        ALLOW_PRIVATE_WEBHOOK_URLS="true",
-        SOCIAL_MEDIA_RETRY_DELAYS="1,1,1",
-        SOCIAL_MEDIA_HTTP_TIMEOUT=str(HTTP_TIMEOUT),
-        SITE_URL=django_settings.SITE_URL,
-        LOG_DIR=str(tmp_path_factory.mktemp("worker-logs")),
     )
-    if database.get("PASSWORD"):
-        env["PGPASSWORD"] = database["PASSWORD"]
     log_path = tmp_path_factory.mktemp("worker") / "worker.log"
     with open(log_path, "w") as log:
         process = subprocess.Popen(  # noqa: S603 - fixed arguments
@@ -170,14 +164,15 @@ def _reset_producer_pools() -> None:
     # kombu keeps pools in a global registry keyed by connection: closing one pool
     # without clearing the registry hands the next test a closed pool.
     kombu_pools.reset()
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
+    # Private pools, absent from celery-types' stubs.
+    celery_app._pool = None  # type: ignore[attr-defined]
+    celery_app.amqp._producer_pool = None  # type: ignore[attr-defined]
 
 
 @pytest.fixture
 def e2e(
-    e2e_worker, emulator: EmulatorServer, redis_url: str, live_server, transactional_db, settings
-) -> Iterator[EmulatorServer]:
+    e2e_worker, emulator: InProcessEmulator, redis_url: str, live_server, transactional_db, settings
+) -> Iterator[InProcessEmulator]:
     """A clean emulator whose scenarios call back to the live server; this process
     publishes to the worker's Redis instead of running tasks eagerly."""
     settings.SECURE_SSL_REDIRECT = False
@@ -195,20 +190,20 @@ def e2e(
     _reset_producer_pools()
 
 
-def arm(emulator: EmulatorServer, **fault: Any) -> None:
+def arm(emulator: InProcessEmulator, **fault: Any) -> None:
     """Set a fault through the control API, as a developer would."""
     response = requests.post(f"{emulator.url}/_control/faults", json=fault, timeout=5)
     assert response.status_code == 201, response.text
 
 
-def received(emulator: EmulatorServer, platform: str) -> list[dict[str, Any]]:
+def received(emulator: InProcessEmulator, platform: str) -> list[dict[str, Any]]:
     response = requests.get(
         f"{emulator.url}/_control/requests", params={"platform": platform}, timeout=5
     )
     return response.json()["requests"]
 
 
-def register_hook(emulator: EmulatorServer, name: str, secret: str) -> None:
+def register_hook(emulator: InProcessEmulator, name: str, secret: str) -> None:
     """Tell the emulator's scenario the webhook's signing secret (control API)."""
     response = requests.post(
         f"{emulator.url}/_control/hooks", json={"hook": name, "secret": secret}, timeout=5

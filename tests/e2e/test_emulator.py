@@ -1,10 +1,13 @@
-"""The platform emulator answers like the platforms (PLATFORM_API_FACTS.md) and obeys faults."""
+"""The platform emulator answers like the platforms (docs/platform-api-facts.md) and obeys
+faults."""
 
 from __future__ import annotations
 
 import json
 import threading
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import pytest
 import requests
@@ -23,7 +26,7 @@ def _get(url, **kwargs):
     return requests.get(url, timeout=5, **kwargs)
 
 
-PIN = {
+PIN: dict[str, Any] = {
     "board_id": "549755885175",
     "title": "Quiz",
     "link": "https://quiz.example.com/task/1",
@@ -65,6 +68,7 @@ def test_pinterest_creates_a_pin_and_lists_it_on_its_board(emu):
     ("change", "field"),
     [
         ({"board_id": "board-1"}, "board_id"),
+        ({"board_id": "\u0665\u0664\u0669"}, "board_id"),  # Arabic-Indic: ^\d+$ is ASCII
         ({"title": "x" * 101}, "title"),
         ({"description": "x" * 801}, "description"),
         ({"alt_text": "x" * 501}, "alt_text"),
@@ -195,3 +199,104 @@ def test_make_accepts_then_calls_back_signed(emu):
     assert result["task_id"] == 7 and result["status"] == "published"
     assert result["post_url"] == f"{emu.url}/post/{result['post_id']}"
     assert received(emu, "make")[0]["json"]["platform"] == "tiktok"
+
+
+def _signed_headers(body: str, **override: str) -> dict[str, str]:
+    now = datetime.now(UTC)
+    headers = {
+        "Content-Type": "application/json",
+        "webhook-id": "msg_0123456789abcdef0123456789abcdef",
+        "webhook-timestamp": str(int(now.timestamp())),
+        "webhook-signature": StandardWebhook(SECRET).sign(
+            "msg_0123456789abcdef0123456789abcdef", now, body
+        ),
+    }
+    return headers | override
+
+
+MAKE_BODY = json.dumps({"task_id": 7, "platform": "tiktok", "content": {"title": "T"}})
+
+
+@pytest.mark.parametrize(
+    "override",
+    [
+        {"webhook-signature": "v1,not-base64!!"},
+        {"webhook-signature": "garbage"},
+        {"webhook-signature": "v1,"},
+        {"webhook-signature": ",AAAA"},
+        {"webhook-signature": "v1,a,b"},
+        {"webhook-timestamp": "soon"},
+        {"webhook-timestamp": "1e10"},
+        {"webhook-timestamp": "17000000\u00b2"},
+        {"webhook-id": "msg.1"},
+        {"webhook-id": ""},
+    ],
+    ids=lambda override: repr(next(iter(override.values()))),
+)
+def test_make_refuses_malformed_signature_headers_with_a_clear_400(emu, override):
+    register_hook(emu, "demo", SECRET)
+    headers = _signed_headers(MAKE_BODY, **override)
+
+    answer = _post(f"{emu.url}/make/demo", data=MAKE_BODY.encode(), headers=headers)
+
+    assert answer.status_code == 400, answer.text
+    assert answer.headers["Content-Type"].startswith("application/json")
+    body = answer.json()
+    assert body["error"] == "malformed_signature"
+    assert body["message"] and "emulator failed" not in body["message"]
+    assert emu.state.make_posts == {}  # nothing was taken, no callback will follow
+
+
+def test_make_still_takes_a_well_formed_delivery_and_records_a_wrong_signature(emu, monkeypatch):
+    register_hook(emu, "demo", SECRET)
+    monkeypatch.setattr(emu.state, "callback_url", "")  # only the delivery matters here
+    good = _post(
+        f"{emu.url}/make/demo", data=MAKE_BODY.encode(), headers=_signed_headers(MAKE_BODY)
+    )
+    other = MAKE_BODY.replace('"T"', '"U"')
+    wrong = _post(
+        f"{emu.url}/make/demo",
+        data=other.encode(),
+        headers=_signed_headers(
+            MAKE_BODY, **{"webhook-id": "msg_other"}
+        ),  # signed for another body
+    )
+
+    assert (good.status_code, good.text) == (200, "Accepted")
+    assert (wrong.status_code, wrong.text) == (200, "Accepted")
+    deliveries = received(emu, "make")
+    assert [d["signature_valid"] for d in deliveries] == [True, False]
+
+
+def test_pinterest_board_pins_page_with_a_bookmark_newest_first(emu):
+    ids = [_pinterest(emu, "pins", json={**PIN, "title": f"Q{n}"}).json()["id"] for n in range(3)]
+    board = f"boards/{PIN['board_id']}/pins"
+
+    first = _pinterest(emu, board, method="GET", params={"page_size": 2}).json()
+    second = _pinterest(
+        emu, board, method="GET", params={"page_size": 2, "bookmark": first["bookmark"]}
+    ).json()
+    refused = _pinterest(emu, board, method="GET", params={"bookmark": "not-ours"})
+
+    assert [pin["id"] for pin in first["items"]] == [ids[2], ids[1]]
+    assert isinstance(first["bookmark"], str) and first["bookmark"]
+    assert [pin["id"] for pin in second["items"]] == [ids[0]]
+    assert second["bookmark"] is None
+    assert refused.status_code == 400 and "bookmark" in refused.json()["message"]
+
+
+def test_facebook_published_posts_page_with_paging_next(emu):
+    base = f"{emu.url}/facebook/v26.0"
+    auth = {"Authorization": "Bearer EAAB"}
+    ids = [
+        _post(f"{base}/104/feed", data={"message": f"m{n}"}, headers=auth).json()["id"]
+        for n in range(3)
+    ]
+
+    first = _get(f"{base}/104/published_posts", params={"limit": 2}, headers=auth).json()
+    second = _get(first["paging"]["next"], headers=auth).json()
+
+    assert [post["id"] for post in first["data"]] == [ids[2], ids[1]]
+    assert "after=" in first["paging"]["next"]
+    assert [post["id"] for post in second["data"]] == [ids[0]]
+    assert "next" not in second["paging"]  # the last page

@@ -21,7 +21,8 @@ from tests.factories import (
     WebhookFactory,
 )
 
-pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+# The worker subprocess shares the test database: PostgreSQL, not SQLite in memory.
+pytestmark = [pytest.mark.worker, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 ALL_PLATFORMS = {"pinterest", "facebook", "instagram", "tiktok", "youtube_shorts", "yandex_dzen"}
 WEBHOOK_PLATFORMS = ["instagram", "tiktok", "youtube_shorts", "yandex_dzen"]

@@ -64,3 +64,24 @@ def test_load_demo_data_refuses_a_malformed_secret():
 def test_emulator_command_refuses_a_malformed_hook_secret():
     with pytest.raises(CommandError, match="NAME=SECRET"):
         call_command("run_platform_emulator", "--port", "0", "--hook-secret", "demo")
+
+
+def test_emulator_command_refuses_a_negative_latency():
+    with pytest.raises(CommandError, match="--latency-ms must not be negative"):
+        call_command("run_platform_emulator", "--port", "0", "--latency-ms", "-1")
+
+
+def test_emulator_command_delays_every_answer_by_latency_ms(monkeypatch):
+    from emulator.server import EmulatorServer
+
+    seen: list[int] = []
+
+    def interrupted(server: EmulatorServer) -> None:  # Ctrl-C as soon as it would serve
+        seen.append(server.state.latency_ms)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(EmulatorServer, "serve_forever", interrupted)
+    out = StringIO()
+    call_command("run_platform_emulator", "--port", "0", "--latency-ms", "150", stdout=out)
+    assert seen == [150]
+    assert "Platform emulator stopped." in out.getvalue()

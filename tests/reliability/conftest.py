@@ -5,26 +5,30 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import pytest
-from django.conf import settings as django_settings
 from kombu import pools as kombu_pools
 
+from emulator.testing import InProcessEmulator
 from quiz_backend.celery import _configure as configure_celery
 from quiz_backend.celery import app as celery_app
 from tests.factories import PinterestCredentialsFactory
-from tests.reliability.fakes import CeleryProcess, FakePlatform, RedisServer, celery_env
+from tests.reliability.helpers import CeleryProcess, RedisServer, celery_env
 
 
 @pytest.fixture
-def fake_platform(settings) -> Iterator[FakePlatform]:
-    fake = FakePlatform().start()
-    settings.PINTEREST_API_BASE_URL = fake.url
-    yield fake
-    fake.stop()
+def emulator(settings) -> Iterator[InProcessEmulator]:
+    """The platform emulator in a thread; this process's Pinterest API is its ``/pinterest/v5``.
+
+    No callback URL: a Make.com hook accepts deliveries and never calls back, so webhook
+    posts stay *processing* unless a test says otherwise.
+    """
+    with InProcessEmulator() as emu:
+        settings.PINTEREST_API_BASE_URL = emu.pinterest_url
+        yield emu
 
 
 @pytest.fixture
-def pinterest(fake_platform):
-    """An active Pinterest credential whose API is the fake platform."""
+def pinterest(emulator):
+    """An active Pinterest credential whose API is the emulator."""
     return PinterestCredentialsFactory()
 
 
@@ -38,8 +42,9 @@ def redis_server() -> Iterator[RedisServer]:
 def _reset_producer_pools() -> None:
     """Drop pooled broker connections so the next publish uses the current settings."""
     kombu_pools.reset()
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
+    # Private pools, absent from celery-types' stubs.
+    celery_app._pool = None  # type: ignore[attr-defined]
+    celery_app.amqp._producer_pool = None  # type: ignore[attr-defined]
 
 
 @pytest.fixture
@@ -67,10 +72,9 @@ def live_broker(settings) -> Iterator[Callable[[str], None]]:
 def start_celery(tmp_path, transactional_db) -> Iterator[Callable[..., CeleryProcess]]:
     """Start ``celery -A quiz_backend worker`` / ``beat`` against the test database."""
     started: list[CeleryProcess] = []
-    database = django_settings.DATABASES["default"]["NAME"]
 
     def start(kind: str, broker_url: str, **env: str) -> CeleryProcess:
-        environment = celery_env(database_name=database, broker_url=broker_url, **env)
+        environment = celery_env(broker_url=broker_url, **env)
         if kind == "worker":
             args = ["worker", "--pool=prefork", "-c", "2", "--loglevel=INFO", "--without-gossip"]
             args += ["--without-mingle", "--without-heartbeat", "-n", f"rel{len(started)}@%h"]

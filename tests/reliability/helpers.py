@@ -1,9 +1,37 @@
-"""Small helpers shared by the reliability tests."""
+"""Helpers of the reliability tests: a private Redis server, Celery worker / beat
+subprocesses, polling. The platforms are the emulator (``emulator.testing``)."""
 
 from __future__ import annotations
 
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+from django.conf import settings as django_settings
+
+from quiz_backend.hermetic import database_url, subprocess_environ
 from tasks.models import SocialMediaPost
-from tests.reliability.fakes import wait_until
+
+REPO = Path(__file__).resolve().parents[2]
+VENV_BIN = REPO / ".venv" / "bin"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until(predicate, *, timeout: float, interval: float = 0.1, message: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout} s: {message}")
 
 
 def wait_for_posts(status: str, *, count: int, timeout: float) -> list[SocialMediaPost]:
@@ -22,3 +50,111 @@ def wait_for_posts(status: str, *, count: int, timeout: float) -> list[SocialMed
         )
         raise AssertionError(f"posts did not reach {status!r} in {timeout} s: {rows}") from None
     return list(SocialMediaPost.objects.order_by("pk"))
+
+
+class RedisServer:
+    """A private ``redis-server`` on a free port: stopping it touches nobody else."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> RedisServer:
+        executable = shutil.which("redis-server")
+        if executable is None:
+            raise RuntimeError("redis-server is not installed (scripts/services.sh installs it).")
+        self.process = subprocess.Popen(  # noqa: S603 - fixed arguments
+            [
+                executable,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--daemonize",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_until(self._answers, timeout=10, message="redis-server did not start")
+        return self
+
+    def _answers(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
+                sock.sendall(b"PING\r\n")
+                return sock.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+        self.process = None
+
+
+class CeleryProcess:
+    """``celery -A quiz_backend worker|beat`` as a subprocess with its own environment."""
+
+    def __init__(self, args: list[str], env: dict[str, str], log_path: Path) -> None:
+        self.log_path = log_path
+        self.log = open(log_path, "w")  # noqa: SIM115 - closed in stop()
+        self.process = subprocess.Popen(  # noqa: S603 - fixed arguments
+            [str(VENV_BIN / "celery"), "-A", "quiz_backend", *args],
+            cwd=REPO,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def wait_for(self, text: str, timeout: float = 30) -> None:
+        wait_until(
+            lambda: text in self.output() or self.process.poll() is not None,
+            timeout=timeout,
+            message=f"{text!r} not in the log:\n{self.output()[-3000:]}",
+        )
+        assert self.process.poll() is None, f"celery exited:\n{self.output()[-3000:]}"
+
+    def children(self) -> list[int]:
+        """Pool processes of this worker (read from /proc, no extra dependency)."""
+        pid = self.process.pid
+        found: list[int] = []
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            text = (task / "children").read_text().split()
+            found.extend(int(child) for child in text)
+        return found
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.send_signal(signal.SIGQUIT)
+                self.process.wait(timeout=10)
+        self.log.close()
+
+
+def celery_env(*, broker_url: str, **extra: str) -> dict[str, str]:
+    """The hermetic test environment on the pytest database, with ``extra`` settings."""
+    return subprocess_environ(
+        {
+            "DATABASE_URL": database_url(django_settings.DATABASES["default"]),
+            "CELERY_TASK_ALWAYS_EAGER": "false",
+            "CELERY_BROKER_URL": broker_url,
+            **extra,
+        },
+        PYTHONUNBUFFERED="1",
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
@@ -55,3 +57,48 @@ def test_countdowns_stay_inside_the_visibility_timeout(settings):
     assert max_countdown() == 300
     settings.CELERY_VISIBILITY_TIMEOUT = 120
     assert max_countdown() == 60
+
+
+def test_the_embedded_broker_writes_only_inside_its_folder(settings, tmp_path, monkeypatch):
+    """Kombu's folders default to the current directory: without ``control_folder`` a
+    worker's remote-control queue binding lands in ``./control`` (the repository root)."""
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    monkeypatch.chdir(cwd)
+    broker_dir = tmp_path / "broker"
+    settings.CELERY_BROKER_URL = "filesystem://"
+    settings.CELERY_BROKER_DIR = broker_dir
+    keys = ("broker_url", "broker_transport_options")
+    saved = {key: app.conf[key] for key in keys}
+    try:
+        _configure(app)
+        options = app.conf.broker_transport_options
+        folders = {
+            k: v for k, v in options.items() if k.endswith(("_folder", "_folder_in", "_folder_out"))
+        }
+        assert set(folders) >= {
+            "data_folder_in",
+            "data_folder_out",
+            "processed_folder",
+            "control_folder",
+        }
+        for folder in folders.values():
+            assert Path(folder).is_relative_to(broker_dir)
+        with app.connection_for_write() as connection:
+            # What a worker does at start (its pidbox) and `celery inspect` does to reach it.
+            mailbox = app.control.mailbox  # type: ignore[attr-defined]  # not in celery-types
+            node = mailbox.Node("probe@localhost", channel=connection.default_channel)
+            node.listen()
+            app.control.broadcast("ping", connection=connection, reply=False)
+    finally:
+        app.conf.update(saved)
+
+    assert list(cwd.iterdir()) == []
+    assert any((broker_dir / "control").iterdir())
+
+
+def test_local_state_lives_under_var(settings):
+    """The test settings, like scripts/run, keep the broker and the logs under var/."""
+    var = Path(settings.BASE_DIR) / "var"
+    assert Path(settings.CELERY_BROKER_DIR).is_relative_to(var)
+    assert Path(settings.LOG_DIR).is_relative_to(var)

@@ -1,6 +1,6 @@
 """Many callers at once: saves, bulk actions, manual retries, relays.
 
-Real PostgreSQL row locks decide; the fake platform counts network calls.
+Real PostgreSQL row locks decide; the platform emulator counts network calls.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from social_media.services import posts_retry, tasks_publish_bulk
 from social_media.tasks import relay_due_posts
 from tasks.models import SocialMediaPost, Task
 from tests.factories import TaskFactory, WebhookFactory
-from tests.reliability.fakes import Answer
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Real concurrency needs row locks: SQLite locks the whole table and fails the writers.
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 THREADS = 20
 
@@ -45,27 +45,26 @@ def run_at_once(action: Callable[[int], object]) -> list[BaseException]:
 
 
 @pytest.fixture
-def hook(fake_platform):
-    return WebhookFactory(
-        url=f"{fake_platform.url}/hook/make", target_platforms=["instagram", "tiktok"]
-    )
+def hook(emulator):
+    return WebhookFactory(url=emulator.hook_url("make"), target_platforms=["instagram", "tiktok"])
 
 
-def _one_call_per_platform(fake_platform) -> None:
+def _one_call_per_platform(emulator) -> None:
     posts = SocialMediaPost.objects.order_by("platform")
     assert [(p.platform, p.status) for p in posts] == [
         ("instagram", "processing"),
         ("pinterest", "published"),
         ("tiktok", "processing"),
     ]
-    assert len(fake_platform.pin_calls()) == 1
-    hook_calls = fake_platform.calls("POST", "/hook/")
-    assert sorted(c.headers["webhook-id"] for c in hook_calls) == sorted(
+    assert emulator.create_count("pinterest") == 1
+    hook_calls = emulator.creates("make")
+    assert sorted(c["headers"]["webhook-id"] for c in hook_calls) == sorted(
         f"msg_{p.delivery_id.hex}" for p in posts if p.platform != "pinterest"
     )
 
 
-def test_20_threads_saving_the_same_task(pinterest, hook, fake_platform):
+@pytest.mark.allow_private_urls  # the webhook is the emulator on 127.0.0.1
+def test_20_threads_saving_the_same_task(pinterest, hook, emulator):
     task = TaskFactory(published=False)
 
     def save(_: int) -> None:
@@ -74,18 +73,19 @@ def test_20_threads_saving_the_same_task(pinterest, hook, fake_platform):
         mine.save()
 
     assert run_at_once(save) == []
-    _one_call_per_platform(fake_platform)
+    _one_call_per_platform(emulator)
 
 
-def test_20_threads_bulk_publishing_the_same_task(pinterest, hook, fake_platform):
+@pytest.mark.allow_private_urls  # the webhook is the emulator on 127.0.0.1
+def test_20_threads_bulk_publishing_the_same_task(pinterest, hook, emulator):
     task = TaskFactory(published=False)
 
     assert run_at_once(lambda _: tasks_publish_bulk(Task.objects.filter(pk=task.pk))) == []
-    _one_call_per_platform(fake_platform)
+    _one_call_per_platform(emulator)
 
 
-def test_20_threads_retrying_a_failed_post_send_it_once(pinterest, fake_platform):
-    fake_platform.script = [Answer(400)]  # permanent: failed at once
+def test_20_threads_retrying_a_failed_post_send_it_once(pinterest, emulator):
+    emulator.fault("pinterest", "status", status=400, on="create")  # permanent: failed at once
     TaskFactory(published=True)
     post = SocialMediaPost.objects.get()
     assert post.status == "failed"
@@ -96,23 +96,28 @@ def test_20_threads_retrying_a_failed_post_send_it_once(pinterest, fake_platform
     post.refresh_from_db()
     assert sum(moved) == 1
     assert post.status == "published"
-    assert len(fake_platform.pin_calls()) == 2  # the failed one and the one retry
-    assert len(fake_platform.pins) == 1
+    assert emulator.create_count("pinterest") == 2  # the failed one and the one retry
+    assert len(emulator.pins) == 1
 
 
-def test_manual_retry_never_touches_a_post_a_worker_is_publishing(pinterest, fake_platform):
+def test_manual_retry_never_touches_a_post_a_worker_is_publishing(pinterest, emulator):
     # A worker holds the post (the platform sits on its request) while staff click retry.
-    fake_platform.script = [Answer(201, hold=10)]
-    saver = threading.Thread(target=lambda: (TaskFactory(published=True), connection.close()))
+    emulator.fault("pinterest", "timeout", seconds=10, process="before", on="create")
+
+    def save() -> None:
+        TaskFactory(published=True)
+        connection.close()
+
+    saver = threading.Thread(target=save)
     saver.start()
-    assert fake_platform.request_arrived.wait(10)
+    assert emulator.wait_for_creates("pinterest", timeout=10)
 
     assert posts_retry(SocialMediaPost.objects.all()) == 0
     assert tasks_publish_bulk(Task.objects.all()).skipped_in_flight["pinterest"] == 1
     assert relay_due_posts()["due"] == 0
 
-    fake_platform.release.set()
+    emulator.release()
     saver.join(20)
     post = SocialMediaPost.objects.get()
     assert post.status == "published"
-    assert len(fake_platform.pin_calls()) == 1
+    assert emulator.create_count("pinterest") == 1

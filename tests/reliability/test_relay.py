@@ -19,7 +19,7 @@ from social_media.services import posts_retry
 from social_media.tasks import relay_due_posts
 from tasks.models import SocialMediaPost, Task
 from tests.factories import TaskFactory, WebhookFactory
-from tests.reliability.fakes import RedisServer, free_port
+from tests.reliability.helpers import RedisServer, free_port
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -30,7 +30,7 @@ def queued(server: RedisServer) -> int:
 
 
 def test_rolled_back_save_leaves_no_rows_and_sends_nothing(
-    pinterest, fake_platform, redis_server, live_broker
+    pinterest, emulator, redis_server, live_broker
 ):
     live_broker(redis_server.url)
 
@@ -42,14 +42,14 @@ def test_rolled_back_save_leaves_no_rows_and_sends_nothing(
     assert Task.objects.count() == 0
     assert SocialMediaPost.objects.count() == 0
     assert queued(redis_server) == 0
-    assert fake_platform.requests == []
+    assert emulator.requests() == []
 
     TaskFactory(published=True)  # the same save, committed: one message
     assert queued(redis_server) == 1
 
 
 def test_saving_while_the_broker_is_down_is_fast_and_the_relay_sends_later(
-    pinterest, fake_platform, live_broker
+    pinterest, emulator, live_broker
 ):
     server = RedisServer()
     server.port = free_port()  # nothing listens here yet
@@ -73,6 +73,7 @@ def test_saving_while_the_broker_is_down_is_fast_and_the_relay_sends_later(
         server.stop()
 
 
+@pytest.mark.postgres  # two relays racing: select_for_update(skip_locked=True)
 def test_the_relay_does_not_flood_the_queue(settings, pinterest, redis_server, live_broker):
     live_broker(redis_server.url)
     settings.SOCIAL_MEDIA_LEASE_SECONDS = 60
@@ -102,12 +103,13 @@ def test_the_relay_does_not_flood_the_queue(settings, pinterest, redis_server, l
 
 
 @pytest.fixture
-def hook(fake_platform):
-    return WebhookFactory(url=f"{fake_platform.url}/hook/make", target_platforms=["instagram"])
+def hook(emulator):
+    return WebhookFactory(url=emulator.hook_url("make"), target_platforms=["instagram"])
 
 
+@pytest.mark.allow_private_urls  # the webhook is the emulator on 127.0.0.1
 def test_overdue_callback_is_marked_then_a_retry_resends_with_the_same_delivery_id(
-    settings, hook, fake_platform
+    settings, hook, emulator
 ):
     settings.SOCIAL_MEDIA_CALLBACK_TIMEOUT = 600
     TaskFactory(published=True)
@@ -126,12 +128,13 @@ def test_overdue_callback_is_marked_then_a_retry_resends_with_the_same_delivery_
     assert posts_retry(SocialMediaPost.objects.all()) == 1
     post.refresh_from_db()
     assert post.status == "processing"
-    first, second = fake_platform.calls("POST", "/hook/")
-    assert first.headers["webhook-id"] == second.headers["webhook-id"]
-    assert first.headers["webhook-id"] == f"msg_{post.delivery_id.hex}"
+    first, second = (call["headers"] for call in emulator.creates("make"))
+    assert first["webhook-id"] == second["webhook-id"]
+    assert first["webhook-id"] == f"msg_{post.delivery_id.hex}"
 
 
-def test_a_processing_callback_still_gets_a_deadline(settings, hook, fake_platform):
+@pytest.mark.allow_private_urls  # the webhook is the emulator on 127.0.0.1
+def test_a_processing_callback_still_gets_a_deadline(settings, hook, emulator):
     settings.SOCIAL_MEDIA_CALLBACK_TIMEOUT = 600
     task = TaskFactory(published=True)
     post = SocialMediaPost.objects.get()
@@ -149,7 +152,7 @@ def test_a_processing_callback_still_gets_a_deadline(settings, hook, fake_platfo
     assert post.failure_kind == "no_callback"
 
 
-def test_saving_while_the_broker_hangs_is_bounded(pinterest, fake_platform, live_broker):
+def test_saving_while_the_broker_hangs_is_bounded(pinterest, emulator, live_broker):
     # A "Redis" that accepts connections and never answers.
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
-import os
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from emulator.server import EmulatorServer
 from emulator.state import HookConfig
+from quiz_backend.env import env_str
 
 HOOK_SECRETS_ENV = "EMULATOR_HOOK_SECRETS"
 
@@ -43,6 +43,12 @@ class Command(BaseCommand):
             "--callback-delay", type=float, default=1.0, help="Seconds before the callback."
         )
         parser.add_argument(
+            "--latency-ms",
+            type=int,
+            default=0,
+            help="Milliseconds added before every platform answer (benchmarks).",
+        )
+        parser.add_argument(
             "--hook-secret",
             action="append",
             default=[],
@@ -63,7 +69,9 @@ class Command(BaseCommand):
             raise CommandError("--port must be between 0 and 65535.")
         if options["callback_delay"] < 0:
             raise CommandError("--callback-delay must not be negative.")
-        env_values = [v for v in os.environ.get(HOOK_SECRETS_ENV, "").split(",") if v.strip()]
+        if options["latency_ms"] < 0:
+            raise CommandError("--latency-ms must not be negative.")
+        env_values = [v for v in env_str(HOOK_SECRETS_ENV).split(",") if v.strip()]
         secrets = parse_hook_secrets(env_values + options["hook_secret"])
         logging.getLogger("emulator").setLevel(logging.INFO)
         try:
@@ -73,6 +81,7 @@ class Command(BaseCommand):
         state = server.state
         state.callback_url = options["callback_url"]
         state.callback_delay = options["callback_delay"]
+        state.latency_ms = options["latency_ms"]
         for name, secret in secrets.items():
             auth = "bearer" if name in options["bearer_hook"] else "signature"
             state.set_hook(name, HookConfig(secret=secret, auth=auth))

@@ -7,7 +7,6 @@ accounts at the emulator and refreshes the given secrets and password).
 
 from __future__ import annotations
 
-import os
 import secrets
 import uuid
 from typing import Any
@@ -18,6 +17,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from standardwebhooks import Webhook as StandardWebhook
 
+from quiz_backend.env import env_str
 from tasks.models import Task
 from webhooks.models import CallbackAuth, SocialMediaCredentials, Webhook, WebhookType
 
@@ -96,19 +96,19 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--emulator-url",
-            default=os.environ.get("EMULATOR_URL", "http://127.0.0.1:8025"),
+            default=env_str("EMULATOR_URL", "http://127.0.0.1:8025"),
             help="Base URL of `manage.py run_platform_emulator` (default: %(default)s).",
         )
         parser.add_argument(
             "--webhook-secret",
-            default=os.environ.get("DEMO_WEBHOOK_SECRET", ""),
+            default=env_str("DEMO_WEBHOOK_SECRET"),
             help="Signing secret of the demo Make.com webhook (whsec_…); the emulator must "
             "be given the same one. Default: $DEMO_WEBHOOK_SECRET, else a new one.",
         )
         parser.add_argument("--admin-username", default="admin")
         parser.add_argument(
             "--admin-password",
-            default=os.environ.get("DEMO_ADMIN_PASSWORD", ""),
+            default=env_str("DEMO_ADMIN_PASSWORD"),
             help="Password of the demo admin. Default: $DEMO_ADMIN_PASSWORD, else a new "
             "random one (printed) when the user is created.",
         )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from cryptography.fernet import Fernet
 from django.core.management.base import BaseCommand
 
@@ -12,5 +14,5 @@ class Command(BaseCommand):
         "newest first), then run reencrypt_secrets."
     )
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         self.stdout.write(Fernet.generate_key().decode())

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import models, transaction
 from django.db.models import TextField
 from django.db.models.functions import Cast
 
@@ -22,14 +24,14 @@ class Command(BaseCommand):
         "keys can be removed."
     )
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--check",
             action="store_true",
             help="Only report; exit with an error if any value is not under the newest key.",
         )
 
-    def handle(self, *args, check: bool = False, **options) -> None:
+    def handle(self, *args: Any, check: bool = False, **options: Any) -> None:
         totals = {"reencrypted": 0, "current": 0, "unreadable": 0}
         for model, field in encrypted_fields():
             counts = self._field(model, field.attname, check=check)
@@ -54,7 +56,7 @@ class Command(BaseCommand):
         if check and totals["reencrypted"]:
             raise CommandError("Some values are not under the newest key; run without --check.")
 
-    def _field(self, model, attname: str, *, check: bool) -> dict[str, int]:
+    def _field(self, model: type[models.Model], attname: str, *, check: bool) -> dict[str, int]:
         counts = {"reencrypted": 0, "current": 0, "unreadable": 0}
         manager = model._base_manager
         # The raw stored text: a Cast skips the field's decryption on load.
@@ -74,7 +76,9 @@ class Command(BaseCommand):
         return counts
 
     @staticmethod
-    def _rewrite(manager, attname: str, pk, stored: str, plaintext: str) -> None:
+    def _rewrite(
+        manager: models.Manager[Any], attname: str, pk: Any, stored: str, plaintext: str
+    ) -> None:
         with transaction.atomic():
             locked = (
                 manager.select_for_update()
