@@ -155,3 +155,18 @@ def test_render_task_media_defaults_and_errors():
             stderr=err,
         )
     assert "even width and height" in err.getvalue()
+
+
+def test_rendered_files_are_listed_read_only(staff):
+    from quiz_media.services import render
+    from quiz_media.tests.helpers import SMALL_CARD
+
+    media = render(TaskFactory(), SMALL_CARD)
+    row = RenderedFile.objects.get()
+    page = staff.get(reverse("admin:quiz_media_renderedfile_changelist"))
+    assert page.status_code == 200
+    assert media.name in page.content.decode() and "540×675" in page.content.decode()
+    detail = staff.get(reverse("admin:quiz_media_renderedfile_change", args=[row.pk]))
+    assert detail.status_code == 200
+    assert f'href="{media.url}"' in detail.content.decode()
+    assert staff.get(reverse("admin:quiz_media_renderedfile_add")).status_code == 403

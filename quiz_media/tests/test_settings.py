@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +10,7 @@ from pathlib import Path
 import pytest
 from django.core.files.storage import default_storage
 
+from quiz_backend.hermetic import subprocess_environ
 from quiz_media.services import media_public_url
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -21,20 +21,12 @@ PRINT = (
 )
 
 
-def load_settings(**env: str) -> subprocess.CompletedProcess[str]:
-    environment = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("MEDIA_", "QUIZ_MEDIA_", "SITE_URL"))
-    }
-    environment.update(
-        DJANGO_SETTINGS_MODULE="quiz_backend.test_settings", SITE_URL="https://quiz.example.com"
-    )
-    environment.update(env)
+def load_settings(**settings: str) -> subprocess.CompletedProcess[str]:
+    """The test settings in a fresh interpreter, with ``settings`` as environment variables."""
     return subprocess.run(  # noqa: S603
         [sys.executable, "-c", PRINT],
         cwd=ROOT,
-        env=environment,
+        env=subprocess_environ(settings),
         capture_output=True,
         text=True,
         timeout=60,
