@@ -238,7 +238,7 @@ def test_token_errors(emu):
 def test_the_token_may_come_as_a_bearer_header(emu):
     answer = requests.get(
         f"{emu.vk_url}/groups.getById",
-        params={"v": "5.199", "group_id": GROUP},
+        params={"v": "5.199", "group_id": str(GROUP)},
         headers={"Authorization": f"Bearer {vk.USER_TOKEN}"},
         timeout=5,
     ).json()
@@ -349,9 +349,9 @@ def test_a_file_that_is_not_a_picture_uploads_as_an_empty_photo_list(emu):
     )
 
 
-@pytest.mark.parametrize("size", [(7001, 7000), (2100, 100)])
-def test_pictures_beyond_the_upload_limits_are_refused(emu, size):
-    assert upload_photo(emu, picture(*size, "PNG"))["photo"] == "[]"
+@pytest.mark.parametrize(("width", "height"), [(7001, 7000), (2100, 100)])
+def test_pictures_beyond_the_upload_limits_are_refused(emu, width, height):
+    assert upload_photo(emu, picture(width, height, "PNG"))["photo"] == "[]"
 
 
 def test_save_checks_server_and_hash(emu):
