@@ -138,6 +138,8 @@ class Bot:
     max_connections: int = 40
     last_error_date: int = 0
     last_error_message: str = ""
+    # One delivery run at a time per bot, so no update is POSTed twice concurrently.
+    delivering: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def user(self) -> dict[str, Any]:
         return {
@@ -306,6 +308,14 @@ class TelegramState:
     def deliver(self, bot: Bot) -> None:
         """POST the bot's pending updates to its webhook, oldest first; stop at a failure
         (Telegram retries later; ``deliver`` again or the next vote does)."""
+        with bot.delivering:
+            self._deliver(bot)
+
+    def deliver_soon(self, bot: Bot) -> None:
+        """``deliver`` in a thread of its own, as Telegram does after ``setWebhook``."""
+        threading.Thread(target=self.deliver, args=(bot,), daemon=True).start()
+
+    def _deliver(self, bot: Bot) -> None:
         while True:
             with self.lock:
                 queue = self.updates.get(bot.id) or []
@@ -803,7 +813,7 @@ def set_webhook(
             tg.updates.pop(bot.id, None)
     if not url:
         return ok(True, "Webhook was deleted" if was else "Webhook is already deleted")
-    tg.deliver(bot)
+    tg.deliver_soon(bot)  # pending updates follow the answer
     return ok(True, "Webhook is already set" if was == url else "Webhook was set")
 
 

@@ -664,3 +664,20 @@ def test_reset_forgets_messages_but_keeps_the_set_up(emu):
     assert emu.telegram.messages == []
     again = call(emu, "sendMessage", chat_id="@extra_channel", text="x").json()["result"]
     assert again["message_id"] == 1
+
+
+def test_pending_updates_reach_a_webhook_set_later(emu, receiver):
+    poll = call(emu, "sendPoll", **quiz()).json()["result"]["poll"]
+    emu.telegram.vote(poll["id"], 2, 0.5)  # no webhook yet: kept for getUpdates
+
+    assert call(emu, "setWebhook", url=f"{receiver.url}/later").json()["ok"] is True
+
+    assert receiver.arrived.wait(5)
+    assert json.loads(receiver.posts[0]["body"])["poll"]["total_voter_count"] == 2
+    assert "x-telegram-bot-api-secret-token" not in receiver.posts[0]["headers"]
+
+
+def test_method_names_are_case_insensitive(emu):
+    answer = requests.get(api(emu, "getme"), timeout=5)
+
+    assert answer.json()["result"]["username"] == "quiz_demo_bot"
