@@ -190,6 +190,7 @@ class TelegramState:
     updates: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # bot id -> queue
     deliveries: list[dict[str, Any]] = field(default_factory=list)  # webhook POSTs
     sends: dict[int, list[float]] = field(default_factory=dict)  # chat id -> send times
+    pollers: dict[int, int] = field(default_factory=dict)  # bot id -> getUpdates calls
     next_update_id: int = 700000001
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     changed: threading.Condition = field(init=False, repr=False)
@@ -874,7 +875,15 @@ def get_updates(
     with tg.lock:
         if isinstance(allowed, list):
             bot.allowed_updates = [str(kind) for kind in allowed]
+        mine = tg.pollers[bot.id] = tg.pollers.get(bot.id, 0) + 1
+        tg.changed.notify_all()  # a long poll still waiting is ended by this one
         while True:
+            if tg.pollers[bot.id] != mine:
+                raise TelegramError(
+                    409,
+                    "Conflict: terminated by other getUpdates request; make sure that only "
+                    "one bot instance is running",
+                )
             queue = tg.updates.setdefault(bot.id, [])
             if offset > 0:
                 queue[:] = [u for u in queue if u["update_id"] >= offset]

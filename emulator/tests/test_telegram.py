@@ -681,3 +681,21 @@ def test_method_names_are_case_insensitive(emu):
     answer = requests.get(api(emu, "getme"), timeout=5)
 
     assert answer.json()["result"]["username"] == "quiz_demo_bot"
+
+
+def test_a_second_get_updates_terminates_the_long_poll_still_waiting(emu):
+    answers: list[requests.Response] = []
+    waiting = threading.Thread(target=lambda: answers.append(call(emu, "getUpdates", timeout=5)))
+    waiting.start()
+    time.sleep(0.3)
+
+    second = call(emu, "getUpdates")
+    waiting.join(5)
+
+    assert second.json() == {"ok": True, "result": []}
+    refused(
+        answers[0],
+        409,
+        "Conflict: terminated by other getUpdates request; make sure that only one bot "
+        "instance is running",
+    )
