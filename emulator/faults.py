@@ -7,9 +7,13 @@ from dataclasses import dataclass
 from http import HTTPStatus
 
 from emulator import facebook, pinterest
+from emulator.platforms import telegram, vk
 from emulator.state import RESPONSE_FAULTS, EmulatorState, Fault
 from emulator.wire import Request, Response, text_response
 
+# Platforms that answer every fault in their own envelope (status, rate_limit,
+# expired_token and their own kinds, state.PLATFORM_FAULTS).
+PLATFORM_ANSWERS = {"telegram": telegram.fault_answer, "vk": vk.fault_answer}
 MALFORMED_BODY = "<html><body><h1>502 Bad Gateway</h1>upstream hiccup</body></html>"
 
 
@@ -21,6 +25,8 @@ def _phrase(status: int) -> str:
 
 
 def _status(platform: str, fault: Fault) -> Response:
+    if platform in PLATFORM_ANSWERS:
+        return PLATFORM_ANSWERS[platform](fault)
     if platform == "pinterest":
         code = fault.code if fault.code is not None else (1 if fault.status < 500 else 0)
         return pinterest.error(fault.status, code, f"{_phrase(fault.status)} (emulated fault).")
@@ -90,12 +96,14 @@ def apply_response_faults(
                 state.stall(fault.seconds, request.arrived)
                 if fault.process == "never":
                     plan.answer = _never_processed(platform)
+        elif fault.fault == "malformed":
+            plan.answer = text_response(MALFORMED_BODY, 200, "text/html")
+        elif platform in PLATFORM_ANSWERS:
+            plan.answer = PLATFORM_ANSWERS[platform](fault)
         elif fault.fault == "status":
             plan.answer = _status(platform, fault)
         elif fault.fault == "rate_limit":
             plan.answer = _rate_limit(platform, fault)
         elif fault.fault == "expired_token":
             plan.answer = _expired_token(platform)
-        elif fault.fault == "malformed":
-            plan.answer = text_response(MALFORMED_BODY, 200, "text/html")
     return plan

@@ -14,13 +14,17 @@ from urllib.parse import parse_qsl, urlsplit
 
 from emulator import control, facebook, make, pages, pinterest
 from emulator.faults import FaultPlan, apply_response_faults
-from emulator.state import EmulatorState
+from emulator.platforms import telegram, vk
+from emulator.state import EmulatorState, Fault
 from emulator.wire import Request, Response, json_response, text_response
 
 logger = logging.getLogger("emulator")
 
 HOST = "127.0.0.1"  # loopback only: the emulator is never reachable from the network
 MAX_BODY = 5 * 1024 * 1024  # Make.com's payload limit
+MAX_UPLOAD = 51 * 1024 * 1024  # photo uploads: Telegram 10 MB, VK 50 MB
+UPLOAD_PREFIXES = (telegram.PREFIX, vk.PREFIX)
+BOT_TOKEN_IN_PATH = re.compile(f"^({telegram.PREFIX}/bot)[^/]*")
 Handler = Callable[[EmulatorState, Request], Response]
 
 
@@ -41,6 +45,8 @@ CREATE_HANDLERS: set[Handler] = {
     facebook.publish_photo,
     facebook.publish_feed,
     make.receive,
+    *telegram.CREATES,
+    *vk.CREATES,
 }
 
 
@@ -68,6 +74,12 @@ ROUTES: list[Route] = [
     *_mount("pinterest", pinterest.PREFIX, pinterest.ROUTES, pinterest.authenticate),
     *_mount("facebook", facebook.PREFIX, facebook.ROUTES, facebook.authenticate),
     *_mount("make", "/make", make.ROUTES),
+    *_mount("telegram", telegram.PREFIX, telegram.ROUTES, telegram.authenticate),
+    *_mount("vk", vk.PREFIX, vk.ROUTES, vk.authenticate),
+    *_mount("", telegram.CONTROL_PREFIX, telegram.CONTROL_ROUTES),
+    *_mount("", vk.CONTROL_PREFIX, vk.CONTROL_ROUTES),
+    *_mount("", telegram.PAGES_PREFIX, telegram.PAGE_ROUTES),
+    *_mount("", vk.PREFIX, vk.PAGE_ROUTES),
     *_mount("", "/_control", control.ROUTES),
     *_mount("", "", pages.ROUTES),
 ]
@@ -75,6 +87,8 @@ PLATFORM_PREFIXES = {
     "pinterest": re.compile(f"^{pinterest.PREFIX}/"),
     "facebook": re.compile(f"^{facebook.PREFIX}/"),
     "make": re.compile("^/make/"),
+    "telegram": re.compile(f"^{telegram.PREFIX}/"),
+    "vk": re.compile(vk.RECORDED_PATHS),
 }
 
 
@@ -85,6 +99,10 @@ def _not_found(platform: str, method: str, path: str) -> Response:
         return facebook.graph_error(
             400, 100, f"Unknown path components: {path}", error_type="OAuthException"
         )
+    if platform == "telegram":
+        return telegram.error(404, "Not Found")
+    if platform == "vk":
+        return vk.fault_answer(Fault(platform="vk", fault="status", status=404, code=3))
     return text_response("Not found", 404)
 
 
@@ -151,7 +169,8 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
     def _handle(self) -> None:
         parts = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_BODY:
+        limit = MAX_UPLOAD if parts.path.startswith(UPLOAD_PREFIXES) else MAX_BODY
+        if length > limit:
             self._send(text_response("Payload too large", 413))
             return
         request = Request(
@@ -183,8 +202,10 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
 
     def log_request(self, code: Any = "-", size: Any = "-") -> None:
-        # The path only: a query string may carry an access_token.
-        logger.info("%s %s -> %s", self.command, urlsplit(self.path).path, code)
+        # The path only: a query string may carry an access_token; a Bot API path
+        # carries the bot token (/telegram/bot<token>/<method>), which is masked.
+        path = BOT_TOKEN_IN_PATH.sub(r"\1<token>", urlsplit(self.path).path)
+        logger.info("%s %s -> %s", self.command, path, code)
 
     def log_message(self, format: str, *args: Any) -> None:
         logger.debug("emulator: " + format, *args)

@@ -13,8 +13,24 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-PLATFORMS = ("pinterest", "facebook", "make")
-RESPONSE_FAULTS = {"status", "latency", "rate_limit", "expired_token", "timeout", "malformed"}
+PLATFORMS = ("pinterest", "facebook", "make", "telegram", "vk")
+# Faults only one platform has: its own answer for the situation (emulator/platforms/).
+PLATFORM_FAULTS = {
+    "flood_wait": "telegram",
+    "kicked": "telegram",
+    "not_member": "telegram",
+    "captcha": "vk",
+    "flood_control": "vk",
+}
+RESPONSE_FAULTS = {
+    "status",
+    "latency",
+    "rate_limit",
+    "expired_token",
+    "timeout",
+    "malformed",
+    *PLATFORM_FAULTS,
+}
 CALLBACK_FAULTS = {"no_callback", "callback_failed"}
 FAULT_KINDS = RESPONSE_FAULTS | CALLBACK_FAULTS
 MAX_RECORDS = 2000
@@ -59,6 +75,8 @@ class Fault:
             raise FaultError(f"fault must be one of {', '.join(sorted(FAULT_KINDS))}.")
         if kind in CALLBACK_FAULTS and platform != "make":
             raise FaultError(f"{kind} only applies to the make platform.")
+        if kind in PLATFORM_FAULTS and platform != PLATFORM_FAULTS[kind]:
+            raise FaultError(f"{kind} only applies to the {PLATFORM_FAULTS[kind]} platform.")
         fault = cls(platform=platform, fault=kind)
         for name, caster in (
             ("status", int),
@@ -126,6 +144,8 @@ class EmulatorState:
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
     # What was downloaded for each created object: image or video probe (format, size…).
     fetched_media: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Per-platform state of emulator/platforms/ modules (``reset()``/``snapshot()`` each).
+    extensions: dict[str, Any] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1), repr=False)
     _changed: threading.Condition = field(init=False, repr=False)
@@ -227,6 +247,8 @@ class EmulatorState:
             self.callbacks.clear()
             self.counts.clear()
             self.fetched_media.clear()
+            for extension in self.extensions.values():
+                extension.reset()
         self.release_stalls()
 
     def snapshot(self) -> dict[str, Any]:
@@ -239,6 +261,7 @@ class EmulatorState:
                 "callbacks": [dict(c) for c in self.callbacks],
                 "counts": {name: dict(c) for name, c in self.counts.items()},
                 "fetched_media": {key: dict(value) for key, value in self.fetched_media.items()},
+                **{name: ext.snapshot() for name, ext in self.extensions.items()},
                 "hooks": {
                     name: {
                         "callback_url": h.callback_url or self.callback_url,

@@ -21,15 +21,19 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Any
 
+from emulator.platforms import telegram, vk
 from emulator.server import EmulatorServer
 from emulator.state import PLATFORMS, EmulatorState, Fault, HookConfig
 
 PINTEREST_PATH = "/pinterest/v5"
 FACEBOOK_PATH = "/facebook/v26.0"
+TELEGRAM_PATH = telegram.PREFIX  # + /bot<token>/<method>
+VK_PATH = f"{vk.PREFIX}{vk.API_PATH}"  # + /<method>
 
 
 class InProcessEmulator:
-    """Pinterest v5, the Facebook Graph API and Make.com hooks on ``127.0.0.1:<free port>``."""
+    """Pinterest v5, Facebook Graph, Make.com hooks, the Telegram Bot API and the VK API
+    on ``127.0.0.1:<free port>``."""
 
     def __init__(
         self,
@@ -47,6 +51,11 @@ class InProcessEmulator:
         self.url = self.server.url
         self.pinterest_url = f"{self.url}{PINTEREST_PATH}"
         self.facebook_url = f"{self.url}{FACEBOOK_PATH}"
+        self.telegram_url = f"{self.url}{TELEGRAM_PATH}"  # TELEGRAM_BOT_API_BASE_URL
+        self.vk_url = f"{self.url}{VK_PATH}"  # VK_API_BASE_URL
+        # Their state and set-up: bots, channels, voters; tokens, communities, metrics.
+        self.telegram: telegram.TelegramState = telegram.state_of(self.state)
+        self.vk: vk.VkState = vk.state_of(self.state)
         self._running = False
 
     # --- life cycle -----------------------------------------------------------

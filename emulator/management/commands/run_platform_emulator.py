@@ -1,4 +1,5 @@
-"""``manage.py run_platform_emulator``: Pinterest, Facebook and Make.com on loopback."""
+"""``manage.py run_platform_emulator``: Pinterest, Facebook, Make.com, Telegram and VK on
+loopback."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ def parse_hook_secrets(values: list[str]) -> dict[str, str]:
 class Command(BaseCommand):
     help = (
         "Run the local platform emulator (Pinterest API v5, Facebook Graph, a Make.com "
-        "webhook receiver and a control API) on 127.0.0.1."
+        "webhook receiver, the Telegram Bot API, the VK API and a control API) on 127.0.0.1."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
