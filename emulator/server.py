@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -12,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from emulator import control, facebook, make, pages, pinterest
+from emulator import control, facebook, make, pages, pinterest, platforms
 from emulator.faults import FaultPlan, apply_response_faults
 from emulator.state import EmulatorState
 from emulator.wire import Request, Response, json_response, text_response
@@ -21,6 +23,8 @@ logger = logging.getLogger("emulator")
 
 HOST = "127.0.0.1"  # loopback only: the emulator is never reachable from the network
 MAX_BODY = 5 * 1024 * 1024  # Make.com's payload limit
+MAX_UPLOAD_BODY = 200 * 1024 * 1024  # an upload chunk (TikTok: up to 128 MB) or a hosted file
+UPLOAD_PATHS = re.compile(f"{platforms.UPLOAD_PATHS}|^/_control/files/")
 Handler = Callable[[EmulatorState, Request], Response]
 
 
@@ -41,6 +45,7 @@ CREATE_HANDLERS: set[Handler] = {
     facebook.publish_photo,
     facebook.publish_feed,
     make.receive,
+    *platforms.CREATE_HANDLERS,
 }
 
 
@@ -68,17 +73,21 @@ ROUTES: list[Route] = [
     *_mount("pinterest", pinterest.PREFIX, pinterest.ROUTES, pinterest.authenticate),
     *_mount("facebook", facebook.PREFIX, facebook.ROUTES, facebook.authenticate),
     *_mount("make", "/make", make.ROUTES),
-    *_mount("", "/_control", control.ROUTES),
-    *_mount("", "", pages.ROUTES),
+    *(r for m in platforms.NATIVE for r in _mount(m.NAME, m.PREFIX, m.ROUTES, m.authenticate)),
+    *_mount("", "/_control", [*control.ROUTES, *platforms.CONTROL_ROUTES]),
+    *_mount("", "", [*pages.ROUTES, *platforms.PAGE_ROUTES]),
 ]
 PLATFORM_PREFIXES = {
     "pinterest": re.compile(f"^{pinterest.PREFIX}/"),
     "facebook": re.compile(f"^{facebook.PREFIX}/"),
     "make": re.compile("^/make/"),
+    **{m.NAME: re.compile(m.PATHS) for m in platforms.NATIVE},
 }
 
 
 def _not_found(platform: str, method: str, path: str) -> Response:
+    if platform in platforms.BY_NAME:
+        return platforms.BY_NAME[platform].not_found(method, path)
     if platform == "pinterest":
         return pinterest.error(404, 404, f"Not found: {method} {path}")
     if platform == "facebook":
@@ -151,7 +160,7 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
     def _handle(self) -> None:
         parts = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_BODY:
+        if length > (MAX_UPLOAD_BODY if UPLOAD_PATHS.match(parts.path) else MAX_BODY):
             self._send(text_response("Payload too large", 413))
             return
         request = Request(
@@ -169,6 +178,11 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
         self._send(response)
 
     def _send(self, response: Response) -> None:
+        if response.drop:  # cut off: the client sees its connection reset, no answer
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.connection.shutdown(socket.SHUT_RDWR)
+            return
         try:
             self.send_response(response.status)
             self.send_header("Content-Type", response.content_type)

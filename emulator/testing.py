@@ -22,10 +22,13 @@ from types import TracebackType
 from typing import Any
 
 from emulator.server import EmulatorServer
-from emulator.state import PLATFORMS, EmulatorState, Fault, HookConfig
+from emulator.state import PLATFORMS, EmulatorState, Fault, FaultError, HookConfig
 
 PINTEREST_PATH = "/pinterest/v5"
 FACEBOOK_PATH = "/facebook/v26.0"
+INSTAGRAM_PATH = "/instagram/v26.0"
+TIKTOK_PATH = "/tiktok"
+GOOGLE_TOKEN_PATH = "/google/oauth2/token"  # noqa: S105 (a path)
 
 
 class InProcessEmulator:
@@ -47,6 +50,10 @@ class InProcessEmulator:
         self.url = self.server.url
         self.pinterest_url = f"{self.url}{PINTEREST_PATH}"
         self.facebook_url = f"{self.url}{FACEBOOK_PATH}"
+        self.instagram_url = f"{self.url}{INSTAGRAM_PATH}"  # INSTAGRAM_GRAPH_API_BASE_URL
+        self.youtube_url = self.url  # stands for https://www.googleapis.com
+        self.google_token_url = f"{self.url}{GOOGLE_TOKEN_PATH}"  # GOOGLE_OAUTH_TOKEN_URL
+        self.tiktok_url = f"{self.url}{TIKTOK_PATH}"  # stands for https://open.tiktokapis.com
         self._running = False
 
     # --- life cycle -----------------------------------------------------------
@@ -103,6 +110,34 @@ class InProcessEmulator:
         return self.state.add_fault(
             Fault.from_json({"platform": platform, "fault": fault, **options})
         )
+
+    def configure(self, platform: str, *, advance_seconds: float = 0, **settings: Any) -> None:
+        """Change a native platform's settings (``instagram``, ``youtube``, ``tiktok``) as
+        ``POST /_control/platforms/<platform>`` does; ``advance_seconds`` moves its clock."""
+        from emulator import platforms
+
+        store = platforms.store(self.state, platform)
+        with self.state.lock:
+            problem = platforms.BY_NAME[platform].configure(store, settings)
+            if problem:
+                raise FaultError(problem)
+            store.offset += advance_seconds
+
+    def native(self, platform: str) -> Any:
+        """A native platform's store: its objects (``containers``, ``media``, ``videos``,
+        ``sessions``, ``publishes``…) and ``settings``; read them under ``state.lock``."""
+        from emulator import platforms
+
+        return platforms.store(self.state, platform)
+
+    def host_file(self, name: str, data: bytes, content_type: str = "") -> str:
+        """Serve ``data`` at ``/files/<name>`` (media the platforms fetch); its URL."""
+        from emulator import platforms
+
+        with self.state.lock:
+            files = self.state.native.setdefault(platforms.FILES_KEY, {})
+            files[name] = (content_type or "application/octet-stream", data)
+        return f"{self.url}/files/{name}"
 
     def release(self) -> None:
         """End every stall now (``timeout`` faults); the stalled requests then answer."""

@@ -180,13 +180,14 @@ def test_counts_every_create_per_platform_beyond_the_request_log(emu, monkeypatc
         )
 
     assert len(emu.requests()) == 3  # the log is trimmed ...
-    assert emu.create_counts() == {"pinterest": 4, "facebook": 2, "make": 2}  # ... counts are not
+    native = {"instagram": 0, "youtube": 0, "tiktok": 0}
+    assert emu.create_counts() == {"pinterest": 4, "facebook": 2, "make": 2, **native}  # ... not
     counts = requests.get(f"{emu.url}/_control/counts", timeout=5).json()["counts"]
     assert counts["pinterest"] == {"requests": 5, "creates": 4}
     assert counts["facebook"] == {"requests": 3, "creates": 2}
     assert len(emu.make_posts) == 1
     emu.reset()
-    assert emu.create_counts() == {"pinterest": 0, "facebook": 0, "make": 0}
+    assert emu.create_counts() == {"pinterest": 0, "facebook": 0, "make": 0, **native}
 
 
 def test_requests_are_filtered_by_platform_method_and_path(emu):
