@@ -32,7 +32,8 @@ GOOGLE_TOKEN_PATH = "/google/oauth2/token"  # noqa: S105 (a path)
 
 
 class InProcessEmulator:
-    """Pinterest v5, the Facebook Graph API and Make.com hooks on ``127.0.0.1:<free port>``."""
+    """Pinterest v5, the Facebook Graph API, Make.com hooks and the Instagram, YouTube and
+    TikTok stand-ins (emulator/platforms/) on ``127.0.0.1:<free port>``."""
 
     def __init__(
         self,
@@ -162,7 +163,8 @@ class InProcessEmulator:
             return self.state.counts.get(platform, {}).get("creates", 0)
 
     def create_counts(self) -> dict[str, int]:
-        """Create requests received per platform (``pinterest``, ``facebook``, ``make``)."""
+        """Create requests received per platform (``pinterest``, ``facebook``, ``make``,
+        ``instagram``, ``youtube``, ``tiktok``)."""
         return {platform: self.create_count(platform) for platform in PLATFORMS}
 
     def wait_for_creates(self, platform: str, count: int = 1, timeout: float = 10.0) -> bool:

@@ -259,9 +259,10 @@ def test_youtube_resumable_upload_in_three_chunks_with_a_cut_and_a_resume(emu, m
     views = [int(items[0]["statistics"]["viewCount"]) for items in states[1:]]
     assert views[1] > views[0]
     assert emu.native("youtube").videos[video["id"]]["emulator"]["short"] is True
-    assert requests.get(
-        video["emulator"] if False else f"{emu.url}/youtube/shorts/{video['id']}", timeout=5
-    ).ok
+    page = requests.get(f"{emu.url}/youtube/shorts/{video['id']}", timeout=5)
+    assert page.ok and "Quiz #1" in page.text and "a Short" in page.text
+    puts = emu.requests("youtube", method="PUT")
+    assert puts[0]["body"] == f"<{CHUNK} bytes>"  # the log keeps uploads by size only
 
 
 def _upload_whole(emu, headers, data, meta=META):
@@ -555,3 +556,27 @@ def test_native_faults_are_checked_and_counted(emu):
     assert shown.json()["settings"]["audited"] is False
     state = requests.get(f"{emu.url}/_control/state", timeout=5).json()
     assert "tiktok" in state
+
+
+def test_stuck_youtube_video_and_tiktok_publish_never_finish(emu, media):
+    emu.fault("youtube", "stuck", on="create")
+    video = _upload_whole(emu, BEARER, media["h264"]).json()
+    for _ in range(3):
+        item = _list(emu, BEARER, [video["id"]]).json()["items"][0]
+    assert item["processingDetails"]["processingStatus"] == "processing"
+    emu.fault("tiktok", "stuck", on="create")
+    body = {
+        "post_info": POST_INFO,
+        "source_info": {"source": "PULL_FROM_URL", "video_url": _file(emu, "h264")},
+    }
+    publish_id = _tt(emu, "/v2/post/publish/video/init/", body).json()["data"]["publish_id"]
+    assert {s["status"] for s in _poll(emu, publish_id, 4)} == {"PROCESSING_DOWNLOAD"}
+    assert emu.create_counts()["youtube"] == 1 and emu.create_counts()["tiktok"] == 1
+
+
+def test_instagram_account_lookup_and_expired_token_setting(emu):
+    page = _ig(emu, "GET", "104512345678901", fields="instagram_business_account").json()
+    assert page == {"instagram_business_account": {"id": IG_USER}, "id": "104512345678901"}
+    emu.configure("instagram", expired_tokens=[TOKEN["access_token"]])
+    error = _ig(emu, "POST", f"{IG_USER}/media", image_url=_file(emu, "square")).json()["error"]
+    assert (error["code"], error["error_subcode"]) == (190, 463)

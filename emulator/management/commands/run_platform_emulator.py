@@ -1,4 +1,5 @@
-"""``manage.py run_platform_emulator``: Pinterest, Facebook and Make.com on loopback."""
+"""``manage.py run_platform_emulator``: Pinterest, Facebook, Instagram, YouTube, TikTok and
+Make.com on loopback."""
 
 from __future__ import annotations
 
@@ -27,7 +28,8 @@ def parse_hook_secrets(values: list[str]) -> dict[str, str]:
 
 class Command(BaseCommand):
     help = (
-        "Run the local platform emulator (Pinterest API v5, Facebook Graph, a Make.com "
+        "Run the local platform emulator (Pinterest API v5, Facebook Graph, Instagram Graph "
+        "publishing, YouTube Data API v3 uploads, TikTok Content Posting, a Make.com "
         "webhook receiver and a control API) on 127.0.0.1."
     )
 
