@@ -6,7 +6,8 @@ import time
 from dataclasses import dataclass
 from http import HTTPStatus
 
-from emulator import facebook, pinterest, platforms
+from emulator import facebook, pinterest
+from emulator.platforms import native
 from emulator.state import RESPONSE_FAULTS, EmulatorState, Fault
 from emulator.wire import Request, Response, text_response
 
@@ -21,8 +22,8 @@ def _phrase(status: int) -> str:
 
 
 def _status(platform: str, fault: Fault, request: Request | None = None) -> Response:
-    if platform in platforms.BY_NAME:
-        return platforms.BY_NAME[platform].fault_response(fault, request)
+    if platform in native.BY_NAME:
+        return native.BY_NAME[platform].fault_response(fault, request)
     if platform == "pinterest":
         code = fault.code if fault.code is not None else (1 if fault.status < 500 else 0)
         return pinterest.error(fault.status, code, f"{_phrase(fault.status)} (emulated fault).")
@@ -36,8 +37,8 @@ def _status(platform: str, fault: Fault, request: Request | None = None) -> Resp
 
 
 def _rate_limit(platform: str, fault: Fault, request: Request) -> Response:
-    if platform in platforms.BY_NAME:
-        return platforms.BY_NAME[platform].fault_response(fault, request)
+    if platform in native.BY_NAME:
+        return native.BY_NAME[platform].fault_response(fault, request)
     headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
     if platform == "facebook":
         return facebook.throttled(fault.code or 4, fault.status, fault.retry_after)
@@ -50,8 +51,8 @@ def _rate_limit(platform: str, fault: Fault, request: Request) -> Response:
 
 
 def _expired_token(platform: str, fault: Fault, request: Request) -> Response:
-    if platform in platforms.BY_NAME:
-        return platforms.BY_NAME[platform].fault_response(fault, request)
+    if platform in native.BY_NAME:
+        return native.BY_NAME[platform].fault_response(fault, request)
     if platform == "facebook":
         return facebook.expired_token()
     if platform == "pinterest":

@@ -14,8 +14,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from emulator import control, facebook, make, pages, pinterest, platforms
+from emulator import control, facebook, make, pages, pinterest
 from emulator.faults import FaultPlan, apply_response_faults
+from emulator.platforms import native
 from emulator.state import EmulatorState
 from emulator.wire import Request, Response, json_response, text_response
 
@@ -24,7 +25,7 @@ logger = logging.getLogger("emulator")
 HOST = "127.0.0.1"  # loopback only: the emulator is never reachable from the network
 MAX_BODY = 5 * 1024 * 1024  # Make.com's payload limit
 MAX_UPLOAD_BODY = 200 * 1024 * 1024  # an upload chunk (TikTok: up to 128 MB) or a hosted file
-UPLOAD_PATHS = re.compile(f"{platforms.UPLOAD_PATHS}|^/_control/files/")
+UPLOAD_PATHS = re.compile(f"{native.UPLOAD_PATHS}|^/_control/files/")
 Handler = Callable[[EmulatorState, Request], Response]
 
 
@@ -45,7 +46,7 @@ CREATE_HANDLERS: set[Handler] = {
     facebook.publish_photo,
     facebook.publish_feed,
     make.receive,
-    *platforms.CREATE_HANDLERS,
+    *native.CREATE_HANDLERS,
 }
 
 
@@ -73,21 +74,21 @@ ROUTES: list[Route] = [
     *_mount("pinterest", pinterest.PREFIX, pinterest.ROUTES, pinterest.authenticate),
     *_mount("facebook", facebook.PREFIX, facebook.ROUTES, facebook.authenticate),
     *_mount("make", "/make", make.ROUTES),
-    *(r for m in platforms.NATIVE for r in _mount(m.NAME, m.PREFIX, m.ROUTES, m.authenticate)),
-    *_mount("", "/_control", [*control.ROUTES, *platforms.CONTROL_ROUTES]),
-    *_mount("", "", [*pages.ROUTES, *platforms.PAGE_ROUTES]),
+    *(r for m in native.NATIVE for r in _mount(m.NAME, m.PREFIX, m.ROUTES, m.authenticate)),
+    *_mount("", "/_control", [*control.ROUTES, *native.CONTROL_ROUTES]),
+    *_mount("", "", [*pages.ROUTES, *native.PAGE_ROUTES]),
 ]
 PLATFORM_PREFIXES = {
     "pinterest": re.compile(f"^{pinterest.PREFIX}/"),
     "facebook": re.compile(f"^{facebook.PREFIX}/"),
     "make": re.compile("^/make/"),
-    **{m.NAME: re.compile(m.PATHS) for m in platforms.NATIVE},
+    **{m.NAME: re.compile(m.PATHS) for m in native.NATIVE},
 }
 
 
 def _not_found(platform: str, method: str, path: str) -> Response:
-    if platform in platforms.BY_NAME:
-        return platforms.BY_NAME[platform].not_found(method, path)
+    if platform in native.BY_NAME:
+        return native.BY_NAME[platform].not_found(method, path)
     if platform == "pinterest":
         return pinterest.error(404, 404, f"Not found: {method} {path}")
     if platform == "facebook":

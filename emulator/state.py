@@ -235,13 +235,13 @@ class EmulatorState:
             self.make_posts.clear()
             self.callbacks.clear()
             self.counts.clear()
-            from emulator import platforms
+            from emulator.platforms import native
 
-            platforms.reset(self)
+            native.reset(self)
         self.release_stalls()
 
     def snapshot(self) -> dict[str, Any]:
-        from emulator import platforms
+        from emulator.platforms import native
 
         with self.lock:
             return {
@@ -250,7 +250,7 @@ class EmulatorState:
                 "facebook_posts": list(self.fb_posts.values()),
                 "make_posts": list(self.make_posts.values()),
                 "callbacks": [dict(c) for c in self.callbacks],
-                **platforms.snapshot(self),
+                **native.snapshot(self),
                 "counts": {name: dict(c) for name, c in self.counts.items()},
                 "hooks": {
                     name: {

@@ -115,11 +115,11 @@ class InProcessEmulator:
     def configure(self, platform: str, *, advance_seconds: float = 0, **settings: Any) -> None:
         """Change a native platform's settings (``instagram``, ``youtube``, ``tiktok``) as
         ``POST /_control/platforms/<platform>`` does; ``advance_seconds`` moves its clock."""
-        from emulator import platforms
+        from emulator.platforms import native
 
-        store = platforms.store(self.state, platform)
+        store = native.store(self.state, platform)
         with self.state.lock:
-            problem = platforms.BY_NAME[platform].configure(store, settings)
+            problem = native.BY_NAME[platform].configure(store, settings)
             if problem:
                 raise FaultError(problem)
             store.offset += advance_seconds
@@ -127,16 +127,16 @@ class InProcessEmulator:
     def native(self, platform: str) -> Any:
         """A native platform's store: its objects (``containers``, ``media``, ``videos``,
         ``sessions``, ``publishes``…) and ``settings``; read them under ``state.lock``."""
-        from emulator import platforms
+        from emulator.platforms import native
 
-        return platforms.store(self.state, platform)
+        return native.store(self.state, platform)
 
     def host_file(self, name: str, data: bytes, content_type: str = "") -> str:
         """Serve ``data`` at ``/files/<name>`` (media the platforms fetch); its URL."""
-        from emulator import platforms
+        from emulator.platforms import native
 
         with self.state.lock:
-            files = self.state.native.setdefault(platforms.FILES_KEY, {})
+            files = self.state.native.setdefault(native.FILES_KEY, {})
             files[name] = (content_type or "application/octet-stream", data)
         return f"{self.url}/files/{name}"
 

@@ -172,9 +172,9 @@ def make_store(lock: Any) -> InstagramStore:
 
 
 def _store(state: EmulatorState) -> InstagramStore:
-    from emulator import platforms
+    from emulator.platforms import native
 
-    store: InstagramStore = platforms.store(state, NAME)
+    store: InstagramStore = native.store(state, NAME)
     return store
 
 
@@ -437,7 +437,9 @@ def _container_fields(store: InstagramStore, container: dict[str, Any], fields: 
     code = _status_code(store, container, poll=True)
     status = STATUS_TEXT.get(code, "")
     if code == "ERROR":
-        status = f"Error: Media upload has failed with error code {container['error_subcode']}"
+        failed = [store.containers[c] for c in container["children"]] or [container]
+        subcode = next(c["error_subcode"] for c in failed if c["error_subcode"])
+        status = f"Error: Media upload has failed with error code {subcode}"
     available = {"status_code": code, "status": status, "id": container["id"]}
     return {name: available[name] for name in ["id", *fields] if name in available}
 

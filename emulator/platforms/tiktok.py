@@ -126,9 +126,9 @@ def make_store(lock: Any) -> TikTokStore:
 
 
 def _store(state: EmulatorState) -> TikTokStore:
-    from emulator import platforms
+    from emulator.platforms import native
 
-    store: TikTokStore = platforms.store(state, NAME)
+    store: TikTokStore = native.store(state, NAME)
     return store
 
 

@@ -94,9 +94,9 @@ def make_store(lock: Any) -> YouTubeStore:
 
 
 def _store(state: EmulatorState) -> YouTubeStore:
-    from emulator import platforms
+    from emulator.platforms import native
 
-    store: YouTubeStore = platforms.store(state, NAME)
+    store: YouTubeStore = native.store(state, NAME)
     return store
 
 

@@ -53,12 +53,22 @@ def media() -> dict[str, bytes]:
     }
 
 
-@pytest.fixture
-def emu(media):
-    with InProcessEmulator() as emulator:
-        for name, data in media.items():
-            emulator.host_file(name, data, "video/mp4")
+@pytest.fixture(scope="module")
+def server():
+    with InProcessEmulator() as emulator:  # one server: stopping one takes 0.5 s
         yield emulator
+
+
+@pytest.fixture
+def emu(server, media):
+    """The emulator as new: nothing received or created, default settings, media hosted."""
+    server.reset()
+    for name in ("instagram", "youtube", "tiktok"):
+        store = server.native(name)
+        store.settings, store.offset = type(store.settings)(), 0.0
+    for name, data in media.items():
+        server.host_file(name, data, "video/mp4")
+    return server
 
 
 def _file(emu, name):
@@ -99,7 +109,7 @@ def test_instagram_image_is_published_and_listed(emu):
     assert usage.json() == {
         "data": [{"quota_usage": 1, "config": {"quota_total": 50, "quota_duration": 86400}}]
     }
-    assert emu.create_count("instagram") == 3  # two containers… one container, two publishes
+    assert emu.create_count("instagram") == 3  # one container, two publish requests
 
 
 def test_instagram_reel_is_in_progress_until_polled_enough(emu):
@@ -146,6 +156,26 @@ def test_instagram_reel_of_a_wrong_codec_ends_in_error(emu):
     states = [_status(emu, container) for _ in range(3)]
     assert states[-1]["status_code"] == "ERROR"
     assert states[-1]["status"].endswith("error code 2207026")
+    error = _ig(emu, "POST", f"{IG_USER}/media_publish", creation_id=container).json()["error"]
+    assert error["error_subcode"] == 2207027
+
+
+def test_instagram_carousel_with_a_bad_video_item_ends_in_error(emu):
+    video = _container(emu, media_type="VIDEO", video_url=_file(emu, "mpeg4"), is_carousel_item="1")
+    image = _container(emu, image_url=_file(emu, "square"), is_carousel_item="true")
+    album = _container(emu, media_type="CAROUSEL", children=f"{image},{video}")
+    states = [_status(emu, album) for _ in range(3)]
+    assert [s["status_code"] for s in states] == ["IN_PROGRESS", "IN_PROGRESS", "ERROR"]
+    assert states[-1]["status"].endswith("2207026")
+    reel_item = _ig(
+        emu,
+        "POST",
+        f"{IG_USER}/media",
+        media_type="REELS",
+        is_carousel_item="true",
+        video_url=_file(emu, "h264"),
+    )
+    assert reel_item.status_code == 400 and reel_item.json()["error"]["code"] == 100
 
 
 def test_instagram_stuck_and_expired_containers(emu):
@@ -580,3 +610,24 @@ def test_instagram_account_lookup_and_expired_token_setting(emu):
     emu.configure("instagram", expired_tokens=[TOKEN["access_token"]])
     error = _ig(emu, "POST", f"{IG_USER}/media", image_url=_file(emu, "square")).json()["error"]
     assert (error["code"], error["error_subcode"]) == (190, 463)
+
+
+def test_tiktok_inbox_upload_ends_in_the_users_inbox(emu, media):
+    data = media["h264"]
+    source = {
+        "source": "FILE_UPLOAD",
+        "video_size": len(data),
+        "chunk_size": len(data),
+        "total_chunk_count": 1,
+    }
+    init = _tt(emu, "/v2/post/publish/inbox/video/init/", {"source_info": source}).json()["data"]
+    headers = {
+        "Content-Type": "video/webm",
+        "Content-Range": f"bytes 0-{len(data) - 1}/{len(data)}",
+    }
+    assert (
+        requests.put(init["upload_url"], data=data, headers=headers, timeout=10).status_code == 201
+    )
+    states = _poll(emu, init["publish_id"], 2)
+    assert states[1] == {"status": "SEND_TO_USER_INBOX", "uploaded_bytes": len(data)}
+    assert emu.native("tiktok").videos == {}  # nothing is posted until the user finishes
