@@ -112,13 +112,23 @@ class InProcessEmulator:
             Fault.from_json({"platform": platform, "fault": fault, **options})
         )
 
-    def configure(self, platform: str, *, advance_seconds: float = 0, **settings: Any) -> None:
+    def configure(
+        self,
+        platform: str,
+        *,
+        advance_seconds: float = 0,
+        defaults: bool = False,
+        **settings: Any,
+    ) -> None:
         """Change a native platform's settings (``instagram``, ``youtube``, ``tiktok``) as
-        ``POST /_control/platforms/<platform>`` does; ``advance_seconds`` moves its clock."""
+        ``POST /_control/platforms/<platform>`` does; ``advance_seconds`` moves its clock,
+        ``defaults=True`` first restores the default settings and clock."""
         from emulator.platforms import native
 
         store = native.store(self.state, platform)
         with self.state.lock:
+            if defaults:
+                store.settings, store.offset = type(store.settings)(), 0.0
             problem = native.BY_NAME[platform].configure(store, settings)
             if problem:
                 raise FaultError(problem)

@@ -109,7 +109,19 @@ def is_loopback_url(url: str) -> bool:
         return False
 
 
-_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never via a proxy
+class _LoopbackRedirects(urllib.request.HTTPRedirectHandler):
+    """Follow a redirect only to another loopback URL: the emulator never leaves the host."""
+
+    def redirect_request(
+        self, req: Any, fp: Any, code: int, msg: str, headers: Any, newurl: str
+    ) -> urllib.request.Request | None:
+        if not is_loopback_url(newurl):
+            raise FetchError("the media URL redirects away from 127.0.0.1 / localhost")
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+# Never via a proxy, never off the host.
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}), _LoopbackRedirects())
 
 
 def fetch(url: str, limit: int) -> bytes:

@@ -11,6 +11,7 @@ Emulator choices where Meta documents nothing: image problems are refused when t
 container is created (HTTP 400, as Graph answers for images); video problems turn the
 container to ``ERROR`` with ``status`` "Error: Media upload has failed with error code
 <subcode>". Publishing a container twice answers code 100 (no vendor text for it).
+Not emulated: the 400-containers-per-24-h cap, the 30-hashtag limit, resumable uploads.
 """
 
 from __future__ import annotations

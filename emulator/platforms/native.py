@@ -70,11 +70,15 @@ def show_settings(state: EmulatorState, request: Request) -> Response:
 
 
 def set_settings(state: EmulatorState, request: Request) -> Response:
-    """``{"<setting>": value, …, "advance_seconds": N}``: change settings, move the clock."""
+    """``{"<setting>": value, …, "advance_seconds": N}``: change settings, move the clock;
+    ``"defaults": true`` first restores the defaults and the clock."""
     data = request.json()
     if not isinstance(data, dict):
         return json_response({"error": "Send a JSON object of settings."}, 400)
     found = store(state, request.params["name"])
+    if data.pop("defaults", False) is True:  # start from the platform's defaults
+        with state.lock:
+            found.settings, found.offset = type(found.settings)(), 0.0
     advance = data.pop("advance_seconds", 0)
     if not isinstance(advance, int | float) or isinstance(advance, bool) or advance < 0:
         return json_response({"error": "advance_seconds must be a number, 0 or more."}, 400)

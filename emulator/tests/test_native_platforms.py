@@ -64,8 +64,7 @@ def emu(server, media):
     """The emulator as new: nothing received or created, default settings, media hosted."""
     server.reset()
     for name in ("instagram", "youtube", "tiktok"):
-        store = server.native(name)
-        store.settings, store.offset = type(store.settings)(), 0.0
+        server.configure(name, defaults=True)
     for name, data in media.items():
         server.host_file(name, data, "video/mp4")
     return server
@@ -578,6 +577,11 @@ def test_native_faults_are_checked_and_counted(emu):
         emu.fault("pinterest", "stuck")
     with pytest.raises(FaultError, match="does not apply"):
         emu.fault("instagram", "cut_upload")
+    emu.configure("tiktok", advance_seconds=60)
+    defaults = requests.post(
+        f"{emu.url}/_control/platforms/tiktok", json={"defaults": True}, timeout=5
+    )
+    assert defaults.json()["clock_offset"] == 0 and defaults.json()["settings"]["audited"] is True
     bad = requests.post(f"{emu.url}/_control/platforms/tiktok", json={"audited": "no"}, timeout=5)
     assert bad.status_code == 400
     shown = requests.post(
@@ -602,6 +606,9 @@ def test_stuck_youtube_video_and_tiktok_publish_never_finish(emu, media):
     publish_id = _tt(emu, "/v2/post/publish/video/init/", body).json()["data"]["publish_id"]
     assert {s["status"] for s in _poll(emu, publish_id, 4)} == {"PROCESSING_DOWNLOAD"}
     assert emu.create_counts()["youtube"] == 1 and emu.create_counts()["tiktok"] == 1
+    state = requests.get(f"{emu.url}/_control/state", timeout=5).json()
+    assert state["youtube"]["videos"][0]["emulator"]["stuck"] is True
+    assert state["tiktok"]["publishes"][0]["received"] == len(media["h264"])
 
 
 def test_instagram_account_lookup_and_expired_token_setting(emu):
@@ -631,3 +638,23 @@ def test_tiktok_inbox_upload_ends_in_the_users_inbox(emu, media):
     states = _poll(emu, init["publish_id"], 2)
     assert states[1] == {"status": "SEND_TO_USER_INBOX", "uploaded_bytes": len(data)}
     assert emu.native("tiktok").videos == {}  # nothing is posted until the user finishes
+
+
+def test_media_is_fetched_from_loopback_only(emu):
+    from emulator.platforms.common import FetchError, _LoopbackRedirects, fetch
+
+    with pytest.raises(FetchError, match="only fetches media from"):
+        fetch("http://example.com/clip.mp4", 1000)
+    with pytest.raises(FetchError, match="redirects away"):  # a redirect cannot leave the host
+        _LoopbackRedirects().redirect_request(None, None, 302, "Found", {}, "http://example.com/")
+    emu.configure("tiktok", verified_url_prefixes=["http://"])
+    body = {
+        "post_info": POST_INFO,
+        "source_info": {"source": "PULL_FROM_URL", "video_url": "http://example.com/clip.mp4"},
+    }
+    publish_id = _tt(emu, "/v2/post/publish/video/init/", body).json()["data"]["publish_id"]
+    assert _poll(emu, publish_id, 2)[1] == {
+        "status": "FAILED",
+        "fail_reason": "video_pull_failed",
+        "downloaded_bytes": 0,
+    }
