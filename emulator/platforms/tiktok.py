@@ -343,13 +343,12 @@ def _init(state: EmulatorState, request: Request, inbox: bool) -> Response:
         )
     else:
         try:
-            content = fetch(source["video_url"], MAX_VIDEO_BYTES)
+            content, reason = fetch(source["video_url"], MAX_VIDEO_BYTES), ""
         except FetchError:
-            publish["fail_reason"] = "video_pull_failed"
-        else:
-            publish["data"] = bytearray(content)
-            publish["fail_reason"] = _check_video(store, content)
-        publish["arrived"] = True
+            content, reason = b"", "video_pull_failed"
+        reason = reason or _check_video(store, content)
+        with store.lock:
+            publish.update(data=bytearray(content), fail_reason=reason, arrived=True)
     return ok(data)
 
 

@@ -363,6 +363,9 @@ def test_youtube_tokens_sessions_and_faults(emu, media):
         timeout=5,
     )
     assert refused.status_code == 400 and refused.json()["error"] == "invalid_grant"
+    emu.fault("youtube", "expired_token", path="/google/")
+    faulted = requests.post(emu.google_token_url, data={"client_id": "c"}, timeout=5)
+    assert faulted.status_code == 400 and faulted.json()["error"] == "invalid_grant"
     headers = _token(emu)
     url = _session(emu, headers, len(media["h264"])).headers["Location"]
     emu.configure("youtube", advance_seconds=3600)  # the access token expired
@@ -560,6 +563,9 @@ def test_tiktok_refresh_tokens_rotate(emu):
     assert first["expires_in"] == 7200 and first["refresh_expires_in"] == 180 * 24 * 3600
     replayed = requests.post(f"{emu.tiktok_url}/v2/oauth/token/", data=form, timeout=5)
     assert replayed.status_code == 400 and replayed.json()["error"] == "invalid_grant"
+    emu.fault("tiktok", "expired_token", path="/oauth/")
+    faulted = requests.post(f"{emu.tiktok_url}/v2/oauth/token/", data=form, timeout=5)
+    assert faulted.status_code == 400 and faulted.json()["error"] == "invalid_grant"
     nxt = requests.post(
         f"{emu.tiktok_url}/v2/oauth/token/",
         data={**form, "refresh_token": first["refresh_token"]},
