@@ -1,1 +1,2 @@
-"""Stand-ins for the networks the product publishes to natively (one module per platform)."""
+"""Platform stand-ins, one module per platform; ``native`` registers Instagram, YouTube and
+TikTok, and server.py mounts Telegram and VK (see emulator/README.md)."""
