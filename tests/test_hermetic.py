@@ -68,6 +68,8 @@ HOSTILE_EXPORTS = {
     "REDIS_CACHE_URL": "redis://127.0.0.1:1/1",
     "HTTPS_PROXY": "http://127.0.0.1:1",
     "https_proxy": "http://127.0.0.1:1",
+    # The port scripts/run's site listens on: a live server there would collide with it.
+    "DJANGO_LIVE_TEST_SERVER_ADDRESS": "127.0.0.1:8000",
 }
 # Each would fail with the hostile .env above if the suite read it: the admin password,
 # the secrets a production start must refuse to run without, the platform URLs.
@@ -106,11 +108,13 @@ names = ["DEBUG", "SECRET_KEY", "FIELD_ENCRYPTION_KEYS", "SITE_URL", "PINTEREST_
 values = {name: getattr(settings, name) for name in names}
 values["LOG_DIR"] = str(settings.LOG_DIR)
 values["CELERY_BROKER_DIR"] = str(settings.CELERY_BROKER_DIR)
+values["MEDIA_ROOT"] = str(settings.MEDIA_ROOT)
 values["DATABASE_ENGINE"] = settings.DATABASES["default"]["ENGINE"]
 values["CACHE"] = settings.CACHES["default"]["BACKEND"]
 import os
 values["environ"] = {k: os.environ.get(k) for k in ("HTTPS_PROXY", "https_proxy",
-                     "DEMO_ADMIN_PASSWORD", "DATABASE_URL")}
+                     "DEMO_ADMIN_PASSWORD", "DATABASE_URL",
+                     "DJANGO_LIVE_TEST_SERVER_ADDRESS")}
 print(json.dumps(values))
 """
 
@@ -148,6 +152,8 @@ def test_test_settings_ignore_a_hostile_env_file_and_exported_variables(hostile_
     assert values["ALLOW_PRIVATE_WEBHOOK_URLS"] is False
     assert values["LOG_DIR"] == str(hostile_copy / "var" / "test-logs")
     assert values["CELERY_BROKER_DIR"] == str(hostile_copy / "var" / "test-celery-broker")
+    # Not media/, where the local site's renders are.
+    assert values["MEDIA_ROOT"] == str(hostile_copy / "var" / "test-media")
     assert values["DATABASE_ENGINE"] == "django.db.backends.sqlite3"
     assert values["CACHE"].endswith("LocMemCache")
     # Gone from the process too, so nothing the tests start can see them.
@@ -156,6 +162,7 @@ def test_test_settings_ignore_a_hostile_env_file_and_exported_variables(hostile_
         "https_proxy": None,
         "DEMO_ADMIN_PASSWORD": None,
         "DATABASE_URL": f"sqlite:///{hostile_copy / 'var' / 'test.sqlite3'}",
+        "DJANGO_LIVE_TEST_SERVER_ADDRESS": None,
     }
     assert not (hostile_copy / "hostile-logs").exists()
 
@@ -246,7 +253,7 @@ def test_apply_sets_the_test_values_over_anything_exported():
 
     assert environ["SECRET_KEY"] == hermetic.TEST_SECRET_KEY
     assert environ["ENV_FILE"] == ""
-    assert "MEDIA_ROOT" not in environ
+    assert environ["MEDIA_ROOT"] == str(hermetic.VAR_DIR / "test-media")  # not /srv/media
     assert environ["HOME"] == "/home/dev"  # not the project's: left alone
 
 
