@@ -302,10 +302,15 @@ print(json.dumps({"broker": str(settings.CELERY_BROKER_DIR), "logs": str(setting
 """
 
 
-def test_the_local_run_writes_only_to_ignored_places(tmp_path):
+def test_the_local_run_writes_only_to_ignored_places(hostile_copy, tmp_path):
     """With the production defaults (what scripts/run uses), every folder and file the site,
-    the worker and the embedded broker write is one .gitignore covers."""
-    environ = hermetic.production_environ(DEBUG="true")
+    the worker and the embedded broker write is one .gitignore covers.
+
+    Run in the copy: the embedded broker creates its folders on start, and this test must
+    not create (or touch) the real checkout's var/celery-broker, which a local run uses."""
+    environ = hermetic.production_environ(DEBUG="true", PYTHONPATH=str(hostile_copy))
+    local_broker = REPO / "var" / "celery-broker"
+    local_broker_existed = local_broker.exists()
     result = subprocess.run(  # noqa: S603 - our interpreter, fixed script
         [sys.executable, "-c", LOCAL_STATE],
         cwd=tmp_path,
@@ -317,12 +322,16 @@ def test_the_local_run_writes_only_to_ignored_places(tmp_path):
     assert result.returncode == 0, result.stderr
     paths = json.loads(result.stdout.strip().splitlines()[-1])
 
-    var = REPO / "var"
-    assert Path(paths["broker"]).is_relative_to(var)
+    var = hostile_copy / "var"
+    assert Path(paths["broker"]) == var / "celery-broker"
     assert all(Path(folder).is_relative_to(Path(paths["broker"])) for folder in paths["folders"])
     assert len(paths["folders"]) >= 4  # in, out, processed, control
-    assert Path(paths["logs"]) == REPO / "quiz_backend_logs"  # documented; ignored below
+    assert Path(paths["logs"]) == hostile_copy / "quiz_backend_logs"  # documented; ignored below
     ignored = set((REPO / ".gitignore").read_text().split())
-    assert {"var/", "quiz_backend_logs/", "media/", "db.sqlite3*", ".env"} <= ignored
-    assert Path(paths["media"]) == REPO / "media"
-    assert Path(paths["database"]) == REPO / "db.sqlite3"
+    # ...and what the test run writes outside var/: browser screenshots, Hypothesis' cache.
+    expected = {"var/", "quiz_backend_logs/", "media/", "db.sqlite3*", ".env"}
+    assert expected | {"test-artifacts/", ".hypothesis/"} <= ignored
+    assert Path(paths["media"]) == hostile_copy / "media"
+    assert Path(paths["database"]) == hostile_copy / "db.sqlite3"
+    assert not list(tmp_path.iterdir())  # nothing relative to the working directory
+    assert local_broker.exists() == local_broker_existed
