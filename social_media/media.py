@@ -306,40 +306,15 @@ class MediaPreview:
         return self.spec.format == "mp4"
 
 
-def find_render(task: Task, spec: MediaSpec, brand: Any = None) -> RenderedMedia | None:
-    """The stored render of ``spec`` for ``task`` if there is one, by its cache key.
-
-    Never renders: a lookup of ``quiz_media.RenderedFile`` and of the file itself.
-    """
-    from quiz_media.models import RenderedFile
-    from quiz_media.services import cache_key, content_for, current_brand, media_public_url
-
-    key = cache_key(content_for(task), spec, brand or current_brand())
-    row = RenderedFile.objects.filter(cache_key=key).first()
-    if row is None or not default_storage.exists(row.name):
-        return None
-    return RenderedMedia(
-        name=row.name,
-        url=media_public_url(row.name),
-        kind=spec.kind,
-        width=row.width,
-        height=row.height,
-        mime_type=row.mime_type,
-        bytes=row.bytes,
-        duration=row.duration,
-        cache_key=row.cache_key,
-    )
-
-
 def existing_media(task: Task, platform: BasePlatform, brand: Any = None) -> list[MediaPreview]:
     """The renders that already exist for ``platform``'s specs; never renders."""
-    from quiz_media.services import current_brand
+    from quiz_media.services import current_brand, find_rendered
 
     brand = brand or current_brand()
     previews = []
     for spec in platform.media_requirements:
         own = bool(spec.kind == "question_card" and platform.task_image_rule and task.image_url)
-        previews.append(MediaPreview(spec, find_render(task, render_spec(spec), brand), own))
+        previews.append(MediaPreview(spec, find_rendered(task, render_spec(spec), brand), own))
     return previews
 
 
