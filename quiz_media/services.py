@@ -230,6 +230,7 @@ def render(task: Task, spec: MediaSpec) -> RenderedMedia:
         "bytes": len(data),
         "duration": duration,
         "last_used_at": now,
+        "verified_at": None,  # a new file: the first publish reads it again
     }
     row, created = RenderedFile.objects.get_or_create(cache_key=key, defaults=values)
     if not created:

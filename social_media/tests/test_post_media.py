@@ -313,3 +313,93 @@ def test_the_card_of_a_task_is_pixels_of_the_platforms_shape(mocked_responses):
     buffer = io.BytesIO()
     card.save(buffer, "PNG")
     assert Image.open(buffer).size == (240, 124)
+
+
+# --- a repeat publish trusts the verified row, not another decode ------------------------
+
+
+@pytest.fixture
+def av_opens(monkeypatch):
+    """Every av.open call (the PyAV boundary), counted by mode."""
+    import av
+
+    calls: list[str] = []
+    real = av.open
+
+    def counting(*args, **kwargs):
+        calls.append(kwargs.get("mode", args[1] if len(args) > 1 else "r"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(av, "open", counting)
+    return calls
+
+
+def _publish_video_post(task, webhook):
+    from social_media.delivery import post_publish
+    from tasks.models import SocialMediaPost
+
+    # One post per task and platform: a repeat publish is a new post after the old one.
+    SocialMediaPost.objects.filter(task=task, platform="tiktok").delete()
+    post = SocialMediaPost.objects.create(task=task, platform="tiktok", webhook=webhook)
+    return post_publish(post_id=post.pk)
+
+
+def test_a_second_publish_does_not_decode_the_video_again(mocked_responses, av_opens):
+    mocked_responses.post(MAKE, body="Accepted")
+    first, second = (WebhookFactory(url=MAKE, target_platforms=["tiktok"]) for _ in range(2))
+    task = TaskFactory()
+
+    assert _publish_video_post(task, first).status == "processing"
+    reads = [mode for mode in av_opens if mode == "r"]
+    assert len(reads) == 1  # the first publish reads the stored MP4 back once
+    row = RenderedFile.objects.get(kind="video")
+    assert row.verified_at is not None
+
+    av_opens.clear()
+    assert _publish_video_post(task, second).status == "processing"
+    assert av_opens == []  # neither encoded nor decoded: the row and storage.size sufficed
+    assert len(mocked_responses.calls) == 2
+
+
+def test_a_verified_render_replaced_in_storage_is_read_again_and_refused(
+    mocked_responses, av_opens
+):
+    mocked_responses.post(MAKE, body="Accepted")
+    first, second = (WebhookFactory(url=MAKE, target_platforms=["tiktok"]) for _ in range(2))
+    task = TaskFactory()
+    assert _publish_video_post(task, first).status == "processing"
+    row = RenderedFile.objects.get(kind="video")
+    # Behind the row's back the file becomes something else (a PNG under the .mp4 name).
+    default_storage.delete(row.name)
+    default_storage.save(row.name, ContentFile(picture(50, 50)))
+    av_opens.clear()
+
+    post = _publish_video_post(task, second)
+
+    assert av_opens == ["r"]  # the size no longer matches the row: the file is read again
+    assert post.status == "failed" and post.failure_kind == "permanent"
+    assert "does not fit TikTok: it is png in png_pipe, not H.264 in MP4" in post.error_message
+    assert len(mocked_responses.calls) == 1  # only the first publish was sent
+
+
+def test_a_verified_render_is_still_checked_against_each_spec(mocked_responses, monkeypatch):
+    """Trusting the row skips the decode, not the spec: a tighter limit still refuses it."""
+    from dataclasses import replace as dc_replace
+
+    mocked_responses.post(MAKE, body="Accepted")
+    first, second = (WebhookFactory(url=MAKE, target_platforms=["tiktok"]) for _ in range(2))
+    task = TaskFactory()
+    assert _publish_video_post(task, first).status == "processing"
+    row = RenderedFile.objects.get(kind="video")
+    assert row.verified_at is not None and row.duration is not None
+    [spec] = PLATFORMS["tiktok"].media_requirements
+    # TikTok now asks for a shorter clip than the stored one lasts.
+    shorter = dc_replace(spec, min_duration=None, max_duration=row.duration - 1)
+    monkeypatch.setattr(PLATFORMS["tiktok"], "media_requirements", (shorter,))
+    monkeypatch.setattr("social_media.media.render_spec", lambda s: spec)  # reuse the stored one
+
+    post = _publish_video_post(task, second)
+
+    assert post.status == "failed" and post.failure_kind == "permanent"
+    assert "more than" in post.error_message and " s" in post.error_message
+    assert len(mocked_responses.calls) == 1
