@@ -219,6 +219,31 @@ def test_render_task_media_defaults_and_errors():
     assert "even width and height" in err.getvalue()
 
 
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["99999999999999999999999"], "There is no task with id 99999999999999999999999"),
+        (["-1"], "There is no task with id -1"),
+        (["abc"], "invalid int value"),
+        (["{task}", "--spec=video:0x0"], "1 of 1 media could not be rendered"),
+        (["{task}", "--spec=video:99999999999999999999x2"], "1 of 1 media could not be rendered"),
+        (["{task}", "--spec=question_card:1080x1350:gif"], "use KIND"),
+        (["{task}", "--spec=video:1080x1920:png"], "1 of 1 media could not be rendered"),
+    ],
+)
+def test_render_task_media_bad_arguments_are_a_command_error_and_store_nothing(args, words):
+    task = TaskFactory()
+    errors = io.StringIO()
+    with pytest.raises(CommandError, match=words):
+        call_command(
+            "render_task_media",
+            *[a.format(task=task.pk) for a in args],
+            stdout=io.StringIO(),
+            stderr=errors,
+        )
+    assert not RenderedFile.objects.exists()
+
+
 def test_rendered_files_are_listed_read_only(staff):
     from quiz_media.services import render
     from quiz_media.tests.helpers import SMALL_CARD
