@@ -183,6 +183,59 @@ def test_rerender_action_queues_the_worker_and_says_so(
     assert not tasks[0].social_posts.exists()  # rendering publishes nothing
 
 
+def test_dry_run_and_bulk_confirmation_render_nothing(admin_client, mocked_responses):
+    PinterestCredentialsFactory()
+    FacebookCredentialsFactory()
+    WebhookFactory(url=MAKE)  # no answer registered: any request would be unmatched
+    tasks = [TaskFactory(image_url=""), TaskFactory(image_url="", question="Another?")]
+    changelist = reverse("admin:tasks_task_changelist")
+    selected = [t.pk for t in tasks]
+
+    for action in ("dry_run", "publish_to_social_networks"):
+        response = admin_client.post(
+            changelist, {"action": action, "_selected_action": selected}, **EN
+        )
+        assert response.status_code == 200  # the intermediate page, not a redirect
+
+    assert stored_files() == [] and not RenderedFile.objects.exists()
+    assert len(mocked_responses.calls) == 0
+
+
+def test_rerender_action_with_no_task_selected_queues_nothing(
+    admin_client, django_capture_on_commit_callbacks
+):
+    TaskFactory()
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = admin_client.post(
+            reverse("admin:tasks_task_changelist"),
+            {"action": "rerender_media", "index": "0"},  # the form with nothing ticked
+            follow=True,
+            **EN,
+        )
+
+    assert response.status_code == 200
+    assert "Items must be selected" in " ".join(str(m) for m in response.context["messages"])
+    assert callbacks == [] and not RenderedFile.objects.exists()
+
+
+def test_rerender_action_on_unpublished_tasks_renders_and_publishes_nothing(
+    admin_client, django_capture_on_commit_callbacks
+):
+    PinterestCredentialsFactory()
+    task = TaskFactory(published=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(
+            reverse("admin:tasks_task_changelist"),
+            {"action": "rerender_media", "_selected_action": [task.pk]},
+            **EN,
+        )
+
+    assert RenderedFile.objects.filter(task=task, kind="question_card").exists()
+    assert not task.social_posts.exists()
+    task.refresh_from_db()
+    assert task.published is False
+
+
 # --- a failed or unfit render fails that post only ----------------------------------------
 
 
