@@ -23,7 +23,13 @@ from django.utils import timezone
 from PIL import Image, UnidentifiedImageError
 
 from quiz_media.models import RenderedFile
-from quiz_media.specs import MIME_TYPES, MediaRenderError, MediaSpec, RenderedMedia
+from quiz_media.specs import (
+    MIME_TYPES,
+    MediaRenderError,
+    MediaSpec,
+    MediaStorageError,
+    RenderedMedia,
+)
 from social_media.url_guard import UnsafeUrlError, guarded_session
 
 if TYPE_CHECKING:
@@ -249,6 +255,12 @@ def media_mismatch(media: RenderedMedia, spec: MediaSpec) -> str:
     wanted = f"{spec.width}×{spec.height} {spec.format.upper()}"
     try:
         size = default_storage.size(media.name)
+    except Exception as exc:  # the storage, not the file: publishing later can succeed
+        raise MediaStorageError(
+            f"The media storage cannot be reached to check the stored {KIND_LABELS[media.kind]} "
+            f"({type(exc).__name__})."
+        ) from exc
+    try:
         facts = _stored_facts(media, spec, size)
     except Exception as exc:  # an unreadable file is never sent
         return f"the stored file cannot be read ({type(exc).__name__})"

@@ -289,6 +289,24 @@ def test_a_storage_outage_is_retried_later_not_failed(mocked_responses, settings
     assert len(mocked_responses.calls) == 0  # nothing reached Pinterest
 
 
+def test_a_storage_that_fails_the_pre_send_check_is_retried_not_failed(mocked_responses, settings):
+    # The card is stored, but the storage times out when asked for its size before sending.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "quiz_media.tests.helpers.SizelessStorage"},
+    }
+    PinterestCredentialsFactory()
+    task = TaskFactory(published=True, image_url="")
+    from social_media.delivery import post_publish
+
+    post = post_publish(post_id=task.social_posts.get().pk)
+
+    assert post is not None
+    assert (post.status, post.failure_kind) == ("pending", "transient")
+    assert "media storage cannot be reached" in post.error_message
+    assert len(mocked_responses.calls) == 0
+
+
 def test_a_render_over_the_platforms_byte_limit_is_never_sent(mocked_responses, monkeypatch):
     PinterestCredentialsFactory()
     tiny = (MediaSpec("question_card", 200, 300, "png", 500),)  # no card is 500 bytes
