@@ -155,6 +155,8 @@ def test_an_empty_or_bomb_logo_is_a_form_error_and_saves_nothing(staff, body, me
 def test_a_bad_logo_on_the_change_form_keeps_the_saved_logo(staff):
     staff.post(reverse("admin:quiz_media_brandsettings_add"), form_data(logo=png_upload()))
     brand = BrandSettings.objects.get()
+    saved_logo = brand.logo.name or ""
+    assert saved_logo.startswith("brand/")
     url = reverse("admin:quiz_media_brandsettings_change", args=[brand.pk])
     bomb = SimpleUploadedFile("logo.png", png_claiming(30_000, 30_000), content_type="image/png")
 
@@ -162,8 +164,7 @@ def test_a_bad_logo_on_the_change_form_keeps_the_saved_logo(staff):
 
     assert response.status_code == 200
     brand.refresh_from_db()
-    assert (brand.site_name, brand.logo.name) == ("My Quiz", brand.logo.name)
-    assert brand.logo.name.startswith("brand/")
+    assert (brand.site_name, brand.logo.name) == ("My Quiz", saved_logo)
 
 
 def test_admin_messages_are_translated(staff):
