@@ -142,6 +142,7 @@ def real_bomb_png() -> bytes:
     ],
     ids=["zero-bytes", "bomb-header", "bomb-warning", "bomb-real"],
 )
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
 def test_an_empty_or_bomb_logo_is_a_form_error_and_saves_nothing(staff, body, message):
     upload = SimpleUploadedFile("logo.png", body, content_type="image/png")
 
