@@ -11,6 +11,7 @@ import json
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -212,6 +213,18 @@ SOCIAL_MEDIA_RELAY_INTERVAL = env_int("SOCIAL_MEDIA_RELAY_INTERVAL", 30, minimum
 MEDIA_PUBLIC_URL = env_str("MEDIA_PUBLIC_URL") or f"{SITE_URL}/{MEDIA_URL}"
 if not MEDIA_PUBLIC_URL.endswith("/"):
     MEDIA_PUBLIC_URL += "/"
+_media_url = urlsplit(MEDIA_PUBLIC_URL)
+if _media_url.username or _media_url.password or _media_url.query or _media_url.fragment:
+    # Every URL built on it goes into payloads, admin pages and logs: no secrets in it.
+    raise ImproperlyConfigured(
+        "MEDIA_PUBLIC_URL must not carry credentials, a query or a fragment "
+        "(its URLs are sent to platforms and shown in the admin)."
+    )
+if _media_url.scheme not in ("http", "https") or not _media_url.hostname:
+    raise ImproperlyConfigured(
+        "MEDIA_PUBLIC_URL must be an absolute http(s) URL (platforms fetch media by it), "
+        f"got {MEDIA_PUBLIC_URL!r}."
+    )
 # Video length in seconds, clamped to each platform's minimum and maximum duration.
 QUIZ_MEDIA_VIDEO_SECONDS = env_int("QUIZ_MEDIA_VIDEO_SECONDS", 15, minimum=1)
 # Renders not used for this many days are deleted (file and row) by a daily beat job.
