@@ -21,8 +21,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from social_media.models import AttemptKind, PublishAttempt
-from social_media.platforms import PLATFORMS, Outcome, PublishResult
 from social_media.platforms.base import RETRYABLE
+from social_media.platforms.registry import PLATFORMS, Outcome, PublishResult
 from social_media.targets import Target, Targets
 from tasks.models import PostStatus, SocialMediaPost
 from webhooks.models import SocialMediaCredentials

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from social_media.captions import CaptionBook
 from social_media.content import DEFAULT_LIMITS, LIMITS, Captions, build_content
 from social_media.payloads import build_payload
-from social_media.platforms import PLATFORMS, BasePlatform
+from social_media.platforms.registry import PLATFORMS, BasePlatform
 
 if TYPE_CHECKING:
     from social_media.targets import Target, Targets

@@ -8,7 +8,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Union
 
-from social_media.platforms import PLATFORMS
+from social_media.platforms.registry import PLATFORMS
+from social_media.platforms.spec import Route
 
 if TYPE_CHECKING:
     from tasks.models import Task
@@ -53,14 +54,14 @@ class Targets:
         found: dict[str, Target] = {}
         for credential in self.credentials:
             platform = PLATFORMS.get(credential.platform)
-            if platform and platform.kind == "api" and credential.serves(task.language):
+            if platform and platform.supports(Route.API) and credential.serves(task.language):
                 found.setdefault(credential.platform, credential)
         for webhook in self.webhooks:
             if not webhook.serves(task.language) or not isinstance(webhook.target_platforms, list):
                 continue
             for key in webhook.target_platforms:
                 platform = PLATFORMS.get(key) if isinstance(key, str) else None
-                if platform and platform.kind == "webhook":
+                if platform and platform.supports(Route.WEBHOOK):
                     found.setdefault(key, webhook)
         return found
 

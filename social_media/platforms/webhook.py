@@ -1,4 +1,8 @@
-"""Platforms reached through a Make.com / Zapier scenario (outgoing webhook)."""
+"""The webhook route: a Make.com / Zapier scenario posts for the platform and calls back.
+
+A platform served this way subclasses ``WebhookPlatform`` in its own package (setting
+``key``, ``label`` and ``text_limits``); ``publish`` delivers the signed payload.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +10,13 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
-from django.utils.functional import Promise
 from standardwebhooks import Webhook as StandardWebhook
 
 from social_media.captions import captions_for
 from social_media.http import ApiClient, ApiError
 from social_media.payloads import build_payload
 from social_media.platforms.base import BasePlatform, Outcome, PublishResult
+from social_media.platforms.spec import Route
 from social_media.url_guard import UnsafeUrlError, guarded_session
 
 if TYPE_CHECKING:
@@ -68,11 +72,7 @@ def send_signed(
 class WebhookPlatform(BasePlatform):
     """One platform served by a scenario; ``publish`` delivers the payload."""
 
-    kind = "webhook"
-
-    def __init__(self, key: str, label: str | Promise) -> None:
-        self.key = key
-        self.label = label
+    routes = (Route.WEBHOOK,)
 
     def publish(self, post: SocialMediaPost, target: Webhook) -> PublishResult:
         try:

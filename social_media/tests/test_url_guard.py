@@ -127,7 +127,7 @@ def delivered_post(db, settings):
 
 
 def publish(post: SocialMediaPost):
-    from social_media.platforms import PLATFORMS
+    from social_media.platforms.registry import PLATFORMS
 
     return PLATFORMS["instagram"].publish(post, post.webhook)
 
