@@ -9,7 +9,9 @@ class SocialMediaConfig(AppConfig):
     verbose_name = _("Social media publishing")
 
     def ready(self) -> None:
-        # The registry imports the models, so it is imported once they are loaded.
+        # These import the models, so they are imported once the models are loaded.
+        from social_media import signals
         from social_media.platforms.registry import PLATFORMS
 
         platform_catalog.install(PLATFORMS)
+        signals.connect()

@@ -18,12 +18,12 @@ from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from social_media.admin.webhook_forms import CredentialsForm, WebhookForm
 from social_media.admin_display import badge
 from social_media.connection import credential_test_connection, webhook_send_test_event
 from social_media.models import AttemptKind, PublishAttempt
 from social_media.platforms.base import RETRYABLE, Outcome
 from social_media.token_refresh import token_expiry_warning_days
-from webhooks.admin_forms import CredentialsForm, WebhookForm
 from webhooks.models import CallbackAuth, SocialMediaCredentials, Webhook
 
 if TYPE_CHECKING:
