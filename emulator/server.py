@@ -12,8 +12,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from emulator import control, facebook, make, pages, pinterest
+from emulator import control, make, pages
 from emulator.faults import FaultPlan, apply_response_faults
+from emulator.platforms import stand_ins
 from emulator.state import EmulatorState
 from emulator.wire import Request, Response, json_response, text_response
 
@@ -35,11 +36,11 @@ class Route:
     creates: bool  # creates a pin, a post or a delivery: counted, ``on: "create"`` faults
 
 
+# One stand-in per API platform (emulator/platforms/<key>.py), plus Make.com.
+STAND_INS = stand_ins()
 # The handlers that create something on the platform: what duplicate checks count.
 CREATE_HANDLERS: set[Handler] = {
-    pinterest.create_pin,
-    facebook.publish_photo,
-    facebook.publish_feed,
+    *(handler for module in STAND_INS.values() for handler in module.CREATE_HANDLERS),
     make.receive,
 }
 
@@ -65,26 +66,24 @@ def _mount(
 
 
 ROUTES: list[Route] = [
-    *_mount("pinterest", pinterest.PREFIX, pinterest.ROUTES, pinterest.authenticate),
-    *_mount("facebook", facebook.PREFIX, facebook.ROUTES, facebook.authenticate),
+    *(
+        route
+        for key, module in STAND_INS.items()
+        for route in _mount(key, module.PREFIX, module.ROUTES, module.authenticate)
+    ),
     *_mount("make", "/make", make.ROUTES),
     *_mount("", "/_control", control.ROUTES),
     *_mount("", "", pages.ROUTES),
 ]
 PLATFORM_PREFIXES = {
-    "pinterest": re.compile(f"^{pinterest.PREFIX}/"),
-    "facebook": re.compile(f"^{facebook.PREFIX}/"),
+    **{key: re.compile(f"^{module.PREFIX}/") for key, module in STAND_INS.items()},
     "make": re.compile("^/make/"),
 }
 
 
 def _not_found(platform: str, method: str, path: str) -> Response:
-    if platform == "pinterest":
-        return pinterest.error(404, 404, f"Not found: {method} {path}")
-    if platform == "facebook":
-        return facebook.graph_error(
-            400, 100, f"Unknown path components: {path}", error_type="OAuthException"
-        )
+    if platform in STAND_INS:
+        return STAND_INS[platform].not_found(method, path)
     return text_response("Not found", 404)
 
 

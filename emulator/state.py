@@ -13,7 +13,9 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-PLATFORMS = ("pinterest", "facebook", "make")
+from emulator.platforms import KEYS as STAND_IN_KEYS
+
+PLATFORMS = (*STAND_IN_KEYS, "make")  # the API platforms' stand-ins, then Make.com
 RESPONSE_FAULTS = {"status", "latency", "rate_limit", "expired_token", "timeout", "malformed"}
 CALLBACK_FAULTS = {"no_callback", "callback_failed"}
 FAULT_KINDS = RESPONSE_FAULTS | CALLBACK_FAULTS
