@@ -23,6 +23,7 @@ from django.utils.translation import gettext
 
 from social_media.caption_sandbox import CaptionError, render_caption
 from social_media.platforms.spec import DEFAULT_LIMITS, TextLimits, text_limits
+from tasks.models import Difficulty
 
 if TYPE_CHECKING:
     from tasks.models import Task
@@ -167,8 +168,6 @@ class PostContent:
 
 
 def _difficulty_label(task: Task, language: str) -> str:
-    from tasks.models import Difficulty
-
     if task.difficulty not in Difficulty.values:
         return str(task.difficulty or "")
     with translation.override(language):

@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING, Union
 
 from social_media.platforms.registry import PLATFORMS
 from social_media.platforms.spec import Route
+from webhooks.models import SocialMediaCredentials, Webhook, WebhookType
 
 if TYPE_CHECKING:
     from tasks.models import Task
-    from webhooks.models import SocialMediaCredentials, Webhook
 
 Target = Union["SocialMediaCredentials", "Webhook"]
 
@@ -33,8 +33,6 @@ class Targets:
 
         ``kind`` ("api" or "webhook") loads only that half: one query instead of two.
         """
-        from webhooks.models import SocialMediaCredentials, Webhook, WebhookType
-
         preloaded = _preloaded.get()
         if preloaded is not None:
             return preloaded
