@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import ast
 import re
+import sys
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 
+import social_media.platforms as package
 from quiz_backend import platform_catalog
 from quiz_backend.env import VARIABLES
 from social_media.content import LIMITS
-from social_media.platforms import KEYS
+from social_media.platforms import KEYS, registry, spec
 from social_media.platforms.base import BasePlatform
 from social_media.platforms.registry import PLATFORMS
 from social_media.platforms.spec import Route, conf_module, platform_settings
@@ -105,3 +107,68 @@ def test_no_production_code_outside_the_packages_names_a_platform():
             if named:
                 found.append(f"{relative}: {', '.join(named)}")
     assert found == []
+
+
+NEW_CONF = """
+from social_media.platforms.spec import SecretPattern, Setting, TextLimits
+
+TEXT_LIMITS = TextLimits(title=50, description=500)
+SETTINGS = (Setting("NEWNET_API_BASE_URL", "https://api.newnet.example/v1"),)
+SECRET_PATTERNS = (SecretPattern(r"\\b(nn_)([A-Za-z0-9]{8,})"),)
+"""
+NEW_PLATFORM = """
+from social_media.platforms.base import BasePlatform, PublishResult, Outcome
+from social_media.platforms.newnet import conf
+from social_media.platforms.spec import Route
+
+
+class NewNetPlatform(BasePlatform):
+    key = "newnet"
+    label = "NewNet"
+    routes = (Route.API,)
+    text_limits = conf.TEXT_LIMITS
+    settings = conf.SETTINGS
+    secret_patterns = conf.SECRET_PATTERNS
+
+    def publish(self, post, target):
+        return PublishResult(Outcome.SUCCESS, post_id="1")
+
+
+PLATFORM = NewNetPlatform()
+"""
+
+
+def _forget_newnet() -> None:
+    for name in [n for n in sys.modules if n.startswith("social_media.platforms.newnet")]:
+        del sys.modules[name]
+    vars(package).pop("newnet", None)
+
+
+def test_a_new_api_platform_is_its_package_and_one_key(tmp_path, monkeypatch, request):
+    """What the README promises: the package and its key, and every collector sees it."""
+    folder = tmp_path / "newnet"
+    folder.mkdir()
+    (folder / "__init__.py").write_text('"""NewNet."""\n')
+    (folder / "conf.py").write_text(NEW_CONF)
+    (folder / "platform.py").write_text(NEW_PLATFORM)
+    monkeypatch.setattr(package, "__path__", [*package.__path__, str(tmp_path)])
+    keys = (*KEYS, "newnet")
+    monkeypatch.setattr(spec, "KEYS", keys)  # the one line, as the modules see it
+
+    request.addfinalizer(_forget_newnet)
+
+    platform = registry._load("newnet")
+
+    assert platform.key == "newnet" and platform.supports(Route.API)
+    assert spec.text_limits()["newnet"].title == 50
+    assert [s.name for s in spec.platform_settings()][-1] == "NEWNET_API_BASE_URL"
+    assert spec.secret_patterns()[-1].pattern == r"\b(nn_)([A-Za-z0-9]{8,})"
+    assert re.compile(spec.secret_patterns()[-1].pattern).sub(r"\1***", "nn_abcdefgh12") == (
+        "nn_***"
+    )
+    assert "social_media.platforms.newnet.platform" in sys.modules
+
+
+def test_the_new_platform_is_forgotten_afterwards():
+    assert "newnet" not in spec.KEYS
+    assert not [n for n in sys.modules if n.startswith("social_media.platforms.newnet")]
