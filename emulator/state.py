@@ -126,6 +126,8 @@ class EmulatorState:
     # Requests received per platform: {"pinterest": {"requests": n, "creates": n}, ...};
     # never trimmed, unlike ``records``, so duplicate checks hold for any number of posts.
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    # What was downloaded for each created object: image or video probe (format, size…).
+    fetched_media: dict[str, dict[str, Any]] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1), repr=False)
     _changed: threading.Condition = field(init=False, repr=False)
@@ -226,6 +228,7 @@ class EmulatorState:
             self.make_posts.clear()
             self.callbacks.clear()
             self.counts.clear()
+            self.fetched_media.clear()
         self.release_stalls()
 
     def snapshot(self) -> dict[str, Any]:
@@ -237,6 +240,7 @@ class EmulatorState:
                 "make_posts": list(self.make_posts.values()),
                 "callbacks": [dict(c) for c in self.callbacks],
                 "counts": {name: dict(c) for name, c in self.counts.items()},
+                "fetched_media": {key: dict(value) for key, value in self.fetched_media.items()},
                 "hooks": {
                     name: {
                         "callback_url": h.callback_url or self.callback_url,

@@ -20,6 +20,8 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from quiz_media.specs import MediaRenderError
+from social_media.media import post_media_resolve
 from social_media.models import AttemptKind, PublishAttempt
 from social_media.platforms.base import RETRYABLE
 from social_media.platforms.registry import PLATFORMS, Outcome, PublishResult
@@ -152,8 +154,22 @@ def post_publish(*, post_id: int) -> SocialMediaPost | None:
                     retry_after=found.retry_after,
                 )
             return _apply(post, token, found, target=target)
-    result = _attempt(post, AttemptKind.PUBLISH, lambda: platform.publish(post, target))
+    result = _attempt(post, AttemptKind.PUBLISH, lambda: _publish_with_media(post, target))
     return _apply(post, token, result, target=target)
+
+
+def _publish_with_media(post: SocialMediaPost, target: Target) -> PublishResult:
+    """Resolve the media the platform requires (render or reuse), then send.
+
+    A medium that cannot be made, or does not fit the platform, fails this post
+    only, permanently: nothing is sent and retrying would make the same file.
+    """
+    platform = PLATFORMS[post.platform]
+    try:
+        media = post_media_resolve(task=post.task, platform=platform)
+    except MediaRenderError as error:
+        return PublishResult(Outcome.PERMANENT, error_message=f"{platform.label}: {error}")
+    return platform.publish(post, target, media)
 
 
 # A publish always has a result; a lookup may come back empty (``None``).

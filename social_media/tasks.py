@@ -33,3 +33,11 @@ def relay_due_posts() -> dict[str, int]:
 def refresh_tokens() -> dict[str, dict[str, int]]:
     """Hourly (beat): each platform refreshes the tokens it has about to expire."""
     return token_refresh.tokens_refresh_expiring()
+
+
+@shared_task(name="social_media.render_task_media", acks_late=True)
+def render_task_media(task_ids: list[int]) -> dict[str, int]:
+    """The admin's *Re-render media*: every medium the tasks' platforms need, in the worker."""
+    from social_media.media import tasks_render_media
+
+    return tasks_render_media(task_ids=task_ids)

@@ -24,6 +24,8 @@ from social_media.platforms.spec import (
 )
 
 if TYPE_CHECKING:
+    from quiz_media.specs import MediaSpec
+    from social_media.media import PostMedia
     from tasks.models import SocialMediaPost, Task
     from webhooks.models import SocialMediaCredentials
 
@@ -55,6 +57,11 @@ def platform_setting(name: str) -> Any:
 RETRYABLE = {Outcome.TRANSIENT, Outcome.RATE_LIMITED, Outcome.UNKNOWN}
 
 
+def is_ascii_digits(value: str) -> bool:
+    """``0``-``9`` only: ``str.isdigit`` also takes "١٢٣", "²" and "１２３"."""
+    return value.isascii() and value.isdigit()
+
+
 @dataclass(frozen=True)
 class PublishResult:
     outcome: Outcome
@@ -64,6 +71,26 @@ class PublishResult:
     error_message: str = ""
     retry_after: float | None = None
     response_excerpt: str = ""
+
+
+@dataclass(frozen=True)
+class TaskImageRule:
+    """When a task's own image may be sent instead of the generated question card.
+
+    The worker downloads the image (at most ``max_bytes``) and uses it only when
+    Pillow reads it as one of ``formats``, it is at least ``min_width`` ×
+    ``min_height`` pixels, and its width / height is within ``tolerance`` of one of
+    ``aspect_ratios``; anything else (missing, broken, HTML, too big, the wrong
+    shape) gets the card. See docs/media.md.
+    """
+
+    formats: tuple[str, ...]  # Pillow format names, e.g. ("JPEG", "PNG")
+    aspect_ratios: tuple[float, ...]  # width / height
+    max_bytes: int
+    min_width: int = 600
+    min_height: int = 300
+    tolerance: float = 0.03  # relative difference from an aspect ratio
+    max_pixels: int = 40_000_000  # refuse decompression bombs before decoding
 
 
 @dataclass(frozen=True)
@@ -88,15 +115,22 @@ class DemoCredential:
 
 
 class BasePlatform:
-    """One social network. Subclasses set ``key``, ``label`` and ``routes`` and publish."""
+    """One social network. Subclasses set ``key``, ``label`` and ``routes`` and publish.
+
+    ``media_requirements`` lists what the platform accepts (one ``MediaSpec`` per
+    kind of media it is sent); the worker renders or reuses each before publishing
+    and passes them to ``publish``. ``task_image_rule`` lets a task's own image
+    stand in for the question card when it fits.
+    """
 
     key: str
     label: str | Promise
     #: The routes a post can take; the first is the one used today.
     routes: ClassVar[tuple[Route, ...]]
     text_limits: TextLimits = DEFAULT_LIMITS
-    #: What the platform needs of a task's media (declared by each platform; empty: nothing).
-    media_requirements: tuple = ()
+    #: What the platform accepts, one ``MediaSpec`` per kind of media (empty: nothing).
+    media_requirements: tuple[MediaSpec, ...] = ()
+    task_image_rule: TaskImageRule | None = None
     #: The platform's Django settings (from ``conf.py``; settings.py reads them from the env).
     settings: tuple[Setting, ...] = ()
     #: Secret shapes masked in logs and messages (from ``conf.py``; see quiz_backend.redaction).
@@ -119,8 +153,9 @@ class BasePlatform:
         """Reasons this task cannot be published here, found without any network call."""
         return []
 
-    def publish(self, post: SocialMediaPost, target: Any) -> PublishResult:
-        """Send ``post`` using ``target`` (a credential or a webhook); never raise."""
+    def publish(self, post: SocialMediaPost, target: Any, media: PostMedia) -> PublishResult:
+        """Send ``post`` using ``target`` (a credential or a webhook) with the media the
+        worker resolved from ``media_requirements``; never raise."""
         raise NotImplementedError
 
     def reconcile(self, post: SocialMediaPost, target: Any) -> PublishResult | None:

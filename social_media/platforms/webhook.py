@@ -1,7 +1,8 @@
 """The webhook route: a Make.com / Zapier scenario posts for the platform and calls back.
 
 A platform served this way subclasses ``WebhookPlatform`` in its own package (setting
-``key``, ``label`` and ``text_limits``); ``publish`` delivers the signed payload.
+``key``, ``label``, ``text_limits`` and ``media_requirements``); ``publish`` delivers the
+signed payload.
 """
 
 from __future__ import annotations
@@ -22,8 +23,13 @@ from social_media.url_guard import UnsafeUrlError, guarded_session
 if TYPE_CHECKING:
     import requests
 
+    from social_media.media import PostMedia
     from tasks.models import SocialMediaPost
     from webhooks.models import Webhook
+
+# Make.com custom webhooks with API key authentication expect the key in this header
+# (https://apps.make.com/gateway, "Custom webhook module").
+MAKE_API_KEY_HEADER = "x-make-apikey"
 
 
 def signed_headers(*, secret: str, message_id: str, body: str) -> dict[str, str]:
@@ -43,6 +49,9 @@ class WebhookClient(ApiClient):
         error = self.generic_error(response, f"the scenario answered HTTP {response.status_code}")
         if response.status_code == 401:
             error.outcome = Outcome.PERMANENT  # a scenario's 401 is not our token
+            error.message += (
+                " (if the Make.com webhook requires an API key, check the webhook's Make API key)"
+            )
         if response.status_code == 410:
             error.message += " (the webhook no longer exists; deactivate or replace it)"
         return error
@@ -59,12 +68,14 @@ def send_signed(
     session = guarded_session(webhook.url)
     client = WebhookClient(
         base_url=webhook.url,
-        secrets=webhook.valid_secrets(),
+        secrets=[*webhook.valid_secrets(), webhook.make_api_key],
         platform_name=f"Webhook {webhook.service_name}",
         session=session,
         timeout=timeout,
     )
     headers = signed_headers(secret=webhook.secret, message_id=message_id, body=body)
+    if webhook.make_api_key:
+        headers[MAKE_API_KEY_HEADER] = webhook.make_api_key
     client.request("POST", webhook.url, data=body.encode(), headers=headers)
     return client
 
@@ -74,13 +85,14 @@ class WebhookPlatform(BasePlatform):
 
     routes = (Route.WEBHOOK,)
 
-    def publish(self, post: SocialMediaPost, target: Webhook) -> PublishResult:
+    def publish(self, post: SocialMediaPost, target: Webhook, media: PostMedia) -> PublishResult:
         try:
             payload = build_payload(
                 post.task,
                 self.key,
                 target.payload_format,
                 captions=captions_for(post.task, self.key),
+                media=media,
             )
         except ValueError as error:
             return PublishResult(Outcome.PERMANENT, error_message=f"Webhook: {error}")

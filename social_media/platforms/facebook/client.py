@@ -108,14 +108,29 @@ class GraphClient(ApiClient):
         body = self.request("GET", post_id, params={"fields": "permalink_url", **self.common})
         return str(body.get("permalink_url") or "") if isinstance(body, dict) else ""
 
-    def recent_posts(self, *, page_id: str, limit: int = 25) -> list[dict[str, Any]]:
-        body = self.request(
-            "GET",
-            f"{page_id}/published_posts",
-            params={"fields": "id,message,permalink_url", "limit": limit, **self.common},
-        )
+    # https://developers.facebook.com/docs/graph-api/reference/page/published_posts/
+    # Cursor paging (https://developers.facebook.com/docs/graph-api/results): follow
+    # paging.cursors.after while paging.next is present.
+    def recent_posts(
+        self, *, page_id: str, limit: int = 100, after: str = ""
+    ) -> tuple[list[dict[str, Any]], str]:
+        """One page of posts (newest first) and the next page's cursor ("" at the end)."""
+        params = {
+            "fields": "id,message,permalink_url,created_time",
+            "limit": str(limit),
+            **self.common,
+        }
+        if after:
+            params["after"] = after
+        body = self.request("GET", f"{page_id}/published_posts", params=params)
         items = body.get("data") if isinstance(body, dict) else None
-        return [item for item in items or [] if isinstance(item, dict)]
+        posts = [item for item in items or [] if isinstance(item, dict)]
+        paging = body.get("paging") if isinstance(body, dict) else None
+        if not isinstance(paging, dict) or not paging.get("next"):
+            return posts, ""
+        cursors = paging.get("cursors")
+        following = cursors.get("after") if isinstance(cursors, dict) else None
+        return posts, following if isinstance(following, str) else ""
 
     def error_from_response(self, response: requests.Response, body: Any) -> ApiError:
         error = body.get("error") if isinstance(body, dict) else None

@@ -75,10 +75,19 @@ class PinterestClient(ApiClient):
         return self.request("GET", f"boards/{board_id}")
 
     # https://developers.pinterest.com/docs/api/v5/boards-list_pins
-    def list_board_pins(self, *, board_id: str, page_size: int = 50) -> list[dict[str, Any]]:
-        body = self.request("GET", f"boards/{board_id}/pins", params={"page_size": page_size})
+    # Paginated: {"items": [...], "bookmark": "<cursor>" | null}; page_size 1-250.
+    def list_board_pins(
+        self, *, board_id: str, page_size: int = 100, bookmark: str = ""
+    ) -> tuple[list[dict[str, Any]], str]:
+        """One page of the board's pins and the bookmark of the next ("" at the end)."""
+        params: dict[str, str | int] = {"page_size": page_size}
+        if bookmark:
+            params["bookmark"] = bookmark
+        body = self.request("GET", f"boards/{board_id}/pins", params=params)
         items = body.get("items") if isinstance(body, dict) else None
-        return [item for item in items or [] if isinstance(item, dict)]
+        following = body.get("bookmark") if isinstance(body, dict) else None
+        pins = [item for item in items or [] if isinstance(item, dict)]
+        return pins, following if isinstance(following, str) else ""
 
     def error_from_response(self, response: requests.Response, body: Any) -> ApiError:
         message = f"HTTP {response.status_code}"

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from quiz_media.specs import MediaSpec
 from social_media.captions import content_for
 from social_media.content import PostContent
 from social_media.http import ApiError
@@ -18,24 +19,32 @@ from social_media.platforms.base import (
     Outcome,
     PublishResult,
     RefreshResult,
+    TaskImageRule,
+    is_ascii_digits,
 )
+from social_media.platforms.lookup import MAX_LOOKUP_PAGES, all_older, lookup_cutoff
 from social_media.platforms.pinterest import conf, connection, oauth
 from social_media.platforms.pinterest.client import NO_BOARD, PinterestClient, board_of, pin_url
 from social_media.platforms.spec import Route
 
 if TYPE_CHECKING:
-    from tasks.models import SocialMediaPost, Task
+    from social_media.media import PostMedia
+    from tasks.models import SocialMediaPost
     from webhooks.models import SocialMediaCredentials
 
+logger = logging.getLogger(__name__)
 
-def _create_pin(client: PinterestClient, board_id: str, content: PostContent) -> dict[str, Any]:
+
+def _create_pin(
+    client: PinterestClient, board_id: str, content: PostContent, image_url: str
+) -> dict[str, Any]:
     return client.create_pin(
         board_id=board_id,
         title=content.title,
         description=content.description,
         link=content.link,
         alt_text=content.alt_text,
-        image_url=content.image_url,
+        image_url=image_url,
     )
 
 
@@ -61,6 +70,9 @@ def _refresh_after_401(credential: SocialMediaCredentials, error: ApiError) -> P
     )
 
 
+MB = 1024 * 1024
+
+
 class PinterestPlatform(BasePlatform):
     key = "pinterest"
     label = "Pinterest"
@@ -72,30 +84,36 @@ class PinterestPlatform(BasePlatform):
         extra_data={"board_id": "549755885175"},
         access_token="pina_demo_emulator_access_token",  # noqa: S106
     )
+    # help.pinterest.com/en/business/article/pinterest-product-specs: static Pins are PNG
+    # or JPEG, at most 20 MB, 2:3 recommended (1000 x 1500). See docs/media.md.
+    media_requirements = (MediaSpec("question_card", 1000, 1500, "png", 20 * MB),)
+    task_image_rule = TaskImageRule(
+        formats=("JPEG", "PNG"),
+        aspect_ratios=(2 / 3,),
+        max_bytes=20 * MB,
+        min_width=600,
+        min_height=900,
+    )
 
     def validate_extra_data(self, extra_data: dict[str, Any]) -> None:
         board_id = str(extra_data.get("board_id", "")).strip()
         if not board_id:
             raise ValidationError({"extra_data": _('Pinterest needs {"board_id": "…"}.')})
-        if not board_id.isdigit():
+        if not is_ascii_digits(board_id):
             raise ValidationError({"extra_data": _("Pinterest board_id must contain only digits.")})
 
-    def task_problems(self, task: Task) -> list[str]:
-        if not task.image_url:
-            return [gettext("Pinterest needs an image: the task has no image URL.")]
-        return []
-
-    def publish(self, post: SocialMediaPost, target: SocialMediaCredentials) -> PublishResult:
-        problems = self.task_problems(post.task)
+    def publish(
+        self, post: SocialMediaPost, target: SocialMediaCredentials, media: PostMedia
+    ) -> PublishResult:
         board_id = board_of(target)
         if not board_id:
-            problems.append(NO_BOARD)
-        if problems:
-            return PublishResult(Outcome.PERMANENT, error_message=" ".join(problems))
+            return PublishResult(Outcome.PERMANENT, error_message=NO_BOARD)
+        if media.image is None:
+            return PublishResult(Outcome.PERMANENT, error_message="Pinterest: no image to pin.")
         content = content_for(post.task, self.key)
         client = PinterestClient(token=target.access_token)
         try:
-            pin = _create_pin(client, board_id, content)
+            pin = _create_pin(client, board_id, content, media.image.url)
         except ApiError as error:
             if error.outcome != Outcome.AUTH:
                 return error.to_result()
@@ -105,7 +123,7 @@ class PinterestPlatform(BasePlatform):
             # The token was refreshed: send once more, within this attempt.
             client = PinterestClient(token=target.access_token)
             try:
-                pin = _create_pin(client, board_id, content)
+                pin = _create_pin(client, board_id, content, media.image.url)
             except ApiError as retry_error:
                 return retry_error.to_result()
         pin_id = str(pin.get("id") or "") if isinstance(pin, dict) else ""
@@ -131,19 +149,30 @@ class PinterestPlatform(BasePlatform):
         if not board_id:
             return PublishResult(Outcome.PERMANENT, error_message=NO_BOARD)
         client = PinterestClient(token=target.access_token)
-        try:
-            pins = client.list_board_pins(board_id=board_id)
-        except ApiError as error:
-            return error.to_result()
         link = post.task.public_url
-        for pin in pins:
-            if pin.get("link") == link and pin.get("id"):
-                return PublishResult(
-                    Outcome.SUCCESS,
-                    post_id=str(pin["id"]),
-                    post_url=pin_url(pin["id"]),
-                    http_status=client.last_status,
-                )
+        cutoff = lookup_cutoff(post)
+        bookmark = ""
+        for _page in range(MAX_LOOKUP_PAGES):
+            try:
+                pins, following = client.list_board_pins(board_id=board_id, bookmark=bookmark)
+            except ApiError as error:
+                return error.to_result()
+            for pin in pins:
+                if pin.get("link") == link and pin.get("id"):
+                    return PublishResult(
+                        Outcome.SUCCESS,
+                        post_id=str(pin["id"]),
+                        post_url=pin_url(pin["id"]),
+                        http_status=client.last_status,
+                    )
+            if not following or following == bookmark or all_older(pins, "created_at", cutoff):
+                return None  # the end of the board, or pins older than the post
+            bookmark = following
+        logger.warning(
+            "🔎 Pinterest: пин поста %s не найден на %d страницах доски — отправляем снова",
+            post.pk,
+            MAX_LOOKUP_PAGES,
+        )
         return None
 
     def test_connection(
