@@ -33,6 +33,8 @@ def lenient_responses():
 PUBLIC_TEST_HOSTS = {
     "hook.eu1.make.com": ["52.58.1.2"],
     "hooks.zapier.com": ["54.86.1.2"],
+    # Where test tasks keep their own pictures (the worker downloads them, guarded).
+    "cdn.quiz.example.com": ["93.184.215.14"],
 }
 
 

@@ -315,6 +315,7 @@ class ShapedJSONFormMixin:
                 for name, errors in error.error_dict.items()
                 if name == NON_FIELD_ERRORS
                 or not (
+                    # A mixin for ModelForms: mypy sees no _errors or fields on object.
                     name in self._errors  # type: ignore[attr-defined]
                     and isinstance(self.fields.get(name), ShapedJSONField)  # type: ignore[attr-defined]
                 )
@@ -322,4 +323,4 @@ class ShapedJSONFormMixin:
             if not kept:
                 return
             error = ValidationError(kept)
-        super().add_error(field, error)  # type: ignore[misc]
+        super().add_error(field, error)  # type: ignore[misc]  # ModelForm.add_error, after the mixin

@@ -151,7 +151,7 @@ except ValueError as exc:
     raise ImproperlyConfigured(f"MEDIA_STORAGE_OPTIONS must be a JSON object: {exc}") from None
 if not isinstance(MEDIA_STORAGE_OPTIONS, dict):
     raise ImproperlyConfigured("MEDIA_STORAGE_OPTIONS must be a JSON object, e.g. {}.")
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": MEDIA_STORAGE_BACKEND, "OPTIONS": MEDIA_STORAGE_OPTIONS},
     "staticfiles": {
         "BACKEND": (

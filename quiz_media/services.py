@@ -30,7 +30,6 @@ from quiz_media.cards import (
     TEMPLATE_VERSION,
     Brand,
     CardContent,
-    CardKind,
     CardRender,
     draw_card,
 )
@@ -42,6 +41,7 @@ from quiz_media.specs import (
     MediaKind,
     MediaRenderError,
     MediaSpec,
+    MediaStorageError,
     RenderedMedia,
 )
 from quiz_media.video import encode_video
@@ -221,9 +221,7 @@ def produce(
             answer = draw_card(content, brand, "answer_card", spec.width, spec.height, logo=logo)
             data, duration = _encode_video_within(question, answer.image, spec)
             return data, spec.width, spec.height, duration
-        card = draw_card(
-            content, brand, cast(CardKind, spec.kind), spec.width, spec.height, logo=logo
-        )
+        card = draw_card(content, brand, spec.kind, spec.width, spec.height, logo=logo)
         return _encode_image_within(card.image, spec), spec.width, spec.height, None
     except MediaRenderError:
         raise
@@ -306,7 +304,7 @@ def _exists(name: str) -> bool:
     try:
         return bool(default_storage.exists(name))
     except Exception as exc:
-        raise MediaRenderError(
+        raise MediaStorageError(
             f"The media storage cannot be reached ({type(exc).__name__})."
         ) from exc
 
@@ -326,7 +324,7 @@ def _store(name: str, data: bytes, kind: MediaKind) -> None:
             default_storage.delete(saved)
     except Exception as exc:
         logger.warning("Storing render %s failed: %s", name, type(exc).__name__)
-        raise MediaRenderError(
+        raise MediaStorageError(
             f"The rendered {kind.replace('_', ' ')} could not be stored: the media storage "
             f"refused it ({type(exc).__name__})."
         ) from exc

@@ -63,6 +63,11 @@ class MediaRenderError(Exception):
     safe to store as a post's error_message (no secrets, no paths from the server)."""
 
 
+class MediaStorageError(MediaRenderError):
+    """The media storage could not be reached or refused a write: the render itself is fine,
+    so trying again later (when the storage is back) can succeed."""
+
+
 # The renderer's own defaults, used by ``manage.py render_task_media`` when no platform spec
 # is given. Platforms declare their own specs next to their code.
 DEFAULT_SPECS: dict[MediaKind, MediaSpec] = {

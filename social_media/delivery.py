@@ -20,7 +20,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from quiz_media.specs import MediaRenderError
+from quiz_media.specs import MediaRenderError, MediaStorageError
 from social_media.media import post_media_resolve
 from social_media.models import AttemptKind, PublishAttempt
 from social_media.platforms.base import RETRYABLE
@@ -162,11 +162,14 @@ def _publish_with_media(post: SocialMediaPost, target: Target) -> PublishResult:
     """Resolve the media the platform requires (render or reuse), then send.
 
     A medium that cannot be made, or does not fit the platform, fails this post
-    only, permanently: nothing is sent and retrying would make the same file.
+    only, permanently: nothing is sent and retrying would make the same file. A
+    storage that cannot be reached is transient: the post waits for it and retries.
     """
     platform = PLATFORMS[post.platform]
     try:
         media = post_media_resolve(task=post.task, platform=platform)
+    except MediaStorageError as error:
+        return PublishResult(Outcome.TRANSIENT, error_message=f"{platform.label}: {error}")
     except MediaRenderError as error:
         return PublishResult(Outcome.PERMANENT, error_message=f"{platform.label}: {error}")
     return platform.publish(post, target, media)

@@ -97,7 +97,7 @@ def _download(url: str, max_bytes: int) -> tuple[bytes | None, str]:
             if response.status_code != 200:
                 return None, f"HTTP {response.status_code}"
             declared = response.headers.get("Content-Length", "")
-            if declared.isdigit() and int(declared) > max_bytes:
+            if declared.isascii() and declared.isdigit() and int(declared) > max_bytes:
                 return None, f"{_mb(int(declared))}, more than {_mb(max_bytes)}"
             body = bytearray()
             for chunk in response.iter_content(CHUNK):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import struct
 import threading
+from typing import Any
 
 from django.core.files.storage import FileSystemStorage
 from PIL import Image
@@ -22,10 +23,11 @@ class CountingStorage(FileSystemStorage):
     saves = 0
     lock = threading.Lock()
 
-    def _save(self, name, content):
+    def _save(self, name: str, content: Any) -> str:
         with CountingStorage.lock:
             CountingStorage.saves += 1
-        return super()._save(name, content)
+        # django-stubs omit the private _save that FileSystemStorage implements.
+        return super()._save(name, content)  # type: ignore[misc]
 
 
 class BrokenStorage(FileSystemStorage):

@@ -62,7 +62,9 @@ def test_brand_settings_list_opens_the_single_row(staff):
     assert response.status_code == 302
     brand = BrandSettings.objects.get()
     assert (
-        brand.pk == 1 and brand.accent_color == "#ABCDEF" and brand.logo.name.startswith("brand/")
+        brand.pk == 1
+        and brand.accent_color == "#ABCDEF"
+        and (brand.logo.name or "").startswith("brand/")
     )
     assert staff.get(url)["Location"] == reverse("admin:quiz_media_brandsettings_change", args=[1])
     assert staff.get(reverse("admin:quiz_media_brandsettings_add")).status_code == 403

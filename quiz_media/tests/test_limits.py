@@ -41,7 +41,7 @@ def content(**overrides: object) -> CardContent:
         "link": "https://quiz.example.com/task/1",
     }
     values.update(overrides)
-    return CardContent(**values)  # type: ignore[arg-type]
+    return CardContent(**values)  # type: ignore[arg-type]  # the test's own field values
 
 
 def margins_are_background(image: Image.Image, margin: int) -> bool:

@@ -94,7 +94,7 @@ def test_video_is_h264_yuv420p_30fps_with_audio_and_moov_first():
     assert media.duration == pytest.approx(2.0)
     atoms = mp4_top_level_atoms(data)
     assert atoms.index("moov") < atoms.index("mdat")
-    with av.open(io.BytesIO(data)) as container:
+    with av.open(io.BytesIO(data), mode="r") as container:
         video = container.streams.video[0]
         assert video.codec_context.name == "h264"
         assert video.codec_context.pix_fmt == "yuv420p"
@@ -103,8 +103,9 @@ def test_video_is_h264_yuv420p_30fps_with_audio_and_moov_first():
         assert video.codec_context.colorspace == 1  # BT.709
         assert len(container.streams.audio) == 1
         assert container.streams.audio[0].codec_context.name == "aac"
-        frames = sum(1 for _ in container.decode(video=0))
+        frames = len(list(container.decode(video=0)))
         assert frames == 60
+        assert container.duration is not None
         assert container.duration / 1_000_000 == pytest.approx(2.0, abs=0.1)
 
 
@@ -183,7 +184,7 @@ def test_full_size_video_is_1080x1920_15_seconds_with_a_countdown_then_the_answe
     atoms = mp4_top_level_atoms(data)
     assert atoms.index("moov") < atoms.index("mdat")
     green = parse_color(CORRECT_COLOR, "#000")
-    with av.open(io.BytesIO(data)) as container:
+    with av.open(io.BytesIO(data), mode="r") as container:
         video = container.streams.video[0]
         assert video.codec_context.name == "h264"
         assert video.codec_context.pix_fmt == "yuv420p"
@@ -191,7 +192,9 @@ def test_full_size_video_is_1080x1920_15_seconds_with_a_countdown_then_the_answe
         assert video.average_rate == 30
         audio = container.streams.audio[0]
         assert audio.codec_context.name == "aac"
+        assert audio.duration is not None and audio.time_base is not None
         assert float(audio.duration * audio.time_base) == pytest.approx(15.0, abs=0.1)
+        assert container.duration is not None
         assert container.duration / 1_000_000 == pytest.approx(15.0, abs=0.1)
         samples = {}
         for n, frame in enumerate(container.decode(video=0)):

@@ -269,7 +269,7 @@ class CaptionTemplateAdmin(admin.ModelAdmin):
         if task_id:
             if not request.user.has_perm("tasks.view_task"):
                 return JsonResponse({"error": gettext("Permission denied.")}, status=403)
-            known = task_id.isdigit() and len(task_id) <= 18
+            known = task_id.isascii() and task_id.isdigit() and len(task_id) <= 18
             task = Task.objects.filter(pk=int(task_id)).first() if known else None
             if task is None:
                 return JsonResponse({"error": gettext("No such task.")}, status=400)

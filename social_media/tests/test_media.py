@@ -88,6 +88,15 @@ def test_a_declared_length_over_the_limit_is_not_downloaded(mocked_responses, pu
     assert "more than" in check.reason
 
 
+def test_a_declared_length_that_is_not_a_number_is_ignored(mocked_responses, public_dns):
+    # "²" is a digit to str.isdigit() (and valid latin-1 in a header), but not to int().
+    mocked_responses.get(IMAGE, body=picture(100, 150), headers={"Content-Length": "²"})
+
+    check = task_image_check(TaskFactory.build(image_url=IMAGE), RULE)
+
+    assert check.media is not None, check.reason
+
+
 def test_an_image_on_an_internal_address_is_never_fetched(mocked_responses, monkeypatch):
     monkeypatch.setattr("social_media.url_guard.resolve_host", lambda host, port: ["10.0.0.5"])
 
@@ -111,6 +120,7 @@ def test_a_decompression_bomb_is_refused_before_decoding():
 def test_facebook_takes_a_square_or_wide_image_pinterest_a_tall_one():
     facebook = PLATFORMS["facebook"].task_image_rule
     pinterest = PLATFORMS["pinterest"].task_image_rule
+    assert facebook is not None and pinterest is not None
 
     assert image_fit(picture(1200, 628), facebook)[0] == ("PNG", 1200, 628)
     assert image_fit(picture(800, 800), facebook)[0] == ("PNG", 800, 800)
@@ -163,7 +173,7 @@ def rendered(kind: str, **fields) -> RenderedMedia:
         "bytes": 1234,
     }
     values.update(fields)
-    return RenderedMedia(**values)
+    return RenderedMedia(**values)  # type: ignore[arg-type]  # the test's own field values
 
 
 def test_post_media_payload_names_each_kind_and_nulls_the_rest():

@@ -217,6 +217,25 @@ def test_a_render_that_fails_fails_only_that_post_permanently(six_platforms, mon
     assert len(sent) == 3 and not any(b'"platform":"tiktok"' in body for body in sent)
 
 
+def test_a_storage_outage_is_retried_later_not_failed(mocked_responses, settings):
+    # The disk refuses every write: the card is fine, the storage is not, so the post waits.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "quiz_media.tests.helpers.BrokenStorage"},
+    }
+    PinterestCredentialsFactory()
+    task = TaskFactory(published=True)
+    from social_media.delivery import post_publish
+
+    post = post_publish(post_id=task.social_posts.get().pk)
+
+    assert post is not None  # claimed
+    assert (post.status, post.failure_kind) == ("pending", "transient")
+    assert post.next_attempt_at is not None
+    assert post.error_message.startswith("Pinterest: The rendered question card could not be")
+    assert len(mocked_responses.calls) == 0  # nothing reached Pinterest
+
+
 def test_a_render_over_the_platforms_byte_limit_is_never_sent(mocked_responses, monkeypatch):
     PinterestCredentialsFactory()
     tiny = (MediaSpec("question_card", 200, 300, "png", 500),)  # no card is 500 bytes
@@ -226,6 +245,7 @@ def test_a_render_over_the_platforms_byte_limit_is_never_sent(mocked_responses, 
 
     post = post_publish(post_id=task.social_posts.get().pk)
 
+    assert post is not None  # claimed
     assert post.status == "failed" and post.failure_kind == "permanent"
     assert post.error_message.startswith("Pinterest: ")
     assert "500 bytes" in post.error_message
@@ -236,8 +256,7 @@ def test_a_stored_render_that_no_longer_fits_is_refused_before_sending(mocked_re
     from social_media.delivery import post_publish
     from social_media.media import tasks_render_media
 
-    PinterestCredentialsFactory()
-    mocked_responses.post(PINS, status=201, json={"id": "11"})
+    PinterestCredentialsFactory()  # no answer registered: a pin request would be unmatched
     task = TaskFactory(published=True)
     tasks_render_media(task_ids=[task.pk])  # the card is cached before publishing
     row = RenderedFile.objects.get(kind="question_card")
@@ -247,6 +266,7 @@ def test_a_stored_render_that_no_longer_fits_is_refused_before_sending(mocked_re
 
     post = post_publish(post_id=task.social_posts.get().pk)
 
+    assert post is not None  # claimed
     assert post.status == "failed" and post.failure_kind == "permanent"
     assert post.error_message == (
         "Pinterest: The generated question card does not fit Pinterest: "
@@ -265,6 +285,7 @@ def test_an_own_image_that_fits_is_pinned_as_it_is(mocked_responses):
 
     post = post_publish(post_id=task.social_posts.get().pk)
 
+    assert post is not None  # claimed
     assert post.status == "published"
     pin = next(c for c in mocked_responses.calls if c.request.method == "POST")
     assert b'"url": "https://cdn.quiz.example.com/tasks/tall.jpg"' in pin.request.body

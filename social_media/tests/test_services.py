@@ -222,7 +222,7 @@ def test_failed_posts_are_retried_on_request_and_published_ones_skipped(
 def test_a_task_published_with_no_image_publishes_its_cards_everywhere(mocked_responses, committed):
     PinterestCredentialsFactory()
     FacebookCredentialsFactory()
-    register_all(mocked_responses)
+    register(mocked_responses, "pinterest", "facebook")
 
     with committed():
         task = TaskFactory(published=True, image_url="")

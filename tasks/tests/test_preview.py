@@ -149,6 +149,7 @@ def test_preview_is_what_pinterest_receives(mocked_responses):
     # The task has no image: the card the worker rendered, which the task page now shows.
     card = task_preview(task, Targets.load(), with_media=True)[0].media[0]
     assert card.spec.kind == "question_card"
+    assert card.rendered is not None
     assert sent["media_source"]["url"] == card.rendered.url
 
 

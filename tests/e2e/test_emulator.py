@@ -272,7 +272,11 @@ def test_make_still_takes_a_well_formed_delivery_and_records_a_wrong_signature(e
 
 
 def test_pinterest_board_pins_page_with_a_bookmark_newest_first(emu):
-    ids = [_pinterest(emu, "pins", json={**PIN, "title": f"Q{n}"}).json()["id"] for n in range(3)]
+    image = {"source_type": "image_url", "url": f"{emu.url}/images/quiz.png"}  # fetched: real
+    ids = [
+        _pinterest(emu, "pins", json={**PIN, "title": f"Q{n}", "media_source": image}).json()["id"]
+        for n in range(3)
+    ]
     board = f"boards/{PIN['board_id']}/pins"
 
     first = _pinterest(emu, board, method="GET", params={"page_size": 2}).json()

@@ -39,6 +39,7 @@ def video(
     buffer = io.BytesIO()
     with av.open(buffer, "w", format=container) as output:
         stream = output.add_stream(codec, rate=fps)
+        assert isinstance(stream, av.VideoStream)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         stream.time_base = Fraction(1, fps)
         for index in range(round(seconds * fps)):
@@ -216,7 +217,11 @@ def callbacks(emu) -> Iterator[list]:
 
 
 def _deliver(emu, platform: str, video_url: str | None, *, flat: bool = False) -> dict:
-    media = {"image": None, "answer_image": None, "video": None}
+    media: dict[str, dict[str, object] | None] = {
+        "image": None,
+        "answer_image": None,
+        "video": None,
+    }
     if video_url:
         media["video"] = {"url": video_url, "width": 0, "height": 0, "mime_type": "video/mp4"}
     payload = {"task_id": 7, "platform": platform}
