@@ -31,6 +31,8 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from quiz_backend.platform_catalog import webhook_platform_keys
+
 SHOWN_ITEMS = 5
 SHOWN_ITEM_CHARS = 30
 LANGUAGE_CODE = re.compile(r"^[a-z]{2}(-[a-z]{2})?$")
@@ -174,14 +176,10 @@ def _site_languages() -> str:
 
 
 def _is_webhook_platform(key: str) -> bool:
-    from social_media.platforms import webhook_platform_keys
-
     return key in webhook_platform_keys()
 
 
 def _webhook_platforms() -> str:
-    from social_media.platforms import webhook_platform_keys
-
     return ", ".join(sorted(webhook_platform_keys()))
 
 

@@ -23,8 +23,8 @@ from django.utils import timezone
 from quiz_media.specs import MediaRenderError, MediaStorageError
 from social_media.media import post_media_resolve
 from social_media.models import AttemptKind, PublishAttempt
-from social_media.platforms import PLATFORMS, Outcome, PublishResult
 from social_media.platforms.base import RETRYABLE
+from social_media.platforms.registry import PLATFORMS, Outcome, PublishResult
 from social_media.targets import Target, Targets
 from tasks.models import PostStatus, SocialMediaPost
 from webhooks.models import SocialMediaCredentials

@@ -294,7 +294,7 @@ def render_spec(spec: MediaSpec) -> MediaSpec:
     still checks the file against its own spec before sending). Platforms whose durations
     do not overlap get their own render.
     """
-    from social_media.platforms import PLATFORMS
+    from social_media.platforms.registry import PLATFORMS
 
     shape = (spec.kind, spec.width, spec.height, spec.format)
     same = [spec] + [
@@ -394,7 +394,7 @@ def tasks_render_media(*, task_ids: list[int]) -> dict[str, int]:
     logged and counted; the others go on.
     """
     from quiz_media.services import render
-    from social_media.platforms import PLATFORMS
+    from social_media.platforms.registry import PLATFORMS
     from social_media.targets import Targets
     from tasks.models import Task
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
-from typing import TYPE_CHECKING, TypeGuard
+from typing import TypeGuard
 
 from django.conf import settings
 from django.db import transaction
@@ -22,9 +22,7 @@ from django.utils import timezone
 
 from social_media.targets import Targets
 from tasks.models import PostStatus, SocialMediaPost, Task
-
-if TYPE_CHECKING:
-    from webhooks.models import Webhook
+from webhooks.models import Webhook
 
 logger = logging.getLogger("social_media")
 
@@ -160,8 +158,6 @@ def publish_tasks(
 
 
 def _is_webhook(target: object) -> TypeGuard[Webhook]:
-    from webhooks.models import Webhook
-
     return isinstance(target, Webhook)
 
 

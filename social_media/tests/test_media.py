@@ -13,8 +13,8 @@ from PIL import Image
 
 from quiz_media.specs import MediaSpec, RenderedMedia
 from social_media.media import PostMedia, image_fit, media_mismatch, task_image_check
-from social_media.platforms import PLATFORMS
 from social_media.platforms.base import TaskImageRule
+from social_media.platforms.registry import PLATFORMS
 from tests.factories import TaskFactory
 
 IMAGE = "https://cdn.quiz.example.com/tasks/1.png"

@@ -13,7 +13,7 @@ from PIL import Image
 
 from quiz_media.models import RenderedFile
 from quiz_media.specs import MediaSpec
-from social_media.platforms import PLATFORMS
+from social_media.platforms.registry import PLATFORMS
 from social_media.tests.contract import (
     GRAPH_API,
     PINTEREST_API,

@@ -22,7 +22,7 @@ from social_media.caption_sandbox import ALLOWED_FILTERS, ALLOWED_TAGS, TEMPLATE
 from social_media.captions import caption_language, caption_preview
 from social_media.content import CAPTION_FIELDS, CAPTION_VARIABLES, default_template
 from social_media.models import CaptionTemplate, PublishAttempt
-from social_media.platforms import PLATFORMS
+from social_media.platforms.registry import PLATFORMS
 from social_media.services import posts_retry
 from tasks.models import SocialMediaPost, Task
 
