@@ -10,7 +10,7 @@ from quiz_media.services import find_rendered, render
 from quiz_media.specs import MediaStorageError
 from quiz_media.tests.helpers import SMALL_ANSWER, SMALL_CARD, SMALL_VIDEO, CountingStorage
 from social_media.media import existing_media, render_spec
-from social_media.platforms import PLATFORMS
+from social_media.platforms.registry import PLATFORMS
 from tests.factories import TaskFactory
 
 pytestmark = pytest.mark.django_db
