@@ -120,6 +120,16 @@ try:
     }
 except ValueError as exc:
     raise ImproperlyConfigured(f"DATABASE_URL is not a valid database URL: {exc}") from None
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The local run's site, worker and beat write one SQLite file at once. WAL lets readers
+    # go on while one process writes, and IMMEDIATE takes the write lock when a transaction
+    # begins, so a writer waits (up to ``timeout`` s) instead of failing "database is locked"
+    # when SQLite cannot upgrade a read lock mid-transaction.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        init_command="PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+        transaction_mode="IMMEDIATE",
+        timeout=20,
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
