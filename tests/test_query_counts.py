@@ -159,3 +159,93 @@ def test_changelist_costs_the_same_for_1000_tasks_and_6000_posts_as_for_10(
     assert response.status_code == 200
     assert response.context["cl"].result_count == (1000 if "task/" in url else 6000)
     assert len(response.context["cl"].result_list) == 100
+
+
+# --- delivering one post (the worker's side) --------------------------------------------
+
+PUBLISH_ROUND_TRIPS = 3  # claim + post + task + targets fingerprint; attempt INSERT; outcome
+
+
+@pytest.fixture
+def emulated_platforms(settings):
+    from emulator.testing import InProcessEmulator
+
+    with InProcessEmulator() as emu:
+        settings.PINTEREST_API_BASE_URL = emu.pinterest_url
+        settings.FACEBOOK_GRAPH_API_BASE_URL = emu.facebook_url
+        settings.ALLOW_PRIVATE_WEBHOOK_URLS = True
+        settings.SITE_URL = "https://quiz.example.com"
+        PinterestCredentialsFactory(extra_data={"board_id": "1"})
+        FacebookCredentialsFactory(extra_data={"page_id": "104512345678901"})
+        WebhookFactory(
+            url=f"{emu.url}/make/counts",
+            target_platforms=["instagram", "tiktok", "youtube_shorts", "yandex_dzen"],
+        )
+        yield emu
+
+
+def _pending_posts(count: int) -> list[SocialMediaPost]:
+    tasks = _tasks(count)
+    publish_tasks(tasks)
+    return list(SocialMediaPost.objects.filter(task__in=tasks).order_by("pk"))
+
+
+def test_a_publish_costs_three_sql_round_trips_on_every_platform(
+    emulated_platforms, django_assert_num_queries
+):
+    from social_media.delivery import post_publish
+
+    posts = _pending_posts(3)
+    post_publish(post_id=posts[0].pk)  # the worker loads the targets once
+
+    for post in posts[1:]:
+        with django_assert_num_queries(PUBLISH_ROUND_TRIPS):
+            result = post_publish(post_id=post.pk)
+        assert result is not None
+        assert result.status in (PostStatus.PUBLISHED, PostStatus.PROCESSING), result.error_message
+        stored = SocialMediaPost.objects.get(pk=post.pk)
+        assert (stored.status, stored.post_url, stored.claim_token) == (
+            result.status,
+            result.post_url,
+            None,
+        )
+        attempt = stored.attempts.get()
+        assert attempt.finished_at is not None and attempt.outcome in ("success", "accepted")
+    assert sum(emulated_platforms.create_counts().values()) == len(posts)  # once each
+
+
+def test_a_deactivated_credential_is_not_used_by_the_next_publish(emulated_platforms):
+    from social_media.delivery import post_publish
+    from webhooks.models import SocialMediaCredentials
+
+    first, second = (p for p in _pending_posts(2) if p.platform == "pinterest")
+    published = post_publish(post_id=first.pk)
+    assert published is not None and published.status == PostStatus.PUBLISHED
+    credential = SocialMediaCredentials.objects.get(platform="pinterest")
+    credential.is_active = False
+    credential.save()
+
+    result = post_publish(post_id=second.pk)
+
+    assert result is not None
+    assert result.status == PostStatus.FAILED
+    assert "No active credentials" in result.error_message
+    assert emulated_platforms.create_count("pinterest") == 1
+
+
+def test_an_edited_webhook_is_used_by_the_next_publish_even_when_edited_without_save(
+    emulated_platforms,
+):
+    from social_media.delivery import post_publish
+    from webhooks.models import Webhook
+
+    posts = [p for p in _pending_posts(2) if p.platform == "instagram"]
+    post_publish(post_id=posts[0].pk)
+    # A queryset UPDATE (no signal, no updated_at) still reaches the worker's copy.
+    Webhook.objects.update(is_active=False)
+
+    result = post_publish(post_id=posts[1].pk)
+
+    assert result is not None
+    assert result.status == PostStatus.FAILED
+    assert "No active credentials or webhook" in result.error_message
