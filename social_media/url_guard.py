@@ -116,11 +116,16 @@ class PinnedAddressAdapter(HTTPAdapter):
 
 def guarded_session(url: str) -> requests.Session:
     """A session for one delivery to ``url``: checked now, connected to what was checked."""
+    from social_media.http import shared_adapter
+
     addresses = check_outgoing_url(url)
     session = get_session()
     if addresses:
         session.trust_env = False  # no proxy from the environment may re-resolve the host
-        adapter = PinnedAddressAdapter(addresses[0])
+        # Kept per thread and per checked address: its connections go only there.
+        adapter = shared_adapter(
+            f"pinned:{addresses[0]}", PinnedAddressAdapter, address=addresses[0]
+        )
         session.mount("https://", adapter)
         session.mount("http://", adapter)
     return session
