@@ -21,8 +21,9 @@ from django.db.models import F, Q, QuerySet
 from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 
+from social_media import target_cache
 from social_media.captions import CaptionBook, captions_preloaded
-from social_media.models import AttemptKind, CaptionTemplate, PublishAttempt
+from social_media.models import AttemptKind, PublishAttempt
 from social_media.platforms import PLATFORMS, Outcome, PublishResult
 from social_media.platforms.base import RETRYABLE
 from social_media.targets import Target, Targets, targets_preloaded
@@ -80,7 +81,7 @@ def _claim(post_id: int) -> tuple[SocialMediaPost, uuid.UUID, str | None] | None
         "updated_at": now,
     }
     rows = SocialMediaPost.objects.filter(pk=post_id)
-    if connection.vendor == "postgresql":
+    if target_cache.supported():
         returned = _claim_returning(rows.filter(_claimable(now)), claim)
         if returned is not None:
             post, fingerprint = returned
@@ -109,24 +110,6 @@ def _columns(model: type[Any]) -> list[Any]:
     return list(model._meta.concrete_fields)
 
 
-# Any insert, update or delete of a credential, a webhook or a caption template
-# changes the set of ids or a row version (``xmin``: the writing transaction,
-# ``ctid``: where the new version lives, new on every update even within one
-# transaction): the per-worker copy is then reloaded.
-_FINGERPRINT_SQL = "md5(concat_ws('|', {parts}))"
-_FINGERPRINT_PART = (
-    "(SELECT string_agg(id::text || ':' || xmin::text || ctid::text, ',' ORDER BY id) FROM {table})"
-)
-
-
-def _fingerprint_sql() -> str:
-    tables = (SocialMediaCredentials, Webhook, CaptionTemplate)
-    parts = ", ".join(
-        _FINGERPRINT_PART.format(table=connection.ops.quote_name(m._meta.db_table)) for m in tables
-    )
-    return _FINGERPRINT_SQL.format(parts=parts)
-
-
 def _claim_returning(
     rows: QuerySet[SocialMediaPost], claim: dict[str, Any]
 ) -> tuple[SocialMediaPost, str] | None:
@@ -145,7 +128,7 @@ def _claim_returning(
     # Quoted identifiers and Django-compiled SQL; every value is a parameter.
     sql = (
         f"WITH claimed AS ({update_sql} RETURNING {returning}) "  # noqa: S608
-        f"SELECT {selected}, {_fingerprint_sql()} FROM claimed "
+        f"SELECT {selected}, {target_cache.fingerprint_sql()} FROM claimed "
         f"JOIN {quote(Task._meta.db_table)} task ON task.{task_pk} = claimed.{task_id}"
     )
     with connection.cursor() as cursor:
@@ -170,22 +153,12 @@ def _claim_returning(
     return post, str(values[-1])
 
 
-# Per worker process: (fingerprint, targets, caption templates).
-_loaded: tuple[str, Targets, CaptionBook] | None = None
-
-
 def _targets_and_captions(fingerprint: str | None) -> tuple[Targets, CaptionBook | None]:
     """The active targets and caption templates; reloaded only when the fingerprint changed."""
-    global _loaded
-    cached = _loaded
-    if fingerprint is not None and cached is not None and cached[0] == fingerprint:
-        return cached[1], cached[2]
-    targets = Targets.load()
     if fingerprint is None:
-        return targets, None
-    book = CaptionBook.load()
-    _loaded = (fingerprint, targets, book)
-    return targets, book
+        return Targets.load(), None
+    loaded = target_cache.snapshot(fingerprint)
+    return loaded.targets, loaded.captions
 
 
 def _reclaim_abandoned(post_id: int, now: datetime, claim: dict[str, Any]) -> int:
