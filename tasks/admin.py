@@ -200,9 +200,11 @@ class TaskAdmin(admin.ModelAdmin):
             super().save_model(request, obj, form, change)
             return
         captions = None
-        if target_cache.current() is not None and settings.SOCIAL_MEDIA_AUTO_PUBLISH:
+        if target_cache.supported() and settings.SOCIAL_MEDIA_AUTO_PUBLISH:
             # The publishing signal checks the process's copy of the targets (in its
             # INSERT) and reloads it if it changed; the warnings use the same copy.
+            if target_cache.current() is None:
+                target_cache.snapshot(target_cache.fingerprint())  # once per process
             super().save_model(request, obj, form, change)
             snapshot = target_cache.current()
             assert snapshot is not None
