@@ -205,7 +205,7 @@ def _insert_checked(posts: list[SocialMediaPost]) -> tuple[list[int], str]:
     fields = [f for f in opts.local_concrete_fields if f is not opts.pk]
     query = InsertQuery(SocialMediaPost)
     query.insert_values(fields, list[Model](posts))
-    compiler = query.get_compiler(connection=connection)
+    compiler = query.get_compiler(using=connection.alias)  # the connection, not its proxy
     compiler.returning_fields = [opts.pk]
     [(insert_sql, params)] = compiler.as_sql()
     pk = connection.ops.quote_name(str(opts.pk.column))
