@@ -38,13 +38,13 @@ GOAL_CPU_MS = 3.0
 GOAL_QUERIES = 4
 
 
-class _RedisCounter:
+class RedisCounter:
     """Counts commands this process sends to Redis (the broker) while installed."""
 
     def __init__(self) -> None:
         self.count = 0
 
-    def __enter__(self) -> _RedisCounter:
+    def __enter__(self) -> RedisCounter:
         from redis.connection import AbstractConnection
 
         self._original = AbstractConnection.send_command
@@ -119,7 +119,7 @@ def main() -> None:
         profile = cProfile.Profile(time.thread_time) if args.profile else None
         for n, post_id in enumerate(post_ids):
             profiled = profile is not None and n < args.profile
-            with CaptureQueriesContext(connection) as captured, _RedisCounter() as redis:
+            with CaptureQueriesContext(connection) as captured, RedisCounter() as redis:
                 started = time.thread_time()
                 if profiled and profile is not None:
                     profile.enable()
