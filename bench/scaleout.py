@@ -311,7 +311,7 @@ def main() -> None:
     parser.add_argument("--tasks", type=int, default=1000, help="tasks to publish (x6 posts)")
     parser.add_argument("--concurrency", type=int, default=4, help="concurrency of each worker")
     parser.add_argument(
-        "--pool", default="threads", choices=["prefork", "threads"], help="worker pool"
+        "--pool", default="threads", choices=["prefork", "threads", "gevent"], help="worker pool"
     )
     parser.add_argument(
         "--workers", type=int, action="append", help="workers in a scale run (repeatable)"
