@@ -28,6 +28,12 @@ ENV PATH="/opt/venv/bin:$PATH" \
     MEDIA_ROOT=/data/media \
     CELERY_BROKER_DIR=/data/celery-broker
 
+# FriBiDi lets Pillow (raqm) lay out Hebrew and Arabic on the rendered cards; FFmpeg, FreeType
+# and HarfBuzz come inside the av and Pillow wheels.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libfribidi0 \
+    && rm -rf /var/lib/apt/lists/*
+
 RUN groupadd --system --gid 10001 app \
     && useradd --system --uid 10001 --gid app --home-dir /app --shell /usr/sbin/nologin app \
     && mkdir -p /app /data/logs /data/media /data/celery-broker \

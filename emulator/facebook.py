@@ -12,6 +12,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+from emulator import media
 from emulator.state import EmulatorState
 from emulator.wire import Request, Response, json_response
 
@@ -20,6 +21,9 @@ APP_ID = "1234567890123456"
 PAGE_NAME = "Quiz demo page"
 POST_FIELDS = ("id", "message", "created_time", "permalink_url", "full_picture")
 SCOPES = ["pages_manage_posts", "pages_read_engagement", "pages_show_list"]
+# Page photos: JPEG, BMP, PNG, GIF or TIFF, under 10 MB (Graph API photo reference).
+PHOTO_FORMATS = {"JPEG", "BMP", "PNG", "GIF", "TIFF"}
+PHOTO_MAX_BYTES = 10 * 1024 * 1024
 THROTTLE_MESSAGES = {
     4: "(#4) Application request limit reached",
     17: "(#17) User request limit reached",
@@ -120,6 +124,14 @@ def publish_photo(state: EmulatorState, request: Request) -> Response:
         return invalid_parameter("Requires upload file", code=324)
     if not _is_url(url):
         return invalid_parameter("url should represent a valid URL")
+    fetched = media.fetch(url, PHOTO_MAX_BYTES - 1)
+    if fetched.too_large:
+        return invalid_parameter("The photo is too large: photos must be under 10 MB")
+    if fetched.error:
+        return invalid_parameter("Missing or invalid image file", code=324)
+    probe = media.probe_image(fetched.body)
+    if probe is None or probe["format"] not in PHOTO_FORMATS:
+        return invalid_parameter("Missing or invalid image file", code=324)
     photo_id = str(200000000000 + state.next_id())
     post = _store_post(
         state,
@@ -127,7 +139,10 @@ def publish_photo(state: EmulatorState, request: Request) -> Response:
         message=form.get("caption") or form.get("message") or "",
         full_picture=url,
         photo_id=photo_id,
+        images=[{"source": url, "width": probe["width"], "height": probe["height"]}],
     )
+    with state.lock:
+        state.fetched_media[post["id"]] = probe
     return json_response({"id": photo_id, "post_id": post["id"]})
 
 
@@ -180,10 +195,18 @@ def published_posts(state: EmulatorState, request: Request) -> Response:
     except ValueError:
         return invalid_parameter("limit must be an integer")
     fields = _fields(request, ("id", "message", "created_time"))
+    after = request.query.get("after", "")
+    start = int(after) if after.isascii() and after.isdigit() else 0  # cursor: an offset
+    limit = min(max(limit, 1), 100)
     with state.lock:
         posts = [p for p in state.fb_posts.values() if p["page_id"] == page_id]
-    data = [_select(post, fields) for post in reversed(posts)][: max(limit, 1)]
-    return json_response({"data": data, "paging": {"cursors": {"before": "", "after": ""}}})
+    newest_first = list(reversed(posts))
+    data = [_select(post, fields) for post in newest_first[start : start + limit]]
+    end = start + len(data)
+    paging: dict[str, Any] = {"cursors": {"before": str(start), "after": str(end)}}
+    if end < len(newest_first):  # Graph: "next" is absent on the last page
+        paging["next"] = f"{state.base_url}{request.path}?limit={limit}&after={end}"
+    return json_response({"data": data, "paging": paging})
 
 
 def debug_token(state: EmulatorState, request: Request) -> Response:

@@ -7,9 +7,13 @@ from dataclasses import dataclass
 from http import HTTPStatus
 
 from emulator import facebook, pinterest
+from emulator.platforms import native, telegram, vk
 from emulator.state import RESPONSE_FAULTS, EmulatorState, Fault
 from emulator.wire import Request, Response, text_response
 
+# Platforms that answer every fault in their own envelope (status, rate_limit,
+# expired_token and their own kinds, state.PLATFORM_FAULTS).
+PLATFORM_ANSWERS = {"telegram": telegram.fault_answer, "vk": vk.fault_answer}
 MALFORMED_BODY = "<html><body><h1>502 Bad Gateway</h1>upstream hiccup</body></html>"
 
 
@@ -20,7 +24,11 @@ def _phrase(status: int) -> str:
         return "Error"
 
 
-def _status(platform: str, fault: Fault) -> Response:
+def _status(platform: str, fault: Fault, request: Request | None = None) -> Response:
+    if platform in PLATFORM_ANSWERS:
+        return PLATFORM_ANSWERS[platform](fault)
+    if platform in native.BY_NAME:
+        return native.BY_NAME[platform].fault_response(fault, request)
     if platform == "pinterest":
         code = fault.code if fault.code is not None else (1 if fault.status < 500 else 0)
         return pinterest.error(fault.status, code, f"{_phrase(fault.status)} (emulated fault).")
@@ -33,7 +41,9 @@ def _status(platform: str, fault: Fault) -> Response:
     return text_response(_phrase(fault.status), fault.status)
 
 
-def _rate_limit(platform: str, fault: Fault) -> Response:
+def _rate_limit(platform: str, fault: Fault, request: Request) -> Response:
+    if platform in native.BY_NAME:
+        return native.BY_NAME[platform].fault_response(fault, request)
     headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
     if platform == "facebook":
         return facebook.throttled(fault.code or 4, fault.status, fault.retry_after)
@@ -45,7 +55,9 @@ def _rate_limit(platform: str, fault: Fault) -> Response:
     return response
 
 
-def _expired_token(platform: str) -> Response:
+def _expired_token(platform: str, fault: Fault, request: Request) -> Response:
+    if platform in native.BY_NAME:
+        return native.BY_NAME[platform].fault_response(fault, request)
     if platform == "facebook":
         return facebook.expired_token()
     if platform == "pinterest":
@@ -62,9 +74,9 @@ class FaultPlan:
     stall_after: float = 0.0
 
 
-def _never_processed(platform: str) -> Response:
+def _never_processed(platform: str, request: Request) -> Response:
     """The answer to a request the platform lost: a gateway timeout, nothing created."""
-    return _status(platform, Fault(platform=platform, fault="status", status=504))
+    return _status(platform, Fault(platform=platform, fault="status", status=504), request)
 
 
 def apply_response_faults(
@@ -89,13 +101,15 @@ def apply_response_faults(
             else:
                 state.stall(fault.seconds, request.arrived)
                 if fault.process == "never":
-                    plan.answer = _never_processed(platform)
-        elif fault.fault == "status":
-            plan.answer = _status(platform, fault)
-        elif fault.fault == "rate_limit":
-            plan.answer = _rate_limit(platform, fault)
-        elif fault.fault == "expired_token":
-            plan.answer = _expired_token(platform)
+                    plan.answer = _never_processed(platform, request)
         elif fault.fault == "malformed":
             plan.answer = text_response(MALFORMED_BODY, 200, "text/html")
+        elif platform in PLATFORM_ANSWERS:
+            plan.answer = PLATFORM_ANSWERS[platform](fault)
+        elif fault.fault == "status":
+            plan.answer = _status(platform, fault, request)
+        elif fault.fault == "rate_limit":
+            plan.answer = _rate_limit(platform, fault, request)
+        elif fault.fault == "expired_token":
+            plan.answer = _expired_token(platform, fault, request)
     return plan

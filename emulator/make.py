@@ -8,10 +8,14 @@ secret (or with ``Authorization: Bearer <secret>`` when the hook says so).
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import logging
+import re
 import threading
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,25 +23,182 @@ import requests
 from standardwebhooks import Webhook as StandardWebhook
 from standardwebhooks import WebhookVerificationError
 
+from emulator import media
 from emulator.state import CALLBACK_FAULTS, EmulatorState, HookConfig
-from emulator.wire import Request, Response, text_response
+from emulator.wire import Request, Response, json_response, text_response
 
 logger = logging.getLogger("emulator")
 CALLBACK_TIMEOUT = 10
+MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class VideoRule:
+    """What a platform's upload accepts, and the error codes it answers with."""
+
+    label: str
+    containers: frozenset[str]  # PyAV/FFmpeg demuxer names
+    codecs: frozenset[str]
+    max_bytes: int
+    max_duration: float
+    min_duration: float = 0.0
+    min_fps: float = 0.0
+    max_fps: float = 1000.0
+    min_side: int = 1
+    max_side: int = 100_000
+    vertical: bool = False  # height >= width (a YouTube Short)
+    fetch_error: str = "the video could not be downloaded"
+    format_error: str = "unsupported video format"
+    size_error: str = "unsupported resolution"
+    duration_error: str = "unsupported duration"
+    rate_error: str = "unsupported frame rate"
+
+
+MP4 = frozenset({"mov", "mp4", "m4a", "3gp", "3g2", "mj2"})  # FFmpeg's "mov,mp4,…" demuxer
+VIDEO_RULES = {
+    # TikTok Content Posting API: MP4/WebM/MOV; H.264, H.265, VP8, VP9; 23-60 fps;
+    # 360-4096 px; at most 4 GB and 10 minutes.
+    "tiktok": VideoRule(
+        "TikTok",
+        containers=MP4 | {"webm", "matroska"},
+        codecs=frozenset({"h264", "hevc", "vp8", "vp9"}),
+        max_bytes=4 * 1024 * MB,
+        max_duration=600,
+        min_fps=23,
+        max_fps=60,
+        min_side=360,
+        max_side=4096,
+        fetch_error="video_pull_failed",
+        format_error="file_format_check_failed",
+        size_error="picture_size_check_failed",
+        duration_error="duration_check_failed",
+        rate_error="frame_rate_check_failed",
+    ),
+    # Instagram Reels: MP4/MOV, H.264 or HEVC, 23-60 fps, 3 s to 15 min, at most 300 MB.
+    "instagram": VideoRule(
+        "Instagram",
+        containers=MP4,
+        codecs=frozenset({"h264", "hevc"}),
+        max_bytes=300 * MB,
+        min_duration=3,
+        max_duration=900,
+        min_fps=23,
+        max_fps=60,
+        fetch_error="code 9004, subcode 2207052: media could not be fetched from the URI",
+        format_error="code 352, subcode 2207026: the video format is not supported",
+        size_error="code 352, subcode 2207026: the video format is not supported",
+        duration_error="code 352, subcode 2207026: the video format is not supported",
+        rate_error="code 352, subcode 2207026: the video format is not supported",
+    ),
+    # YouTube Shorts: square or vertical, at most 3 minutes.
+    "youtube_shorts": VideoRule(
+        "YouTube Shorts",
+        containers=MP4 | {"webm", "matroska"},
+        codecs=frozenset({"h264", "hevc", "vp9", "av1", "mpeg4"}),
+        max_bytes=256 * 1024 * MB,
+        max_duration=180,
+        vertical=True,
+        fetch_error="mediaBodyRequired: the video could not be downloaded",
+        format_error="invalidVideoFormat: the video format is not supported",
+        size_error="not a Short: the video must be square or vertical",
+        duration_error="not a Short: the video must be at most 3 minutes long",
+    ),
+}
+
+
+def video_url_of(data: dict[str, Any]) -> str:
+    """The video of a nested (``content.media``) or flat (``media``) payload."""
+    nested = data.get("content")
+    content: dict[str, Any] = nested if isinstance(nested, dict) else {}
+    holder = content.get("media") if isinstance(content.get("media"), dict) else data.get("media")
+    video = holder.get("video") if isinstance(holder, dict) else None
+    return str(video.get("url") or "") if isinstance(video, dict) else ""
+
+
+def video_problem(rule: VideoRule, probe: dict[str, Any]) -> str:
+    """Why ``rule``'s platform refuses a probed video; ``""`` when it takes it."""
+    containers = set(probe["container"].split(","))
+    if not containers & rule.containers or probe["codec"] not in rule.codecs:
+        return f"{rule.format_error} ({probe['codec']} in {probe['container']})"
+    width, height = probe["width"], probe["height"]
+    if not (rule.min_side <= min(width, height) and max(width, height) <= rule.max_side):
+        return f"{rule.size_error} ({width}×{height})"
+    if rule.vertical and height < width:
+        return f"{rule.size_error} ({width}×{height})"
+    if not rule.min_duration <= probe["duration"] <= rule.max_duration:
+        return f"{rule.duration_error} ({probe['duration']:g} s)"
+    if probe["fps"] and not rule.min_fps <= probe["fps"] <= rule.max_fps:
+        return f"{rule.rate_error} ({probe['fps']:g} fps)"
+    return ""
+
+
+def check_video(state: EmulatorState, post_id: str, platform: str, data: dict[str, Any]) -> str:
+    """Download and probe the payload's video as ``platform`` would; the refusal or ``""``."""
+    rule = VIDEO_RULES.get(platform)
+    if rule is None:
+        return ""
+    url = video_url_of(data)
+    if not url:
+        return f"{rule.label}: {rule.fetch_error} (the payload has no media.video)"
+    fetched = media.fetch(url, min(rule.max_bytes, media.MAX_FETCH_BYTES))
+    if fetched.too_large:
+        return f"{rule.label}: {rule.format_error} (the file is too large)"
+    if fetched.error:
+        return f"{rule.label}: {rule.fetch_error} ({fetched.error})"
+    probe = media.probe_video(fetched.body)
+    if probe is None:
+        return f"{rule.label}: {rule.format_error} (not a readable video)"
+    with state.lock:
+        state.fetched_media[post_id] = probe
+    problem = video_problem(rule, probe)
+    return f"{rule.label}: {problem}" if problem else ""
+
+
+class MalformedSignature(ValueError):
+    """Signature headers that cannot even be checked (answered 400, never a 500)."""
+
+
+def _check_signature_headers(headers: dict[str, str]) -> None:
+    if not headers["webhook-id"] or not headers["webhook-timestamp"]:
+        raise MalformedSignature("A signed delivery needs webhook-id and webhook-timestamp.")
+    if "." in headers["webhook-id"]:
+        raise MalformedSignature("webhook-id must not contain a period (Standard Webhooks).")
+    if not re.fullmatch(r"[0-9]{1,12}", headers["webhook-timestamp"]):
+        raise MalformedSignature("webhook-timestamp must be whole Unix seconds (digits 0-9).")
+    for entry in headers["webhook-signature"].split(" "):
+        version, comma, value = entry.partition(",")
+        if not comma or not version or not value or "," in value:
+            raise MalformedSignature(
+                "webhook-signature must be space-separated 'v1,<base64>' entries."
+            )
+        try:
+            base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError):
+            raise MalformedSignature(
+                f"webhook-signature: the {version} value is not base64."
+            ) from None
 
 
 def signature_valid(hook: HookConfig, request: Request) -> bool | None:
-    """Whether the delivery's Standard Webhooks signature matches the hook's secret."""
+    """Whether the delivery's Standard Webhooks signature matches the hook's secret.
+
+    Raises ``MalformedSignature`` for headers that cannot be checked at all.
+    """
     if not hook.secret or not request.header("webhook-signature"):
         return None
     headers = {
         name: request.header(name)
         for name in ("webhook-id", "webhook-timestamp", "webhook-signature")
     }
+    _check_signature_headers(headers)
     try:
         StandardWebhook(hook.secret).verify(request.body, headers, json_parse=False)
     except WebhookVerificationError:
         return False
+    except (ValueError, UnicodeDecodeError) as error:  # what the library does not classify
+        raise MalformedSignature(
+            f"The signature cannot be checked ({type(error).__name__})."
+        ) from None
     return True
 
 
@@ -62,7 +223,10 @@ def _content(data: dict[str, Any]) -> dict[str, str]:
 def receive(state: EmulatorState, request: Request) -> Response:
     hook_name = request.params["hook"]
     hook = state.hook(hook_name)
-    valid = signature_valid(hook, request)
+    try:
+        valid = signature_valid(hook, request)
+    except MalformedSignature as problem:
+        return json_response({"error": "malformed_signature", "message": str(problem)}, 400)
     message_id = request.header("webhook-id")
     if request.record is not None:
         request.record["signature_valid"] = valid
@@ -86,6 +250,7 @@ def receive(state: EmulatorState, request: Request) -> Response:
             "message_id": message_id,
             "created_time": datetime.now(UTC).isoformat(),
             **_content(data),
+            "video_url": video_url_of(data),
         }
         state.make_posts[post_id] = post
     faults = state.take_faults("make", request.method, request.path, CALLBACK_FAULTS, True)
@@ -93,8 +258,31 @@ def receive(state: EmulatorState, request: Request) -> Response:
     if "no_callback" in kinds:
         logger.info("Make %s: no callback for %s (fault)", hook_name, post_id)
         return text_response("Accepted")
-    if "callback_failed" in kinds:
-        result = {"status": "failed", "error_message": "The scenario could not publish (fault)."}
+    args = (state, hook_name, data, post_id, "callback_failed" in kinds)
+    if not (state.hook(hook_name).callback_url or state.callback_url):
+        finish(*args)  # records "no callback URL" at once: no timer thread per delivery
+        return text_response("Accepted")
+    timer = threading.Timer(state.callback_delay, finish, args)
+    timer.daemon = True
+    timer.start()
+    return text_response("Accepted")
+
+
+def finish(
+    state: EmulatorState, hook_name: str, data: dict[str, Any], post_id: str, fail: bool
+) -> None:
+    """What the scenario does after accepting: fetch the media, publish, call back."""
+    platform = str(data["platform"])
+    problem = "The scenario could not publish (fault)." if fail else ""
+    if not problem:
+        try:
+            problem = check_video(state, post_id, platform, data)
+        except Exception:  # the emulator's own bug must still call back
+            logger.exception("Make %s: the media check failed", hook_name)
+            problem = "The scenario's media check failed; see the emulator log."
+    if problem:
+        logger.info("Make %s: %s refused: %s", hook_name, post_id, problem)
+        result: dict[str, Any] = {"status": "failed", "error_message": problem}
     else:
         result = {
             "status": "published",
@@ -102,13 +290,7 @@ def receive(state: EmulatorState, request: Request) -> Response:
             "post_id": post_id,
         }
     body = {"task_id": data["task_id"], "platform": platform, **result}
-    if not (hook.callback_url or state.callback_url):
-        send_callback(state, hook_name, body)  # records "no callback URL" at once
-        return text_response("Accepted")
-    timer = threading.Timer(state.callback_delay, send_callback, (state, hook_name, body))
-    timer.daemon = True
-    timer.start()
-    return text_response("Accepted")
+    send_callback(state, hook_name, body)
 
 
 def callback_headers(hook: HookConfig, body: str) -> dict[str, str]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import io
 from html import escape
 from typing import Any
 
@@ -11,7 +13,7 @@ from emulator.wire import Request, Response, text_response
 _PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>
 <style>body{{font-family:sans-serif;max-width:720px;margin:2em auto;padding:0 1em}}
-.card{{border:1px solid #ddd;border-radius:12px;padding:1em}}img{{max-width:100%}}
+.card{{border:1px solid #ddd;border-radius:12px;padding:1em}}img,video{{max-width:100%}}
 small{{color:#666}}pre{{white-space:pre-wrap;font-family:inherit}}</style></head>
 <body><p><small>Platform emulator · {platform}</small></p>{body}</body></html>"""
 
@@ -19,7 +21,10 @@ small{{color:#666}}pre{{white-space:pre-wrap;font-family:inherit}}</style></head
 def _card(platform: str, item: dict[str, Any]) -> str:
     image = item.get("image_url") or ""
     parts = [f"<h1>{escape(str(item.get('title') or item['id']))}</h1>"]
-    if image:
+    video = item.get("video_url") or ""
+    if video:
+        parts.append(f'<video src="{escape(video)}" controls muted playsinline></video>')
+    elif image:
         parts.append(f'<img src="{escape(image)}" alt="{escape(str(item.get("alt") or ""))}">')
     if item.get("description"):
         parts.append(f"<pre>{escape(str(item['description']))}</pre>")
@@ -102,9 +107,41 @@ def image(state: EmulatorState, request: Request) -> Response:
     return text_response(svg, 200, "image/svg+xml")
 
 
+@functools.lru_cache(maxsize=32)
+def _png(name: str, width: int, height: int) -> bytes:
+    from PIL import Image, ImageDraw
+
+    color = sum(name.encode()) * 2654435761 & 0x7F7F7F
+    picture = Image.new("RGB", (width, height), (color >> 16, (color >> 8) & 0xFF, color & 0xFF))
+    draw = ImageDraw.Draw(picture)
+    draw.text((width // 10, height // 2), name.replace("-", " ")[:24], fill="white")
+    buffer = io.BytesIO()
+    picture.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def png_image(state: EmulatorState, request: Request) -> Response:
+    """A placeholder 1000 x 1500 PNG (a Pinterest-shaped picture a platform accepts).
+
+    ``?size=WxH`` picks another size (at most 4000 x 4000).
+    """
+    width, height = 1000, 1500
+    size = request.query.get("size", "")
+    if size:
+        try:
+            width, height = (int(part) for part in size.lower().split("x", 1))
+        except ValueError:
+            return text_response("size must look like 1000x1500", 400)
+        if not (1 <= width <= 4000 and 1 <= height <= 4000):
+            return text_response("size must be at most 4000x4000", 400)
+    body = _png(request.params["name"], width, height)
+    return Response(status=200, body=body, content_type="image/png")
+
+
 ROUTES = [
     ("GET", r"/", index, False),
     ("GET", r"/images/(?P<name>[\w-]+)\.svg", image, False),
+    ("GET", r"/images/(?P<name>[\w-]+)\.png", png_image, False),
     ("GET", r"/pin/(?P<object_id>[^/]+)/?", pin_page, False),
     ("GET", r"/post/(?P<object_id>[^/]+)/?", post_page, False),
 ]

@@ -13,6 +13,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+from emulator import media
 from emulator.state import EmulatorState
 from emulator.wire import Request, Response, json_response
 
@@ -28,6 +29,9 @@ SOURCE_TYPES = {
     "pin_url",
 }
 SCOPES = "boards:read,boards:write,pins:read,pins:write,user_accounts:read"
+# Static Pins: PNG or JPEG, at most 20 MB (help.pinterest.com, Pinterest product specs).
+IMAGE_FORMATS = {"PNG", "JPEG"}
+IMAGE_MAX_BYTES = 20 * 1024 * 1024
 
 
 def error(status: int, code: int, message: str, headers: dict[str, str] | None = None) -> Response:
@@ -52,7 +56,7 @@ def validate_pin(data: Any) -> str:
     if not isinstance(data, dict):
         return "The request body must be a JSON object."
     board_id = data.get("board_id")
-    if not isinstance(board_id, str) or not board_id.isdigit():
+    if not isinstance(board_id, str) or not (board_id.isascii() and board_id.isdigit()):
         return "'board_id' must be a string of digits."
     for name, limit in LIMITS.items():
         value = data.get(name)
@@ -119,13 +123,35 @@ def _image_of(media: dict[str, Any]) -> str:
     return ""
 
 
+def check_image(url: str) -> tuple[dict[str, Any] | None, Response | None]:
+    """Download the pin's image like Pinterest does: the probe, or the refusal."""
+    fetched = media.fetch(url, IMAGE_MAX_BYTES)
+    if fetched.too_large:
+        return None, _invalid("The image at 'media_source.url' is larger than 20 MB.")
+    if fetched.error:
+        return None, _invalid(
+            f"Sorry, we could not fetch the image at 'media_source.url' ({fetched.error})."
+        )
+    probe = media.probe_image(fetched.body)
+    if probe is None or probe["format"] not in IMAGE_FORMATS:
+        kind = probe["format"] if probe else fetched.content_type or "unknown content"
+        return None, _invalid(f"The image must be a PNG or JPEG, not {kind}.")
+    return probe, None
+
+
 def create_pin(state: EmulatorState, request: Request) -> Response:
     data = request.json()
     problem = validate_pin(data)
     if problem:
         return _invalid(problem)
-    pin_id = str(813744000000000000 + state.next_id())
     image = _image_of(data["media_source"])
+    probe: dict[str, Any] = {"width": 1000, "height": 1500}
+    if image:
+        checked, refused = check_image(image)
+        if refused is not None:
+            return refused
+        probe = checked or probe
+    pin_id = str(813744000000000000 + state.next_id())
     pin = {
         "id": pin_id,
         "created_at": _now(),
@@ -141,7 +167,9 @@ def create_pin(state: EmulatorState, request: Request) -> Response:
         "is_owner": True,
         "media": {
             "media_type": "image",
-            "images": {"originals": {"width": 1000, "height": 1500, "url": image}},
+            "images": {
+                "originals": {"width": probe["width"], "height": probe["height"], "url": image}
+            },
         },
         "parent_pin_id": data.get("parent_pin_id"),
         "is_standard": True,
@@ -151,6 +179,8 @@ def create_pin(state: EmulatorState, request: Request) -> Response:
     }
     with state.lock:
         state.pins[pin_id] = pin
+        if image:
+            state.fetched_media[pin_id] = probe
     return json_response(pin, 201)
 
 
@@ -210,9 +240,30 @@ def list_board_pins(state: EmulatorState, request: Request) -> Response:
         return _invalid("'page_size' must be a number.")
     if not 1 <= page_size <= 250:
         return _invalid("'page_size' must be between 1 and 250.")
+    start = _bookmark_offset(request.query.get("bookmark") or "")
+    if start is None:
+        return _invalid("'bookmark' is not a bookmark this API returned.")
     with state.lock:
         pins = [pin for pin in state.pins.values() if pin["board_id"] == board_id]
-    return json_response({"items": list(reversed(pins))[:page_size], "bookmark": None})
+    newest_first = list(reversed(pins))
+    end = start + page_size
+    following = _bookmark(end) if end < len(newest_first) else None
+    return json_response({"items": newest_first[start:end], "bookmark": following})
+
+
+def _bookmark(offset: int) -> str:
+    """An opaque cursor, like Pinterest's: the offset of the next page."""
+    return base64.urlsafe_b64encode(f"pins:{offset}".encode()).decode()
+
+
+def _bookmark_offset(bookmark: str) -> int | None:
+    if not bookmark:
+        return 0
+    try:
+        kind, _sep, offset = base64.urlsafe_b64decode(bookmark.encode()).decode().partition(":")
+    except (binascii.Error, ValueError):
+        return None
+    return int(offset) if kind == "pins" and offset.isascii() and offset.isdigit() else None
 
 
 def oauth_token(state: EmulatorState, request: Request) -> Response:

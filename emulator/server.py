@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -14,13 +16,20 @@ from urllib.parse import parse_qsl, urlsplit
 
 from emulator import control, facebook, make, pages, pinterest
 from emulator.faults import FaultPlan, apply_response_faults
-from emulator.state import EmulatorState
+from emulator.platforms import native, telegram, vk
+from emulator.state import EmulatorState, Fault
 from emulator.wire import Request, Response, json_response, text_response
 
 logger = logging.getLogger("emulator")
 
 HOST = "127.0.0.1"  # loopback only: the emulator is never reachable from the network
 MAX_BODY = 5 * 1024 * 1024  # Make.com's payload limit
+# An upload chunk (TikTok: up to 128 MB), a hosted file, or a photo (Telegram 10 MB, VK 50 MB).
+MAX_UPLOAD_BODY = 200 * 1024 * 1024
+UPLOAD_PATHS = re.compile(
+    f"{native.UPLOAD_PATHS}|^/_control/files/|^{telegram.PREFIX}/|^{vk.PREFIX}/"
+)
+BOT_TOKEN_IN_PATH = re.compile(f"^({telegram.PREFIX}/bot)[^/]*")
 Handler = Callable[[EmulatorState, Request], Response]
 
 
@@ -41,6 +50,9 @@ CREATE_HANDLERS: set[Handler] = {
     facebook.publish_photo,
     facebook.publish_feed,
     make.receive,
+    *telegram.CREATES,
+    *vk.CREATES,
+    *native.CREATE_HANDLERS,
 }
 
 
@@ -68,23 +80,39 @@ ROUTES: list[Route] = [
     *_mount("pinterest", pinterest.PREFIX, pinterest.ROUTES, pinterest.authenticate),
     *_mount("facebook", facebook.PREFIX, facebook.ROUTES, facebook.authenticate),
     *_mount("make", "/make", make.ROUTES),
-    *_mount("", "/_control", control.ROUTES),
-    *_mount("", "", pages.ROUTES),
+    *(r for m in native.NATIVE for r in _mount(m.NAME, m.PREFIX, m.ROUTES, m.authenticate)),
+    *_mount("telegram", telegram.PREFIX, telegram.ROUTES, telegram.authenticate),
+    *_mount("vk", vk.PREFIX, vk.ROUTES, vk.authenticate),
+    *_mount("", telegram.CONTROL_PREFIX, telegram.CONTROL_ROUTES),
+    *_mount("", vk.CONTROL_PREFIX, vk.CONTROL_ROUTES),
+    *_mount("", telegram.PAGES_PREFIX, telegram.PAGE_ROUTES),
+    *_mount("", vk.PREFIX, vk.PAGE_ROUTES),
+    *_mount("", "/_control", [*control.ROUTES, *native.CONTROL_ROUTES]),
+    *_mount("", "", [*pages.ROUTES, *native.PAGE_ROUTES]),
 ]
 PLATFORM_PREFIXES = {
     "pinterest": re.compile(f"^{pinterest.PREFIX}/"),
     "facebook": re.compile(f"^{facebook.PREFIX}/"),
     "make": re.compile("^/make/"),
+    "telegram": re.compile(f"^{telegram.PREFIX}/"),
+    "vk": re.compile(vk.RECORDED_PATHS),
+    **{m.NAME: re.compile(m.PATHS) for m in native.NATIVE},
 }
 
 
 def _not_found(platform: str, method: str, path: str) -> Response:
+    if platform in native.BY_NAME:
+        return native.BY_NAME[platform].not_found(method, path)
     if platform == "pinterest":
         return pinterest.error(404, 404, f"Not found: {method} {path}")
     if platform == "facebook":
         return facebook.graph_error(
             400, 100, f"Unknown path components: {path}", error_type="OAuthException"
         )
+    if platform == "telegram":
+        return telegram.error(404, "Not Found")
+    if platform == "vk":
+        return vk.fault_answer(Fault(platform="vk", fault="status", status=404, code=3))
     return text_response("Not found", 404)
 
 
@@ -102,6 +130,13 @@ def _resolve(request: Request) -> tuple[Route | None, dict[str, str], list[str]]
     return None, {}, allowed
 
 
+def _recorded_body(request: Request) -> str:
+    """The body as the request log keeps it: uploaded media only by its size."""
+    if UPLOAD_PATHS.match(request.path) and len(request.body) > 4096:
+        return f"<{len(request.body)} bytes>"
+    return request.body.decode("utf-8", "replace")
+
+
 def dispatch(state: EmulatorState, request: Request) -> Response:
     """Route one request: record it, apply latency and faults, check auth, call the handler."""
     platform = next((p for p, rx in PLATFORM_PREFIXES.items() if rx.match(request.path)), "")
@@ -117,7 +152,7 @@ def dispatch(state: EmulatorState, request: Request) -> Response:
                 "path": request.path,
                 "query": request.query,
                 "headers": request.headers,
-                "body": request.body.decode("utf-8", "replace"),
+                "body": _recorded_body(request),
                 "json": request.json(),
                 "creates": creates,
             }
@@ -151,7 +186,7 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
     def _handle(self) -> None:
         parts = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_BODY:
+        if length > (MAX_UPLOAD_BODY if UPLOAD_PATHS.match(parts.path) else MAX_BODY):
             self._send(text_response("Payload too large", 413))
             return
         request = Request(
@@ -169,6 +204,11 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
         self._send(response)
 
     def _send(self, response: Response) -> None:
+        if response.drop:  # cut off: the client sees its connection reset, no answer
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.connection.shutdown(socket.SHUT_RDWR)
+            return
         try:
             self.send_response(response.status)
             self.send_header("Content-Type", response.content_type)
@@ -183,8 +223,10 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
 
     def log_request(self, code: Any = "-", size: Any = "-") -> None:
-        # The path only: a query string may carry an access_token.
-        logger.info("%s %s -> %s", self.command, urlsplit(self.path).path, code)
+        # The path only: a query string may carry an access_token; a Bot API path
+        # carries the bot token (/telegram/bot<token>/<method>), which is masked.
+        path = BOT_TOKEN_IN_PATH.sub(r"\1<token>", urlsplit(self.path).path)
+        logger.info("%s %s -> %s", self.command, path, code)
 
     def log_message(self, format: str, *args: Any) -> None:
         logger.debug("emulator: " + format, *args)

@@ -13,10 +13,31 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-PLATFORMS = ("pinterest", "facebook", "make")
-RESPONSE_FAULTS = {"status", "latency", "rate_limit", "expired_token", "timeout", "malformed"}
+NATIVE_PLATFORMS = ("instagram", "youtube", "tiktok")  # emulator/platforms/
+PLATFORMS = ("pinterest", "facebook", "make", *NATIVE_PLATFORMS, "telegram", "vk")
+# Faults only one platform has: its own answer for the situation (emulator/platforms/).
+PLATFORM_FAULTS = {
+    "flood_wait": "telegram",
+    "kicked": "telegram",
+    "not_member": "telegram",
+    "captcha": "vk",
+    "flood_control": "vk",
+}
+RESPONSE_FAULTS = {
+    "status",
+    "latency",
+    "rate_limit",
+    "expired_token",
+    "timeout",
+    "malformed",
+    *PLATFORM_FAULTS,
+}
 CALLBACK_FAULTS = {"no_callback", "callback_failed"}
-FAULT_KINDS = RESPONSE_FAULTS | CALLBACK_FAULTS
+# Taken by the native platforms' handlers: "stuck" (the next container, video or publish
+# never finishes processing), "cut_upload" (the next upload chunk is cut off: the
+# connection drops), "quota" (the next publish/upload is refused as over the quota).
+NATIVE_FAULTS = {"stuck", "cut_upload", "quota"}
+FAULT_KINDS = RESPONSE_FAULTS | CALLBACK_FAULTS | NATIVE_FAULTS
 MAX_RECORDS = 2000
 # What a "timeout" fault does with the request around its stall.
 PROCESS_CHOICES = ("after", "before", "never")
@@ -59,6 +80,12 @@ class Fault:
             raise FaultError(f"fault must be one of {', '.join(sorted(FAULT_KINDS))}.")
         if kind in CALLBACK_FAULTS and platform != "make":
             raise FaultError(f"{kind} only applies to the make platform.")
+        if kind in PLATFORM_FAULTS and platform != PLATFORM_FAULTS[kind]:
+            raise FaultError(f"{kind} only applies to the {PLATFORM_FAULTS[kind]} platform.")
+        if kind in NATIVE_FAULTS and (
+            platform not in NATIVE_PLATFORMS or (kind == "cut_upload" and platform == "instagram")
+        ):
+            raise FaultError(f"{kind} does not apply to the {platform} platform.")
         fault = cls(platform=platform, fault=kind)
         for name, caster in (
             ("status", int),
@@ -88,7 +115,7 @@ class Fault:
             raise FaultError("status must be an HTTP error status (400-599).")
         if kind == "rate_limit" and "status" not in data:
             # Graph throttling (codes 4/17/613) comes with HTTP 400; the others use 429.
-            fault.status = 400 if platform == "facebook" else 429
+            fault.status = 400 if platform in ("facebook", "instagram") else 429
         return fault
 
     def matches(self, method: str, path: str, creates: bool = False) -> bool:
@@ -121,9 +148,15 @@ class EmulatorState:
     fb_posts: dict[str, dict[str, Any]] = field(default_factory=dict)
     make_posts: dict[str, dict[str, Any]] = field(default_factory=dict)
     callbacks: list[dict[str, Any]] = field(default_factory=list)
+    # The native platforms' stores (emulator/platforms/), by platform name.
+    native: dict[str, Any] = field(default_factory=dict)
     # Requests received per platform: {"pinterest": {"requests": n, "creates": n}, ...};
     # never trimmed, unlike ``records``, so duplicate checks hold for any number of posts.
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    # What was downloaded for each created object: image or video probe (format, size…).
+    fetched_media: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Per-platform state of emulator/platforms/ modules (``reset()``/``snapshot()`` each).
+    extensions: dict[str, Any] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1), repr=False)
     _changed: threading.Condition = field(init=False, repr=False)
@@ -224,9 +257,17 @@ class EmulatorState:
             self.make_posts.clear()
             self.callbacks.clear()
             self.counts.clear()
+            self.fetched_media.clear()
+            for extension in self.extensions.values():
+                extension.reset()
+            from emulator.platforms import native
+
+            native.reset(self)
         self.release_stalls()
 
     def snapshot(self) -> dict[str, Any]:
+        from emulator.platforms import native
+
         with self.lock:
             return {
                 "faults": [asdict(f) for f in self.faults],
@@ -234,7 +275,10 @@ class EmulatorState:
                 "facebook_posts": list(self.fb_posts.values()),
                 "make_posts": list(self.make_posts.values()),
                 "callbacks": [dict(c) for c in self.callbacks],
+                **native.snapshot(self),
                 "counts": {name: dict(c) for name, c in self.counts.items()},
+                "fetched_media": {key: dict(value) for key, value in self.fetched_media.items()},
+                **{name: ext.snapshot() for name, ext in self.extensions.items()},
                 "hooks": {
                     name: {
                         "callback_url": h.callback_url or self.callback_url,

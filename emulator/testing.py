@@ -21,15 +21,23 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Any
 
+from emulator.platforms import telegram, vk
 from emulator.server import EmulatorServer
-from emulator.state import PLATFORMS, EmulatorState, Fault, HookConfig
+from emulator.state import PLATFORMS, EmulatorState, Fault, FaultError, HookConfig
 
 PINTEREST_PATH = "/pinterest/v5"
 FACEBOOK_PATH = "/facebook/v26.0"
+TELEGRAM_PATH = telegram.PREFIX  # + /bot<token>/<method>
+VK_PATH = f"{vk.PREFIX}{vk.API_PATH}"  # + /<method>
+INSTAGRAM_PATH = "/instagram/v26.0"
+TIKTOK_PATH = "/tiktok"
+GOOGLE_TOKEN_PATH = "/google/oauth2/token"  # noqa: S105 (a path)
 
 
 class InProcessEmulator:
-    """Pinterest v5, the Facebook Graph API and Make.com hooks on ``127.0.0.1:<free port>``."""
+    """Pinterest v5, the Facebook Graph API, Make.com hooks, the Instagram, YouTube and
+    TikTok stand-ins, the Telegram Bot API and the VK API (emulator/platforms/) on
+    ``127.0.0.1:<free port>``."""
 
     def __init__(
         self,
@@ -47,6 +55,15 @@ class InProcessEmulator:
         self.url = self.server.url
         self.pinterest_url = f"{self.url}{PINTEREST_PATH}"
         self.facebook_url = f"{self.url}{FACEBOOK_PATH}"
+        self.telegram_url = f"{self.url}{TELEGRAM_PATH}"  # TELEGRAM_BOT_API_BASE_URL
+        self.vk_url = f"{self.url}{VK_PATH}"  # VK_API_BASE_URL
+        # Their state and set-up: bots, channels, voters; tokens, communities, metrics.
+        self.telegram: telegram.TelegramState = telegram.state_of(self.state)
+        self.vk: vk.VkState = vk.state_of(self.state)
+        self.instagram_url = f"{self.url}{INSTAGRAM_PATH}"  # INSTAGRAM_GRAPH_API_BASE_URL
+        self.youtube_url = self.url  # stands for https://www.googleapis.com
+        self.google_token_url = f"{self.url}{GOOGLE_TOKEN_PATH}"  # GOOGLE_OAUTH_TOKEN_URL
+        self.tiktok_url = f"{self.url}{TIKTOK_PATH}"  # stands for https://open.tiktokapis.com
         self._running = False
 
     # --- life cycle -----------------------------------------------------------
@@ -104,6 +121,44 @@ class InProcessEmulator:
             Fault.from_json({"platform": platform, "fault": fault, **options})
         )
 
+    def configure(
+        self,
+        platform: str,
+        *,
+        advance_seconds: float = 0,
+        defaults: bool = False,
+        **settings: Any,
+    ) -> None:
+        """Change a native platform's settings (``instagram``, ``youtube``, ``tiktok``) as
+        ``POST /_control/platforms/<platform>`` does; ``advance_seconds`` moves its clock,
+        ``defaults=True`` first restores the default settings and clock."""
+        from emulator.platforms import native
+
+        store = native.store(self.state, platform)
+        with self.state.lock:
+            if defaults:
+                store.settings, store.offset = type(store.settings)(), 0.0
+            problem = native.BY_NAME[platform].configure(store, settings)
+            if problem:
+                raise FaultError(problem)
+            store.offset += advance_seconds
+
+    def native(self, platform: str) -> Any:
+        """A native platform's store: its objects (``containers``, ``media``, ``videos``,
+        ``sessions``, ``publishes``…) and ``settings``; read them under ``state.lock``."""
+        from emulator.platforms import native
+
+        return native.store(self.state, platform)
+
+    def host_file(self, name: str, data: bytes, content_type: str = "") -> str:
+        """Serve ``data`` at ``/files/<name>`` (media the platforms fetch); its URL."""
+        from emulator.platforms import native
+
+        with self.state.lock:
+            files = self.state.native.setdefault(native.FILES_KEY, {})
+            files[name] = (content_type or "application/octet-stream", data)
+        return f"{self.url}/files/{name}"
+
     def release(self) -> None:
         """End every stall now (``timeout`` faults); the stalled requests then answer."""
         self.state.release_stalls()
@@ -127,7 +182,8 @@ class InProcessEmulator:
             return self.state.counts.get(platform, {}).get("creates", 0)
 
     def create_counts(self) -> dict[str, int]:
-        """Create requests received per platform (``pinterest``, ``facebook``, ``make``)."""
+        """Create requests received per platform (``pinterest``, ``facebook``, ``make``,
+        ``instagram``, ``youtube``, ``tiktok``)."""
         return {platform: self.create_count(platform) for platform in PLATFORMS}
 
     def wait_for_creates(self, platform: str, count: int = 1, timeout: float = 10.0) -> bool:

@@ -33,6 +33,8 @@ PRODUCER_TRANSPORT_OPTIONS = {
 
 # Pinterest tokens expiring within PINTEREST_REFRESH_BEFORE_DAYS are refreshed hourly.
 TOKEN_REFRESH_INTERVAL = 3600.0
+# Renders unused for QUIZ_MEDIA_RENDER_RETENTION_DAYS are deleted once a day.
+RENDER_CLEANUP_INTERVAL = 86400.0
 
 
 def time_limits(lease_seconds: int) -> tuple[int, int]:
@@ -117,6 +119,11 @@ def _configure(app: Celery) -> None:
                 "task": "social_media.refresh_pinterest_tokens",
                 "schedule": TOKEN_REFRESH_INTERVAL,
                 "options": {"expires": TOKEN_REFRESH_INTERVAL},
+            },
+            "cleanup-old-renders": {
+                "task": "quiz_media.cleanup_old_renders",
+                "schedule": RENDER_CLEANUP_INTERVAL,
+                "options": {"expires": RENDER_CLEANUP_INTERVAL},
             },
         },
     )

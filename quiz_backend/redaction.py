@@ -17,6 +17,8 @@ _SUBSTITUTIONS: list[tuple[re.Pattern[str], str]] = [
     # "key": "value" in JSON, 'key': 'value' in Python reprs
     (re.compile(rf"(?i)(\"{_SECRET_NAME}\"\s*:\s*\")([^\"]*)(\")"), rf"\1{MASK}\3"),
     (re.compile(rf"(?i)('{_SECRET_NAME}'\s*:\s*')([^']*)(')"), rf"\1{MASK}\3"),
+    # API-key headers written as "name: value" (Make.com's x-make-apikey, X-Api-Key)
+    (re.compile(r"(?i)\b(x-make-apikey|x-api-key)(\s*:\s*)([^\s,;\"']+)"), rf"\1\2{MASK}"),
     # Authorization headers
     (re.compile(r"(?i)\b(bearer|basic|oauth)\s+([A-Za-z0-9._~+/=-]{8,})"), rf"\1 {MASK}"),
     # Standard Webhooks secrets

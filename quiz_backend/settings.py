@@ -7,6 +7,8 @@ variable. The test settings read no ``.env`` at all (``ENV_FILE=""``).
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +64,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "tasks",
+    "quiz_media",
     "webhooks",
     "social_media",
     "emulator",
@@ -136,8 +139,19 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or BASE_DIR / "media")
-STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+# Where uploaded and rendered media are stored: any Django storage class (e.g.
+# "storages.backends.s3.S3Storage" from django-storages) with its OPTIONS as a JSON object.
+MEDIA_STORAGE_BACKEND = env_str(
+    "MEDIA_STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage"
+)
+try:
+    MEDIA_STORAGE_OPTIONS = json.loads(env_str("MEDIA_STORAGE_OPTIONS") or "{}")
+except ValueError as exc:
+    raise ImproperlyConfigured(f"MEDIA_STORAGE_OPTIONS must be a JSON object: {exc}") from None
+if not isinstance(MEDIA_STORAGE_OPTIONS, dict):
+    raise ImproperlyConfigured("MEDIA_STORAGE_OPTIONS must be a JSON object, e.g. {}.")
+STORAGES: dict[str, dict[str, Any]] = {
+    "default": {"BACKEND": MEDIA_STORAGE_BACKEND, "OPTIONS": MEDIA_STORAGE_OPTIONS},
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -192,6 +206,26 @@ SOCIAL_MEDIA_HTTP_TIMEOUT = env_int("SOCIAL_MEDIA_HTTP_TIMEOUT", 20, minimum=1)
 SOCIAL_MEDIA_LEASE_SECONDS = env_int("SOCIAL_MEDIA_LEASE_SECONDS", 300, minimum=5)
 SOCIAL_MEDIA_CALLBACK_TIMEOUT = env_int("SOCIAL_MEDIA_CALLBACK_TIMEOUT", 1800, minimum=60)
 SOCIAL_MEDIA_RELAY_INTERVAL = env_int("SOCIAL_MEDIA_RELAY_INTERVAL", 30, minimum=1)
+
+# --- Rendered media (quiz_media) -----------------------------------------------------
+# Absolute base of every media URL sent to platforms (they fetch media by URL).
+MEDIA_PUBLIC_URL = env_str("MEDIA_PUBLIC_URL") or f"{SITE_URL}/{MEDIA_URL}"
+if not MEDIA_PUBLIC_URL.endswith("/"):
+    MEDIA_PUBLIC_URL += "/"
+# Video length in seconds, clamped to each platform's minimum and maximum duration.
+QUIZ_MEDIA_VIDEO_SECONDS = env_int("QUIZ_MEDIA_VIDEO_SECONDS", 15, minimum=1)
+# Renders not used for this many days are deleted (file and row) by a daily beat job.
+QUIZ_MEDIA_RENDER_RETENTION_DAYS = env_int("QUIZ_MEDIA_RENDER_RETENTION_DAYS", 30, minimum=1)
+# Brand defaults; the admin's Brand settings override them.
+QUIZ_MEDIA_SITE_NAME = env_str("QUIZ_MEDIA_SITE_NAME", "Quiz")
+QUIZ_MEDIA_PRIMARY_COLOR = env_str("QUIZ_MEDIA_PRIMARY_COLOR", "#6366F1")
+QUIZ_MEDIA_ACCENT_COLOR = env_str("QUIZ_MEDIA_ACCENT_COLOR", "#F59E0B")
+QUIZ_MEDIA_BACKGROUND_COLOR = env_str("QUIZ_MEDIA_BACKGROUND_COLOR", "#0F172A")
+for _name in ("QUIZ_MEDIA_PRIMARY_COLOR", "QUIZ_MEDIA_ACCENT_COLOR", "QUIZ_MEDIA_BACKGROUND_COLOR"):
+    if not re.fullmatch(r"#[0-9A-Fa-f]{6}", globals()[_name]):
+        raise ImproperlyConfigured(
+            f"{_name} must be a colour as #RRGGBB, got {globals()[_name]!r}."
+        )
 
 # --- Logging ------------------------------------------------------------------
 LOG_DIR = Path(env_str("LOG_DIR") or BASE_DIR / "quiz_backend_logs")

@@ -21,8 +21,10 @@ from django.db.models import F, Q, QuerySet
 from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 
+from quiz_media.specs import MediaRenderError, MediaStorageError
 from social_media import target_cache
 from social_media.captions import CaptionBook, captions_preloaded
+from social_media.media import post_media_resolve
 from social_media.models import AttemptKind, PublishAttempt
 from social_media.platforms import PLATFORMS, Outcome, PublishResult
 from social_media.platforms.base import RETRYABLE
@@ -250,8 +252,25 @@ def _publish_claimed(post: SocialMediaPost, token: uuid.UUID) -> SocialMediaPost
                 )
             return _apply(post, token, found, target=target, attempt=attempt)
         attempt.save()  # not found: record the lookup, then send
-    result, attempt = _attempt(post, AttemptKind.PUBLISH, lambda: platform.publish(post, target))
+    result, attempt = _attempt(post, AttemptKind.PUBLISH, lambda: _publish_with_media(post, target))
     return _apply(post, token, result, target=target, attempt=attempt)
+
+
+def _publish_with_media(post: SocialMediaPost, target: Target) -> PublishResult:
+    """Resolve the media the platform requires (render or reuse), then send.
+
+    A medium that cannot be made, or does not fit the platform, fails this post
+    only, permanently: nothing is sent and retrying would make the same file. A
+    storage that cannot be reached is transient: the post waits for it and retries.
+    """
+    platform = PLATFORMS[post.platform]
+    try:
+        media = post_media_resolve(task=post.task, platform=platform)
+    except MediaStorageError as error:
+        return PublishResult(Outcome.TRANSIENT, error_message=f"{platform.label}: {error}")
+    except MediaRenderError as error:
+        return PublishResult(Outcome.PERMANENT, error_message=f"{platform.label}: {error}")
+    return platform.publish(post, target, media)
 
 
 # A publish always has a result; a lookup may come back empty (``None``).

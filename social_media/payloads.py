@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from social_media.content import Captions, build_content
+from social_media.media import PostMedia
 
 if TYPE_CHECKING:
     from tasks.models import Task
@@ -16,14 +17,17 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def build_nested_payload(
-    task: Task, platform: str, captions: Captions | None = None
+    task: Task,
+    platform: str,
+    captions: Captions | None = None,
+    media: PostMedia | None = None,
 ) -> dict[str, Any]:
     """The default shape: ``task_id``, ``platform``, ``content`` and ``metadata``.
 
     ``captions``: the staff's caption templates for the title and description.
     """
     content = build_content(task, platform, captions)
-    return {
+    payload: dict[str, Any] = {
         "task_id": task.pk,
         "platform": platform,
         "content": {
@@ -42,13 +46,19 @@ def build_nested_payload(
             "publish_date": _iso(task.publish_date or task.updated_at),
         },
     }
+    if media is not None:
+        payload["content"]["media"] = media.as_payload()
+    return payload
 
 
 def build_flat_payload(
-    task: Task, platform: str, captions: Captions | None = None
+    task: Task,
+    platform: str,
+    captions: Captions | None = None,
+    media: PostMedia | None = None,
 ) -> dict[str, Any]:
     """The flat shape of the seed's Yandex Dzen section (raw fields: no captions)."""
-    return {
+    payload: dict[str, Any] = {
         "task_id": task.pk,
         "platform": platform,
         "image_url": task.image_url,
@@ -61,15 +71,31 @@ def build_flat_payload(
         "created_at": _iso(task.created_at),
         "published_at": _iso(task.publish_date or task.updated_at),
     }
+    if media is not None:
+        payload["media"] = media.as_payload()
+    return payload
 
 
 PAYLOAD_BUILDERS = {"nested": build_nested_payload, "flat": build_flat_payload}
 
 
 def build_payload(
-    task: Task, platform: str, payload_format: str, captions: Captions | None = None
+    task: Task,
+    platform: str,
+    payload_format: str,
+    captions: Captions | None = None,
+    *,
+    media: PostMedia | None = None,
 ) -> dict[str, Any]:
-    """The payload in the webhook's chosen shape; ``ValueError`` for an unknown shape."""
+    """The payload in the webhook's chosen shape; ``ValueError`` for an unknown shape.
+
+    ``captions``: the staff's caption templates (the nested shape uses them).
+    ``media`` is what the worker resolved for the post (``social_media.media``); when
+    given, the payload carries ``media`` (``content.media`` in the nested shape):
+    ``{"image", "answer_image", "video"}``, each ``{"url", "width", "height",
+    "mime_type", "bytes"}`` (+ ``"duration"`` for video) or ``null`` for a kind the
+    platform is not sent. Every other field is the seed's, unchanged.
+    """
     builder = PAYLOAD_BUILDERS.get(payload_format)
     if builder is None:
         raise ValueError(
@@ -77,4 +103,4 @@ def build_payload(
             + ", ".join(sorted(PAYLOAD_BUILDERS))
             + "."
         )
-    return builder(task, platform, captions)
+    return builder(task, platform, captions, media)

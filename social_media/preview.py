@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from social_media.captions import CaptionBook
 from social_media.content import DEFAULT_LIMITS, LIMITS, Captions, build_content
+from social_media.media import MediaPreview, existing_media, preview_post_media
 from social_media.payloads import build_payload
 from social_media.platforms import PLATFORMS, BasePlatform
 
@@ -60,6 +61,7 @@ class PlatformPreview:
     payload_format: Any = ""
     problems: list[str] = field(default_factory=list)  # the post would certainly fail
     notes: list[str] = field(default_factory=list)  # it goes out, but not as written
+    media: list[MediaPreview] = field(default_factory=list)  # renders that exist (no render)
 
     @property
     def will_fail(self) -> bool:
@@ -136,7 +138,11 @@ def _api_preview(
 
 
 def _webhook_preview(
-    task: Task, platform: BasePlatform, target: Target, captions: Captions | None = None
+    task: Task,
+    platform: BasePlatform,
+    target: Target,
+    captions: Captions | None = None,
+    media: list[MediaPreview] | None = None,
 ) -> PlatformPreview:
     payload_format = getattr(target, "payload_format", "nested")
     preview = PlatformPreview(
@@ -147,7 +153,13 @@ def _webhook_preview(
         payload_format=_format_label(payload_format),
     )
     try:
-        payload = build_payload(task, platform.key, payload_format, captions)
+        payload = build_payload(
+            task,
+            platform.key,
+            payload_format,
+            captions,
+            media=preview_post_media(media) if media is not None else None,
+        )
     except ValueError as error:
         preview.problems.append(str(error))
         return preview
@@ -168,19 +180,31 @@ def _format_label(payload_format: str) -> Any:
 
 
 def task_preview(
-    task: Task, targets: Targets, captions: CaptionBook | None = None
+    task: Task, targets: Targets, captions: CaptionBook | None = None, *, with_media: bool = False
 ) -> list[PlatformPreview]:
     """Every active platform of ``task`` with what would be sent there.
 
     ``captions``: the caption templates, loaded once for many tasks (else one query here).
+    ``with_media`` (the task page) also looks up the renders that already exist for
+    each platform's media, by cache key; nothing is ever rendered here.
     """
     if captions is None:
         captions = CaptionBook.load(language=task.language)
     previews = []
+    brand = None
+    if with_media:
+        from quiz_media.services import current_brand
+
+        brand = current_brand()
     for key, target in targets.for_task(task).items():
         platform = PLATFORMS[key]
-        build = _api_preview if platform.kind == "api" else _webhook_preview
-        preview = build(task, platform, target, captions.for_task(task, key))
+        media = existing_media(task, platform, brand) if with_media else None
+        task_captions = captions.for_task(task, key)
+        if platform.kind == "api":
+            preview = _api_preview(task, platform, target, task_captions)
+        else:
+            preview = _webhook_preview(task, platform, target, task_captions, media)
+        preview.media = media or []
         preview.problems = platform.task_problems(task) + preview.problems
         previews.append(preview)
     return previews

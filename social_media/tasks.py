@@ -34,3 +34,11 @@ def refresh_pinterest_tokens() -> dict[str, int]:
     from social_media.token_refresh import credentials_refresh_expiring
 
     return credentials_refresh_expiring()
+
+
+@shared_task(name="social_media.render_task_media", acks_late=True)
+def render_task_media(task_ids: list[int]) -> dict[str, int]:
+    """The admin's *Re-render media*: every medium the tasks' platforms need, in the worker."""
+    from social_media.media import tasks_render_media
+
+    return tasks_render_media(task_ids=task_ids)

@@ -12,17 +12,20 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
 from django.utils.translation import gettext as _
+from requests import PreparedRequest
 from requests.adapters import HTTPAdapter
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from requests.structures import CaseInsensitiveDict
 
-from social_media.http import get_session
+from social_media.http import get_session, shared_adapter
+
+if TYPE_CHECKING:
+    from requests.adapters import _HostParams, _PoolKwargs  # names from the type stubs
 
 
 class UnsafeUrlError(ValueError):
@@ -76,55 +79,61 @@ def check_outgoing_url(url: str) -> list[str]:
     return addresses
 
 
-class _PinnedConnectionMixin(HTTPConnection):
-    """Connect the socket to ``pinned_address`` instead of resolving the host again."""
-
-    pinned_address: str
-
-    def _new_conn(self) -> socket.socket:
-        # urllib3 resolves ``_dns_host`` when it opens the socket; the TLS layer
-        # keeps using the host name for SNI and certificate checks.
-        host = self._dns_host
-        self._dns_host = self.pinned_address
-        try:
-            return super()._new_conn()
-        finally:
-            self._dns_host = host
-
-
-def _pinned_pools(address: str) -> dict[str, type[HTTPConnectionPool]]:
-    pinned = {"pinned_address": address}
-    http_conn = type("PinnedHTTPConnection", (_PinnedConnectionMixin, HTTPConnection), pinned)
-    https_conn = type("PinnedHTTPSConnection", (_PinnedConnectionMixin, HTTPSConnection), pinned)
-    return {
-        "http": type("PinnedHTTPPool", (HTTPConnectionPool,), {"ConnectionCls": http_conn}),
-        "https": type("PinnedHTTPSPool", (HTTPSConnectionPool,), {"ConnectionCls": https_conn}),
-    }
-
-
 class PinnedAddressAdapter(HTTPAdapter):
-    """A transport adapter whose every connection goes to one already-checked address."""
+    """A transport adapter whose every connection goes to one already-checked address.
 
-    def __init__(self, address: str, **kwargs: Any) -> None:
+    It uses ``HTTPAdapter.build_connection_pool_key_attributes``, the hook requests
+    documents for subclasses: the connection pool is opened for the checked address
+    (so urllib3 never resolves the name again), the ``Host`` header carries the name,
+    and for https ``server_hostname`` (SNI) and ``assert_hostname`` (the certificate
+    check) stay the name, both public ``HTTPSConnectionPool`` arguments. With ``host``
+    set, a request for any other host name is refused instead of being pinned.
+    """
+
+    def __init__(self, address: str, host: str | None = None, **kwargs: Any) -> None:
         self.pinned_address = address
+        self.pinned_host = host
         super().__init__(**kwargs)
 
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = _pinned_pools(self.pinned_address)
+    def build_connection_pool_key_attributes(
+        self, request: PreparedRequest, verify: Any, cert: Any = None
+    ) -> tuple[_HostParams, _PoolKwargs]:
+        host_params, pool_kwargs = super().build_connection_pool_key_attributes(
+            request, verify, cert
+        )
+        hostname = host_params["host"]
+        if self.pinned_host is not None and hostname != self.pinned_host:
+            # requests turns this ValueError into InvalidURL: nothing is sent.
+            raise UnsafeUrlError(f"{hostname} was not checked by the URL guard")
+        host_header = f"[{hostname}]" if ":" in hostname else hostname
+        if host_params["port"] is not None:
+            host_header += f":{host_params['port']}"
+        # A copy: the caller's header mapping may be shared between requests.
+        request.headers = CaseInsensitiveDict(request.headers or {})
+        request.headers["Host"] = host_header
+        if host_params["scheme"] == "https":
+            tls = cast("dict[str, Any]", pool_kwargs)  # HTTPSConnectionPool arguments
+            tls["server_hostname"] = hostname
+            tls["assert_hostname"] = hostname
+        host_params["host"] = self.pinned_address
+        return host_params, pool_kwargs
 
 
 def guarded_session(url: str) -> requests.Session:
     """A session for one delivery to ``url``: checked now, connected to what was checked."""
-    from social_media.http import shared_adapter
-
     addresses = check_outgoing_url(url)
     session = get_session()
     if addresses:
         session.trust_env = False  # no proxy from the environment may re-resolve the host
-        # Kept per thread and per checked address: its connections go only there.
+        # The name as requests will send it (IDNA-encoded), to match each request against.
+        prepared = PreparedRequest()
+        prepared.prepare_url(url, None)
+        host = urlsplit(str(prepared.url)).hostname
+        # Kept per thread and per (checked address, host name): its connections go only
+        # to that address and only for that name, so a pooled connection pinned for one
+        # host is never handed to a request for another.
         adapter = shared_adapter(
-            f"pinned:{addresses[0]}", PinnedAddressAdapter, address=addresses[0]
+            f"pinned:{addresses[0]}:{host}", PinnedAddressAdapter, address=addresses[0], host=host
         )
         session.mount("https://", adapter)
         session.mount("http://", adapter)

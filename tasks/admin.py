@@ -21,6 +21,7 @@ from quiz_backend.json_fields import AnswersField, ShapedJSONFormMixin
 from social_media import target_cache
 from social_media.admin_display import badge, external_link, publishing_state, status_badge
 from social_media.captions import CaptionBook
+from social_media.media import tasks_render_media_enqueue
 from social_media.platforms import PLATFORMS
 from social_media.preview import preview_notes, preview_problems, task_preview
 from social_media.publish_plan import plan_totals, publish_plan
@@ -141,7 +142,7 @@ class TaskAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     readonly_fields = ("translation_group_id", "created_at", "updated_at")
     inlines = [SocialMediaPostInline]
-    actions = ["publish_to_social_networks", "dry_run"]
+    actions = ["publish_to_social_networks", "dry_run", "rerender_media"]
     fieldsets = (
         (None, {"fields": ("question", "answers", "correct_answer", "explanation")}),
         (_("Details"), {"fields": ("image_url", "topic", "difficulty", "language")}),
@@ -190,7 +191,7 @@ class TaskAdmin(admin.ModelAdmin):
         obj: Task | None = None,
     ) -> HttpResponse:
         if change and obj is not None and obj.pk:
-            context["platform_previews"] = task_preview(obj, Targets.load())
+            context["platform_previews"] = task_preview(obj, Targets.load(), with_media=True)
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def save_model(
@@ -264,6 +265,23 @@ class TaskAdmin(admin.ModelAdmin):
             (task, task_preview(task, targets, captions)) for task in queryset.order_by("pk")
         ]
         return TemplateResponse(request, "admin/tasks/task/dry_run.html", context)
+
+    @admin.action(permissions=["change"], description=_("🎬 Re-render media"))
+    def rerender_media(self, request: HttpRequest, queryset: QuerySet[Task]) -> None:
+        ids = list(queryset.order_by("pk").values_list("pk", flat=True))
+        tasks_render_media_enqueue(ids)
+        self.message_user(
+            request,
+            ngettext(
+                "Media rendering queued for %(count)d task: the worker renders its cards and "
+                "video; reload the task page to see them.",
+                "Media rendering queued for %(count)d tasks: the worker renders their cards and "
+                "videos; reload a task page to see them.",
+                len(ids),
+            )
+            % {"count": len(ids)},
+            messages.SUCCESS,
+        )
 
 
 def summary_message(summary: PublishSummary) -> str:

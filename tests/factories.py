@@ -31,7 +31,7 @@ class TaskFactory(ModelFactory[Task]):
     answers = factory.LazyAttribute(lambda o: ["3", "6", "9", "error"])
     correct_answer = "3"
     explanation = "len('abc') is 3."
-    image_url = "https://cdn.quiz.example.com/tasks/1.png"
+    image_url = ""  # a task needs no image: platforms get a generated card
     topic = "Python"
     difficulty = "medium"
     language = "en"

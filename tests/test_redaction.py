@@ -30,6 +30,12 @@ WH_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
         ("{'access_token': 'python-repr-token', 'id': 1}", "python-repr-token"),
         (f"token in free text {PIN_TOKEN} here", PIN_TOKEN),
         (f"Facebook said: invalid {FB_TOKEN}", FB_TOKEN),
+        # Make.com's custom-webhook API key header, however it is written down
+        ("x-make-apikey: mk-Q7wZ3nV9xK2pL5sT", "mk-Q7wZ3nV9xK2pL5sT"),
+        ("X-Make-ApiKey:mk-Q7wZ3nV9xK2pL5sT", "mk-Q7wZ3nV9xK2pL5sT"),
+        ("{'x-make-apikey': 'mk-Q7wZ3nV9xK2pL5sT'}", "mk-Q7wZ3nV9xK2pL5sT"),
+        ('{"x-make-apikey": "mk-Q7wZ3nV9xK2pL5sT"}', "mk-Q7wZ3nV9xK2pL5sT"),
+        ("X-Api-Key: mk-Q7wZ3nV9xK2pL5sT", "mk-Q7wZ3nV9xK2pL5sT"),
     ],
 )
 def test_secret_looking_fragments_are_masked(text, secret):

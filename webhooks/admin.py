@@ -207,6 +207,7 @@ class WebhookAdmin(admin.ModelAdmin):
         "languages",
         "callback_auth",
         "masked_secret",
+        "api_key_status",
         "is_active",
         "last_delivery",
     )
@@ -222,19 +223,33 @@ class WebhookAdmin(admin.ModelAdmin):
         "updated_at",
     )
     actions = ["rotate_secret", "send_test_event"]
-    fieldsets = (
-        (None, {"fields": ("url", "service_name", "webhook_type", "is_active")}),
-        (
-            _("Delivery"),
-            {"fields": ("target_platforms", "payload_format", "languages", "last_error")},
-        ),
-        (_("Last delivery"), {"fields": ("last_delivery", "last_delivery_error")}),
-        (
-            _("Authentication"),
-            {"fields": ("callback_auth", "masked_secret", "previous_secret_expires_at")},
-        ),
-        (_("Record"), {"fields": ("created_at", "updated_at")}),
-    )
+
+    def get_fieldsets(self, request: HttpRequest, obj: Webhook | None = None) -> _FieldsetSpec:
+        api_key = ["make_api_key"] if obj is None else ["make_api_key", "clear_make_api_key"]
+        return (
+            (None, {"fields": ("url", "service_name", "webhook_type", "is_active")}),
+            (
+                _("Delivery"),
+                {"fields": ("target_platforms", "payload_format", "languages", "last_error")},
+            ),
+            (_("Last delivery"), {"fields": ("last_delivery", "last_delivery_error")}),
+            (
+                _("Authentication"),
+                {
+                    "fields": (
+                        "callback_auth",
+                        "masked_secret",
+                        "previous_secret_expires_at",
+                        *api_key,
+                    )
+                },
+            ),
+            (_("Record"), {"fields": ("created_at", "updated_at")}),
+        )
+
+    @admin.display(description=_("Make API key"))
+    def api_key_status(self, webhook: Webhook) -> str:
+        return gettext("set") if webhook.make_api_key else gettext("not set")
 
     @admin.display(description=_("signing secret"))
     def masked_secret(self, webhook: Webhook) -> str:

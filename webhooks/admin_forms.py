@@ -150,7 +150,14 @@ def _https_by_default(field: models.Field[Any, Any], **kwargs: Any) -> forms.Fie
 
 
 class WebhookForm(ShapedJSONFormMixin, forms.ModelForm):
-    """Two active social-media webhooks may not serve one platform in one language."""
+    """Two active social-media webhooks may not serve one platform in one language.
+
+    The Make API key is write-only, like the credentials' tokens: empty on display,
+    empty on submit keeps the stored key.
+    """
+
+    make_api_key = _token_input()
+    clear_make_api_key = forms.BooleanField(label=_("Remove the API key"), required=False)
 
     class Meta:
         model = Webhook
@@ -164,8 +171,33 @@ class WebhookForm(ShapedJSONFormMixin, forms.ModelForm):
             "payload_format",
             "languages",
             "callback_auth",
+            "make_api_key",
         )
         field_classes = {"target_platforms": WebhookPlatformsField, "languages": LanguagesField}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["make_api_key"]
+        model_field = Webhook._meta.get_field("make_api_key")
+        assert isinstance(model_field, models.Field)
+        field.label = str(model_field.verbose_name)
+        self.initial["make_api_key"] = ""
+        if self.instance.pk and self.instance.make_api_key:
+            field.help_text = _(
+                "An API key is set; it is sent as the x-make-apikey header. Leave empty to keep it."
+            )
+        else:
+            field.help_text = model_field.help_text
+        if not self.instance.pk:
+            del self.fields["clear_make_api_key"]
+
+    def clean_make_api_key(self) -> str:
+        value = self.cleaned_data.get("make_api_key", "")
+        if value:
+            return value
+        if self.data.get(self.add_prefix("clear_make_api_key")):
+            return ""
+        return self.instance.make_api_key
 
     def clean(self) -> dict[str, Any]:
         super().clean()

@@ -91,7 +91,7 @@ def _check_body_size(request: Request) -> None:
     if request.META.get("HTTP_TRANSFER_ENCODING", "").strip():
         raise PayloadTooLarge(_("Chunked bodies are not accepted; send Content-Length."))
     length = (request.META.get("CONTENT_LENGTH") or "0").strip()
-    if not length.isdigit():
+    if not (length.isascii() and length.isdigit()):  # isdigit() alone takes "²"
         raise BadContentLength()
     if int(length) > MAX_BODY_BYTES:
         raise PayloadTooLarge()

@@ -85,10 +85,20 @@ def _check_message_id(message_id: str) -> None:
             % {"max": MAX_MESSAGE_ID_LENGTH},
             "bad_webhook_id",
         )
+    # Standard Webhooks signs "{id}.{timestamp}.{body}" and asks that the id never
+    # contain "." (spec/standard-webhooks.md, "Signature scheme").
+    if "." in message_id:
+        raise _refuse(
+            _(
+                'webhook-id must not contain a period ("."): the signature covers '
+                '"id.timestamp.body" (Standard Webhooks).'
+            ),
+            "bad_webhook_id",
+        )
 
 
 def _check_timestamp(raw: str) -> None:
-    if not raw.isdigit() or len(raw) > 12:
+    if not re.fullmatch(r"[0-9]{1,12}", raw):  # str.isdigit() also takes "²", which int() refuses
         raise _refuse(
             _("webhook-timestamp must be whole seconds since the Unix epoch."), "bad_timestamp"
         )

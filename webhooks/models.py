@@ -19,6 +19,32 @@ def generate_webhook_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
+# Make.com custom webhooks: "the key must contain ASCII characters and be no longer than
+# 512 characters" (https://apps.make.com/gateway). Our floor of 8 keeps it maskable in logs.
+MAKE_API_KEY_MIN_LENGTH = 8
+MAKE_API_KEY_MAX_LENGTH = 512
+
+
+def validate_make_api_key(value: str) -> None:
+    """Printable ASCII (a header value), 8 to 512 characters; never echoes the value."""
+    if not value:
+        return
+    if not (MAKE_API_KEY_MIN_LENGTH <= len(value) <= MAKE_API_KEY_MAX_LENGTH):
+        raise ValidationError(
+            _("The API key must be %(min)d to %(max)d characters long.")
+            % {"min": MAKE_API_KEY_MIN_LENGTH, "max": MAKE_API_KEY_MAX_LENGTH},
+            code="api_key_length",
+        )
+    if not all(" " <= char <= "~" for char in value) or value != value.strip():
+        raise ValidationError(
+            _(
+                "The API key may contain only printable ASCII characters "
+                "(no line breaks, no spaces at either end)."
+            ),
+            code="api_key_characters",
+        )
+
+
 def _validate_languages(value: object) -> None:
     LANGUAGES.validate(value)
 
@@ -140,6 +166,16 @@ class Webhook(models.Model):
     previous_secret = EncryptedTextField(_("previous secret"), blank=True, default="")
     previous_secret_expires_at = models.DateTimeField(
         _("previous secret valid until"), null=True, blank=True
+    )
+    make_api_key = EncryptedTextField(
+        _("Make API key"),
+        blank=True,
+        default="",
+        validators=[validate_make_api_key],
+        help_text=_(
+            "Optional. Sent as the x-make-apikey header when the Make.com custom webhook "
+            "has API key authentication."
+        ),
     )
     callback_auth = models.CharField(
         _("callback authentication"),

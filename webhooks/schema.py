@@ -19,7 +19,9 @@ from rest_framework import serializers
 _SIGNATURE_HEADERS = {
     "webhookId": (
         "webhook-id",
-        "Unique message id; a replay of an id that was processed changes nothing.",
+        "Unique message id: 1-255 printable ASCII characters, no spaces, no `.` (the "
+        "signed content is `{id}.{timestamp}.{body}`); a replay of an id that was "
+        "processed changes nothing.",
     ),
     "webhookTimestamp": (
         "webhook-timestamp",

@@ -28,7 +28,10 @@ def emu():
 
 
 def _pin(emu, timeout=5):
-    return requests.post(f"{emu.pinterest_url}/pins", json=PIN, headers=AUTH, timeout=timeout)
+    # Pinterest downloads the picture: it must be one the emulator can fetch (its own).
+    image = {"source_type": "image_url", "url": f"{emu.url}/images/quiz.png"}
+    body = {**PIN, "media_source": image}
+    return requests.post(f"{emu.pinterest_url}/pins", json=body, headers=AUTH, timeout=timeout)
 
 
 def _board(emu):
@@ -143,15 +146,24 @@ def test_a_held_request_answers_normally_once_released(emu):
 
 def test_stopping_answers_a_stalled_request():
     emu = InProcessEmulator().start()
-    emu.fault("pinterest", "timeout", seconds=30, process="before")
+    # A Facebook feed post: nothing for the emulator to download once it has stopped.
+    emu.fault("facebook", "timeout", seconds=30, process="before")
     answer: list[requests.Response] = []
-    client = threading.Thread(target=lambda: answer.append(_pin(emu, timeout=10)))
+
+    def feed_post() -> None:
+        answer.append(
+            requests.post(
+                f"{emu.facebook_url}/104/feed", data={"message": "m"}, headers=AUTH, timeout=10
+            )
+        )
+
+    client = threading.Thread(target=feed_post)
     client.start()
-    assert emu.wait_for_creates("pinterest", timeout=5)
+    assert emu.wait_for_creates("facebook", timeout=5)
     emu.stop()
     client.join(5)
     assert not client.is_alive()
-    assert answer and answer[0].status_code == 201
+    assert answer and answer[0].status_code == 200
 
 
 def test_wait_for_creates_times_out(emu):
@@ -180,13 +192,14 @@ def test_counts_every_create_per_platform_beyond_the_request_log(emu, monkeypatc
         )
 
     assert len(emu.requests()) == 3  # the log is trimmed ...
-    assert emu.create_counts() == {"pinterest": 4, "facebook": 2, "make": 2}  # ... counts are not
+    native = {"instagram": 0, "youtube": 0, "tiktok": 0, "telegram": 0, "vk": 0}
+    assert emu.create_counts() == {"pinterest": 4, "facebook": 2, "make": 2, **native}  # ... not
     counts = requests.get(f"{emu.url}/_control/counts", timeout=5).json()["counts"]
     assert counts["pinterest"] == {"requests": 5, "creates": 4}
     assert counts["facebook"] == {"requests": 3, "creates": 2}
     assert len(emu.make_posts) == 1
     emu.reset()
-    assert emu.create_counts() == {"pinterest": 0, "facebook": 0, "make": 0}
+    assert emu.create_counts() == {"pinterest": 0, "facebook": 0, "make": 0, **native}
 
 
 def test_requests_are_filtered_by_platform_method_and_path(emu):
@@ -242,7 +255,9 @@ def test_make_callback_faults_hit_deliveries(emu):
     emu.fault("make", "callback_failed")
     emu.fault("make", "no_callback")
     for task_id in (1, 2, 3):
-        requests.post(emu.hook_url("h"), json={"task_id": task_id, "platform": "tiktok"}, timeout=5)
+        # Dzen: a platform the scenario checks no video for.
+        body = {"task_id": task_id, "platform": "yandex_dzen"}
+        requests.post(emu.hook_url("h"), json=body, timeout=5)
     received = [entry["payload"] for entry in emu.callbacks]
     assert [(p["task_id"], p["status"]) for p in received] == [(1, "failed"), (3, "published")]
 

@@ -8,17 +8,23 @@ from django.utils.translation import gettext_lazy as _
 from social_media.platforms.base import BasePlatform, Outcome, PublishResult
 from social_media.platforms.facebook import FacebookPlatform
 from social_media.platforms.pinterest import PinterestPlatform
-from social_media.platforms.webhook import WebhookPlatform
+from social_media.platforms.webhook import (
+    INSTAGRAM_MEDIA,
+    TIKTOK_MEDIA,
+    YANDEX_DZEN_MEDIA,
+    YOUTUBE_SHORTS_MEDIA,
+    WebhookPlatform,
+)
 
 PLATFORMS: dict[str, BasePlatform] = {
     platform.key: platform
     for platform in (
         PinterestPlatform(),
         FacebookPlatform(),
-        WebhookPlatform("yandex_dzen", _("Yandex Dzen")),
-        WebhookPlatform("instagram", "Instagram"),
-        WebhookPlatform("tiktok", "TikTok"),
-        WebhookPlatform("youtube_shorts", "YouTube Shorts"),
+        WebhookPlatform("yandex_dzen", _("Yandex Dzen"), YANDEX_DZEN_MEDIA),
+        WebhookPlatform("instagram", "Instagram", INSTAGRAM_MEDIA),
+        WebhookPlatform("tiktok", "TikTok", TIKTOK_MEDIA),
+        WebhookPlatform("youtube_shorts", "YouTube Shorts", YOUTUBE_SHORTS_MEDIA),
     )
 }
 

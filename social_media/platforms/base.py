@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from django.utils.functional import Promise
 
 if TYPE_CHECKING:
+    from quiz_media.specs import MediaSpec
+    from social_media.media import PostMedia
     from tasks.models import SocialMediaPost, Task
 
 
@@ -27,6 +29,11 @@ class Outcome(StrEnum):
 RETRYABLE = {Outcome.TRANSIENT, Outcome.RATE_LIMITED, Outcome.UNKNOWN}
 
 
+def is_ascii_digits(value: str) -> bool:
+    """``0``-``9`` only: ``str.isdigit`` also takes "١٢٣", "²" and "１２３"."""
+    return value.isascii() and value.isdigit()
+
+
 @dataclass(frozen=True)
 class PublishResult:
     outcome: Outcome
@@ -38,12 +45,40 @@ class PublishResult:
     response_excerpt: str = ""
 
 
+@dataclass(frozen=True)
+class TaskImageRule:
+    """When a task's own image may be sent instead of the generated question card.
+
+    The worker downloads the image (at most ``max_bytes``) and uses it only when
+    Pillow reads it as one of ``formats``, it is at least ``min_width`` ×
+    ``min_height`` pixels, and its width / height is within ``tolerance`` of one of
+    ``aspect_ratios``; anything else (missing, broken, HTML, too big, the wrong
+    shape) gets the card. See docs/media.md.
+    """
+
+    formats: tuple[str, ...]  # Pillow format names, e.g. ("JPEG", "PNG")
+    aspect_ratios: tuple[float, ...]  # width / height
+    max_bytes: int
+    min_width: int = 600
+    min_height: int = 300
+    tolerance: float = 0.03  # relative difference from an aspect ratio
+    max_pixels: int = 40_000_000  # refuse decompression bombs before decoding
+
+
 class BasePlatform:
-    """One social network. Subclasses set ``key``, ``label`` and ``kind`` and publish."""
+    """One social network. Subclasses set ``key``, ``label`` and ``kind`` and publish.
+
+    ``media_requirements`` lists what the platform accepts (one ``MediaSpec`` per
+    kind of media it is sent); the worker renders or reuses each before publishing
+    and passes them to ``publish``. ``task_image_rule`` lets a task's own image
+    stand in for the question card when it fits.
+    """
 
     key: str
     label: str | Promise
     kind: ClassVar[Literal["api", "webhook"]]
+    media_requirements: tuple[MediaSpec, ...] = ()
+    task_image_rule: TaskImageRule | None = None
 
     def validate_extra_data(self, extra_data: dict[str, Any]) -> None:
         """Raise ``ValidationError`` when a credential's extra data is unusable."""
@@ -52,8 +87,9 @@ class BasePlatform:
         """Reasons this task cannot be published here, found without any network call."""
         return []
 
-    def publish(self, post: SocialMediaPost, target: Any) -> PublishResult:
-        """Send ``post`` using ``target`` (a credential or a webhook); never raise."""
+    def publish(self, post: SocialMediaPost, target: Any, media: PostMedia) -> PublishResult:
+        """Send ``post`` using ``target`` (a credential or a webhook) with the media the
+        worker resolved from ``media_requirements``; never raise."""
         raise NotImplementedError
 
     def reconcile(self, post: SocialMediaPost, target: Any) -> PublishResult | None:

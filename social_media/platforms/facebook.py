@@ -1,10 +1,11 @@
-"""Facebook: a page photo post (task with an image) or a feed post, Graph API."""
+"""Facebook: a page photo post (the task's image or its generated card), Graph API."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import json
+import logging
 import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
@@ -13,15 +14,26 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from quiz_media.specs import MediaSpec
 from social_media.captions import content_for
 from social_media.http import ApiClient, ApiError
-from social_media.platforms.base import BasePlatform, Outcome, PublishResult
+from social_media.platforms.base import (
+    BasePlatform,
+    Outcome,
+    PublishResult,
+    TaskImageRule,
+    is_ascii_digits,
+)
+from social_media.platforms.lookup import MAX_LOOKUP_PAGES, all_older, lookup_cutoff
 
 if TYPE_CHECKING:
     import requests
 
+    from social_media.media import PostMedia
     from tasks.models import SocialMediaPost
     from webhooks.models import SocialMediaCredentials
+
+logger = logging.getLogger(__name__)
 
 # https://developers.facebook.com/docs/graph-api/guides/error-handling
 THROTTLING_CODES = {4, 17, 32, 341, 613, 80001}
@@ -115,14 +127,29 @@ class GraphClient(ApiClient):
         body = self.request("GET", post_id, params={"fields": "permalink_url", **self.common})
         return str(body.get("permalink_url") or "") if isinstance(body, dict) else ""
 
-    def recent_posts(self, *, page_id: str, limit: int = 25) -> list[dict[str, Any]]:
-        body = self.request(
-            "GET",
-            f"{page_id}/published_posts",
-            params={"fields": "id,message,permalink_url", "limit": limit, **self.common},
-        )
+    # https://developers.facebook.com/docs/graph-api/reference/page/published_posts/
+    # Cursor paging (https://developers.facebook.com/docs/graph-api/results): follow
+    # paging.cursors.after while paging.next is present.
+    def recent_posts(
+        self, *, page_id: str, limit: int = 100, after: str = ""
+    ) -> tuple[list[dict[str, Any]], str]:
+        """One page of posts (newest first) and the next page's cursor ("" at the end)."""
+        params = {
+            "fields": "id,message,permalink_url,created_time",
+            "limit": str(limit),
+            **self.common,
+        }
+        if after:
+            params["after"] = after
+        body = self.request("GET", f"{page_id}/published_posts", params=params)
         items = body.get("data") if isinstance(body, dict) else None
-        return [item for item in items or [] if isinstance(item, dict)]
+        posts = [item for item in items or [] if isinstance(item, dict)]
+        paging = body.get("paging") if isinstance(body, dict) else None
+        if not isinstance(paging, dict) or not paging.get("next"):
+            return posts, ""
+        cursors = paging.get("cursors")
+        following = cursors.get("after") if isinstance(cursors, dict) else None
+        return posts, following if isinstance(following, str) else ""
 
     def error_from_response(self, response: requests.Response, body: Any) -> ApiError:
         error = body.get("error") if isinstance(body, dict) else None
@@ -148,28 +175,44 @@ class GraphClient(ApiClient):
         return result
 
 
+# "Photos must be under 10 MB" (Graph API photo reference); kept a little under it.
+PHOTO_MAX_BYTES = 10_000_000
+
+
 class FacebookPlatform(BasePlatform):
     key = "facebook"
     label = "Facebook"
     kind = "api"
+    # A 1.91:1 card (1200 x 628, Facebook's shared-image shape); the task's own image
+    # is used when it is 1.91:1 or square. See docs/media.md.
+    media_requirements = (MediaSpec("question_card", 1200, 628, "png", PHOTO_MAX_BYTES),)
+    task_image_rule = TaskImageRule(
+        formats=("JPEG", "PNG"),
+        aspect_ratios=(1.91, 1.0),
+        max_bytes=PHOTO_MAX_BYTES,
+        min_width=600,
+        min_height=314,
+    )
 
     def validate_extra_data(self, extra_data: dict[str, Any]) -> None:
         page_id = str(extra_data.get("page_id", "")).strip()
         if not page_id:
             raise ValidationError({"extra_data": _('Facebook needs {"page_id": "…"}.')})
-        if not page_id.isdigit():
+        if not is_ascii_digits(page_id):
             raise ValidationError({"extra_data": _("Facebook page_id must contain only digits.")})
 
-    def publish(self, post: SocialMediaPost, target: SocialMediaCredentials) -> PublishResult:
+    def publish(
+        self, post: SocialMediaPost, target: SocialMediaCredentials, media: PostMedia
+    ) -> PublishResult:
         page_id = page_of(target)
         if not page_id:
             return PublishResult(Outcome.PERMANENT, error_message=NO_PAGE)
         content = content_for(post.task, self.key)
         client = GraphClient(token=target.access_token)
         try:
-            if content.image_url:
+            if media.image is not None:
                 answer = client.publish_photo(
-                    page_id=page_id, image_url=content.image_url, caption=content.description
+                    page_id=page_id, image_url=media.image.url, caption=content.description
                 )
                 post_id = _field(answer, "post_id") or _field(answer, "id")
             else:
@@ -206,18 +249,29 @@ class FacebookPlatform(BasePlatform):
         if not page_id:
             return PublishResult(Outcome.PERMANENT, error_message=NO_PAGE)
         client = GraphClient(token=target.access_token)
-        try:
-            posts = client.recent_posts(page_id=page_id)
-        except ApiError as error:
-            return error.to_result()
         # The task link, not followed by another digit (task 1 is not task 12).
         link = re.compile(re.escape(post.task.public_url) + r"(?!\d)")
-        for item in posts:
-            if link.search(str(item.get("message") or "")) and item.get("id"):
-                return PublishResult(
-                    Outcome.SUCCESS,
-                    post_id=str(item["id"]),
-                    post_url=str(item.get("permalink_url") or POST_URL.format(id=item["id"])),
-                    http_status=client.last_status,
-                )
+        cutoff = lookup_cutoff(post)
+        after = ""
+        for _page in range(MAX_LOOKUP_PAGES):
+            try:
+                posts, following = client.recent_posts(page_id=page_id, after=after)
+            except ApiError as error:
+                return error.to_result()
+            for item in posts:
+                if link.search(str(item.get("message") or "")) and item.get("id"):
+                    return PublishResult(
+                        Outcome.SUCCESS,
+                        post_id=str(item["id"]),
+                        post_url=str(item.get("permalink_url") or POST_URL.format(id=item["id"])),
+                        http_status=client.last_status,
+                    )
+            if not following or following == after or all_older(posts, "created_time", cutoff):
+                return None  # the end of the page's posts, or posts older than ours
+            after = following
+        logger.warning(
+            "🔎 Facebook: пост %s не найден на %d страницах ленты — отправляем снова",
+            post.pk,
+            MAX_LOOKUP_PAGES,
+        )
         return None

@@ -2,23 +2,34 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from quiz_media.specs import MediaSpec
 from social_media.captions import content_for
 from social_media.content import PostContent
 from social_media.http import ApiClient, ApiError
-from social_media.platforms.base import BasePlatform, Outcome, PublishResult
+from social_media.platforms.base import (
+    BasePlatform,
+    Outcome,
+    PublishResult,
+    TaskImageRule,
+    is_ascii_digits,
+)
+from social_media.platforms.lookup import MAX_LOOKUP_PAGES, all_older, lookup_cutoff
 
 if TYPE_CHECKING:
     import requests
 
-    from tasks.models import SocialMediaPost, Task
+    from social_media.media import PostMedia
+    from tasks.models import SocialMediaPost
     from webhooks.models import SocialMediaCredentials
+
+logger = logging.getLogger(__name__)
 
 PIN_URL = "https://www.pinterest.com/pin/{id}/"
 
@@ -83,10 +94,19 @@ class PinterestClient(ApiClient):
         return self.request("GET", f"boards/{board_id}")
 
     # https://developers.pinterest.com/docs/api/v5/boards-list_pins
-    def list_board_pins(self, *, board_id: str, page_size: int = 50) -> list[dict[str, Any]]:
-        body = self.request("GET", f"boards/{board_id}/pins", params={"page_size": page_size})
+    # Paginated: {"items": [...], "bookmark": "<cursor>" | null}; page_size 1-250.
+    def list_board_pins(
+        self, *, board_id: str, page_size: int = 100, bookmark: str = ""
+    ) -> tuple[list[dict[str, Any]], str]:
+        """One page of the board's pins and the bookmark of the next ("" at the end)."""
+        params: dict[str, str | int] = {"page_size": page_size}
+        if bookmark:
+            params["bookmark"] = bookmark
+        body = self.request("GET", f"boards/{board_id}/pins", params=params)
         items = body.get("items") if isinstance(body, dict) else None
-        return [item for item in items or [] if isinstance(item, dict)]
+        following = body.get("bookmark") if isinstance(body, dict) else None
+        pins = [item for item in items or [] if isinstance(item, dict)]
+        return pins, following if isinstance(following, str) else ""
 
     def error_from_response(self, response: requests.Response, body: Any) -> ApiError:
         message = f"HTTP {response.status_code}"
@@ -99,14 +119,16 @@ class PinterestClient(ApiClient):
         return error
 
 
-def _create_pin(client: PinterestClient, board_id: str, content: PostContent) -> dict[str, Any]:
+def _create_pin(
+    client: PinterestClient, board_id: str, content: PostContent, image_url: str
+) -> dict[str, Any]:
     return client.create_pin(
         board_id=board_id,
         title=content.title,
         description=content.description,
         link=content.link,
         alt_text=content.alt_text,
-        image_url=content.image_url,
+        image_url=image_url,
     )
 
 
@@ -159,34 +181,43 @@ class PinterestOAuthClient(ApiClient):
     error_from_response = PinterestClient.error_from_response
 
 
+MB = 1024 * 1024
+
+
 class PinterestPlatform(BasePlatform):
     key = "pinterest"
     label = "Pinterest"
     kind = "api"
+    # help.pinterest.com/en/business/article/pinterest-product-specs: static Pins are PNG
+    # or JPEG, at most 20 MB, 2:3 recommended (1000 x 1500). See docs/media.md.
+    media_requirements = (MediaSpec("question_card", 1000, 1500, "png", 20 * MB),)
+    task_image_rule = TaskImageRule(
+        formats=("JPEG", "PNG"),
+        aspect_ratios=(2 / 3,),
+        max_bytes=20 * MB,
+        min_width=600,
+        min_height=900,
+    )
 
     def validate_extra_data(self, extra_data: dict[str, Any]) -> None:
         board_id = str(extra_data.get("board_id", "")).strip()
         if not board_id:
             raise ValidationError({"extra_data": _('Pinterest needs {"board_id": "…"}.')})
-        if not board_id.isdigit():
+        if not is_ascii_digits(board_id):
             raise ValidationError({"extra_data": _("Pinterest board_id must contain only digits.")})
 
-    def task_problems(self, task: Task) -> list[str]:
-        if not task.image_url:
-            return [gettext("Pinterest needs an image: the task has no image URL.")]
-        return []
-
-    def publish(self, post: SocialMediaPost, target: SocialMediaCredentials) -> PublishResult:
-        problems = self.task_problems(post.task)
+    def publish(
+        self, post: SocialMediaPost, target: SocialMediaCredentials, media: PostMedia
+    ) -> PublishResult:
         board_id = board_of(target)
         if not board_id:
-            problems.append(NO_BOARD)
-        if problems:
-            return PublishResult(Outcome.PERMANENT, error_message=" ".join(problems))
+            return PublishResult(Outcome.PERMANENT, error_message=NO_BOARD)
+        if media.image is None:
+            return PublishResult(Outcome.PERMANENT, error_message="Pinterest: no image to pin.")
         content = content_for(post.task, self.key)
         client = PinterestClient(token=target.access_token)
         try:
-            pin = _create_pin(client, board_id, content)
+            pin = _create_pin(client, board_id, content, media.image.url)
         except ApiError as error:
             if error.outcome != Outcome.AUTH:
                 return error.to_result()
@@ -196,7 +227,7 @@ class PinterestPlatform(BasePlatform):
             # The token was refreshed: send once more, within this attempt.
             client = PinterestClient(token=target.access_token)
             try:
-                pin = _create_pin(client, board_id, content)
+                pin = _create_pin(client, board_id, content, media.image.url)
             except ApiError as retry_error:
                 return retry_error.to_result()
         pin_id = str(pin.get("id") or "") if isinstance(pin, dict) else ""
@@ -222,17 +253,28 @@ class PinterestPlatform(BasePlatform):
         if not board_id:
             return PublishResult(Outcome.PERMANENT, error_message=NO_BOARD)
         client = PinterestClient(token=target.access_token)
-        try:
-            pins = client.list_board_pins(board_id=board_id)
-        except ApiError as error:
-            return error.to_result()
         link = post.task.public_url
-        for pin in pins:
-            if pin.get("link") == link and pin.get("id"):
-                return PublishResult(
-                    Outcome.SUCCESS,
-                    post_id=str(pin["id"]),
-                    post_url=pin_url(pin["id"]),
-                    http_status=client.last_status,
-                )
+        cutoff = lookup_cutoff(post)
+        bookmark = ""
+        for _page in range(MAX_LOOKUP_PAGES):
+            try:
+                pins, following = client.list_board_pins(board_id=board_id, bookmark=bookmark)
+            except ApiError as error:
+                return error.to_result()
+            for pin in pins:
+                if pin.get("link") == link and pin.get("id"):
+                    return PublishResult(
+                        Outcome.SUCCESS,
+                        post_id=str(pin["id"]),
+                        post_url=pin_url(pin["id"]),
+                        http_status=client.last_status,
+                    )
+            if not following or following == bookmark or all_older(pins, "created_at", cutoff):
+                return None  # the end of the board, or pins older than the post
+            bookmark = following
+        logger.warning(
+            "🔎 Pinterest: пин поста %s не найден на %d страницах доски — отправляем снова",
+            post.pk,
+            MAX_LOOKUP_PAGES,
+        )
         return None

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from standardwebhooks import Webhook as StandardWebhook
 
+from quiz_media.specs import MediaSpec
 from social_media.captions import captions_for
 from social_media.http import ApiClient, ApiError
 from social_media.payloads import build_payload
@@ -18,8 +19,37 @@ from social_media.url_guard import UnsafeUrlError, guarded_session
 if TYPE_CHECKING:
     import requests
 
+    from social_media.media import PostMedia
     from tasks.models import SocialMediaPost
     from webhooks.models import Webhook
+
+MB = 1024 * 1024
+GB = 1024 * MB
+# What each scenario's platform accepts (sources in docs/media.md). Every vertical
+# video is a 1080 x 1920 H.264 MP4; the three share one render (social_media.media.render_spec).
+# Instagram: images JPEG only, at most 8 MiB, 4:5 to 1.91:1; Reels MP4, at most 300 MB,
+# 3 s to 15 min.
+INSTAGRAM_MEDIA = (
+    MediaSpec("question_card", 1080, 1350, "jpeg", 8 * MB),
+    MediaSpec("answer_card", 1080, 1350, "jpeg", 8 * MB),
+    MediaSpec("video", 1080, 1920, "mp4", 300 * MB, min_duration=3.0, max_duration=900.0),
+)
+# TikTok Content Posting API: MP4 (H.264 recommended), at most 4 GB; every creator may
+# post 3 minutes (no documented minimum).
+TIKTOK_MEDIA = (MediaSpec("video", 1080, 1920, "mp4", 4 * GB, max_duration=180.0),)
+# YouTube: square or vertical videos up to 3 minutes are Shorts; uploads up to 256 GiB.
+YOUTUBE_SHORTS_MEDIA = (MediaSpec("video", 1080, 1920, "mp4", 256 * GB, max_duration=180.0),)
+# Yandex Dzen has no public API and no published image limits: the scenario gets the
+# 4:5 JPEG cards Instagram takes.
+YANDEX_DZEN_MEDIA = (
+    MediaSpec("question_card", 1080, 1350, "jpeg", 8 * MB),
+    MediaSpec("answer_card", 1080, 1350, "jpeg", 8 * MB),
+)
+
+
+# Make.com custom webhooks with API key authentication expect the key in this header
+# (https://apps.make.com/gateway, "Custom webhook module").
+MAKE_API_KEY_HEADER = "x-make-apikey"
 
 
 def signed_headers(*, secret: str, message_id: str, body: str) -> dict[str, str]:
@@ -39,6 +69,9 @@ class WebhookClient(ApiClient):
         error = self.generic_error(response, f"the scenario answered HTTP {response.status_code}")
         if response.status_code == 401:
             error.outcome = Outcome.PERMANENT  # a scenario's 401 is not our token
+            error.message += (
+                " (if the Make.com webhook requires an API key, check the webhook's Make API key)"
+            )
         if response.status_code == 410:
             error.message += " (the webhook no longer exists; deactivate or replace it)"
         return error
@@ -55,12 +88,14 @@ def send_signed(
     session = guarded_session(webhook.url)
     client = WebhookClient(
         base_url=webhook.url,
-        secrets=webhook.valid_secrets(),
+        secrets=[*webhook.valid_secrets(), webhook.make_api_key],
         platform_name=f"Webhook {webhook.service_name}",
         session=session,
         timeout=timeout,
     )
     headers = signed_headers(secret=webhook.secret, message_id=message_id, body=body)
+    if webhook.make_api_key:
+        headers[MAKE_API_KEY_HEADER] = webhook.make_api_key
     client.request("POST", webhook.url, data=body.encode(), headers=headers)
     return client
 
@@ -70,17 +105,21 @@ class WebhookPlatform(BasePlatform):
 
     kind = "webhook"
 
-    def __init__(self, key: str, label: str | Promise) -> None:
+    def __init__(
+        self, key: str, label: str | Promise, media_requirements: tuple[MediaSpec, ...] = ()
+    ) -> None:
         self.key = key
         self.label = label
+        self.media_requirements = media_requirements
 
-    def publish(self, post: SocialMediaPost, target: Webhook) -> PublishResult:
+    def publish(self, post: SocialMediaPost, target: Webhook, media: PostMedia) -> PublishResult:
         try:
             payload = build_payload(
                 post.task,
                 self.key,
                 target.payload_format,
                 captions=captions_for(post.task, self.key),
+                media=media,
             )
         except ValueError as error:
             return PublishResult(Outcome.PERMANENT, error_message=f"Webhook: {error}")

@@ -330,3 +330,27 @@ class PlatformContract:
         assert self.token not in all_log_text(caplog)
         credential.refresh_from_db()
         assert self.token not in credential.last_error
+
+
+def picture(width: int, height: int, image_format: str = "PNG") -> bytes:
+    """An image file of the given size, as a task's own image would be."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), (30, 120, 200)).save(buffer, image_format)
+    return buffer.getvalue()
+
+
+def stored_image(url: str):
+    """The stored render behind a public media URL, opened with Pillow (pixels, not metadata)."""
+    from django.conf import settings
+    from django.core.files.storage import default_storage
+    from PIL import Image
+
+    assert url.startswith(settings.MEDIA_PUBLIC_URL), url
+    with default_storage.open(url.removeprefix(settings.MEDIA_PUBLIC_URL), "rb") as handle:
+        image = Image.open(handle)
+        image.load()
+    return image

@@ -209,14 +209,16 @@ def test_a_custom_template_changes_the_facebook_request_body(mocked_responses):
         description="{{ question }} ({{ answers|length }} options)\n\nAnswer: {{ link }}",
     )
     quiz = TaskFactory(published=True, language="en", question="2 + 2?", image_url="")
-    created = load_fixture("facebook", "feed_created")
-    mocked_responses.post(f"{GRAPH_API}/{PAGE}/feed", json=created)
-    mocked_responses.get(f"{GRAPH_API}/{created['id']}", json={"permalink_url": "https://fb/p/3"})
+    created = load_fixture("facebook", "photo_created")  # no image: the generated card is sent
+    mocked_responses.post(f"{GRAPH_API}/{PAGE}/photos", json=created)
+    mocked_responses.get(
+        f"{GRAPH_API}/{created['post_id']}", json={"permalink_url": "https://fb/p/3"}
+    )
 
     post = publish(quiz.social_posts.get(platform="facebook"))
 
     sent = parse_qs(mocked_responses.calls[0].request.body)
-    assert sent["message"] == [f"2 + 2? (4 options)\n\nAnswer: {SITE_URL}/task/{quiz.pk}"]
+    assert sent["caption"] == [f"2 + 2? (4 options)\n\nAnswer: {SITE_URL}/task/{quiz.pk}"]
     assert post.status == "published"
 
 
@@ -464,13 +466,15 @@ def test_a_facebook_template_that_loses_the_link_falls_back(mocked_responses):
         description="{% if topic == 'zzz' %}{{ link }}{% endif %}{{ question }}"
     )
     quiz = TaskFactory(published=True, language="en", image_url="")
-    created = load_fixture("facebook", "feed_created")
-    mocked_responses.post(f"{GRAPH_API}/{PAGE}/feed", json=created)
-    mocked_responses.get(f"{GRAPH_API}/{created['id']}", json={"permalink_url": "https://fb/p/3"})
+    created = load_fixture("facebook", "photo_created")  # no image: the generated card is sent
+    mocked_responses.post(f"{GRAPH_API}/{PAGE}/photos", json=created)
+    mocked_responses.get(
+        f"{GRAPH_API}/{created['post_id']}", json={"permalink_url": "https://fb/p/3"}
+    )
 
     publish(quiz.social_posts.get(platform="facebook"))
 
-    message = parse_qs(mocked_responses.calls[0].request.body)["message"][0]
+    message = parse_qs(mocked_responses.calls[0].request.body)["caption"][0]
     assert message == build_content(quiz, "facebook").description
     assert re.search(re.escape(quiz.public_url) + r"(?!\d)", message)
 

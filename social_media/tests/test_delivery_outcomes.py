@@ -120,7 +120,7 @@ def test_each_delay_follows_the_schedule_with_jitter(mocked_responses, clock):
 @pytest.mark.parametrize(("delays", "attempts"), [([5], 2), ([], 1), ([1, 1, 1, 1, 1], 6)])
 def test_configured_retry_delays_are_respected(mocked_responses, clock, settings, delays, attempts):
     settings.SOCIAL_MEDIA_RETRY_DELAYS = delays
-    answers(mocked_responses, *[500] * 10)
+    answers(mocked_responses, *[500] * attempts)
 
     post = publish(new_post("pinterest"))
     if delays:
@@ -177,8 +177,14 @@ def test_attempts_record_status_duration_outcome_and_a_redacted_excerpt(mocked_r
     assert TOKEN not in attempt.error_message
 
 
-def test_attempt_without_an_http_answer_has_no_status(mocked_responses):
-    post = publish(new_post("pinterest", image_url=""))
+def test_attempt_without_an_http_answer_has_no_status(mocked_responses, monkeypatch):
+    from quiz_media.specs import MediaSpec
+    from social_media.platforms import PLATFORMS
+
+    # A card the renderer cannot make: the post fails before any request.
+    impossible = (MediaSpec("question_card", 10, 10, "png", 1000),)
+    monkeypatch.setattr(PLATFORMS["pinterest"], "media_requirements", impossible)
+    post = publish(new_post("pinterest"))
 
     attempt = post.attempts.get()
     assert attempt.http_status is None

@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.utils import translation
 from responses import matchers
 
+from social_media.platforms.lookup import MAX_LOOKUP_PAGES
 from social_media.tests.contract import (
     GRAPH_API,
     SITE_URL,
@@ -22,7 +23,9 @@ from social_media.tests.contract import (
     PlatformContract,
     load_fixture,
     new_post,
+    picture,
     publish,
+    stored_image,
 )
 from tests.factories import FacebookCredentialsFactory
 
@@ -93,8 +96,9 @@ def form(call) -> dict[str, list[str]]:
     return parse_qs(body.decode() if isinstance(body, bytes) else body)
 
 
-def test_task_with_image_becomes_a_photo_post_with_caption(mocked_responses, credential):
+def test_task_with_a_fitting_image_becomes_a_photo_post_of_it(mocked_responses, credential):
     post = new_post("facebook", image_url="https://cdn.quiz.example.com/tasks/5.png")
+    mocked_responses.get("https://cdn.quiz.example.com/tasks/5.png", body=picture(1200, 628))
     mocked_responses.post(PHOTOS, json=PHOTO)
     mocked_responses.get(
         f"{GRAPH_API}/{PHOTO['post_id']}",
@@ -104,7 +108,7 @@ def test_task_with_image_becomes_a_photo_post_with_caption(mocked_responses, cre
 
     post = publish(post)
 
-    sent = form(mocked_responses.calls[0])
+    sent = form(mocked_responses.calls[1])
     assert sent["url"] == ["https://cdn.quiz.example.com/tasks/5.png"]
     assert sent["caption"][0].startswith(post.task.question)
     assert f"{SITE_URL}/task/{post.task_id}" in sent["caption"][0]
@@ -115,20 +119,39 @@ def test_task_with_image_becomes_a_photo_post_with_caption(mocked_responses, cre
     assert post.post_url == PERMALINK["permalink_url"]
 
 
-def test_task_without_image_becomes_a_feed_post_with_message_and_link(mocked_responses, credential):
-    post = new_post("facebook", image_url="")
-    created = load_fixture("facebook", "feed_created")
-    mocked_responses.post(FEED, json=created)
-    mocked_responses.get(f"{GRAPH_API}/{created['id']}", json={"permalink_url": "https://fb/p/3"})
+@pytest.mark.parametrize(
+    "image",
+    [
+        {"image_url": ""},
+        {"image_url": "https://cdn.quiz.example.com/tall.png", "answer": picture(1000, 1500)},
+        {"image_url": "https://cdn.quiz.example.com/gone.png", "answer": None},
+    ],
+    ids=["no-image", "wrong-shape", "404"],
+)
+def test_task_without_a_fitting_image_becomes_a_photo_post_of_its_card(
+    mocked_responses, credential, image
+):
+    post = new_post("facebook", image_url=image["image_url"])
+    if image["image_url"]:
+        answer = image["answer"]
+        mocked_responses.get(
+            image["image_url"], **({"body": answer} if answer else {"status": 404})
+        )
+    mocked_responses.post(PHOTOS, json=PHOTO)
+    mocked_responses.get(
+        f"{GRAPH_API}/{PHOTO['post_id']}", json={"permalink_url": "https://fb/p/3"}
+    )
 
     post = publish(post)
 
-    sent = form(mocked_responses.calls[0])
-    assert sent["link"] == [f"{SITE_URL}/task/{post.task_id}"]
-    assert sent["message"][0].startswith(post.task.question)
-    assert "url" not in sent
+    photo = next(c for c in mocked_responses.calls if c.request.method == "POST")
+    sent = form(photo)
+    assert f"{SITE_URL}/task/{post.task_id}" in sent["caption"][0]
+    card = stored_image(sent["url"][0])
+    # The card has Facebook's 1.91:1 shape (scaled down in tests: see conftest._small_media).
+    assert card.format == "PNG"
+    assert card.size == (240, 124)
     assert post.status == "published"
-    assert post.post_id == created["id"]
     assert post.post_url == "https://fb/p/3"
 
 
@@ -341,7 +364,16 @@ def test_credential_without_page_fails_clearly_without_calling_facebook(
 
 @pytest.mark.parametrize(
     ("extra_data", "message"),
-    [({}, "Facebook needs"), ({"page_id": "quizsite"}, "only digits")],
+    [
+        ({}, "Facebook needs"),
+        ({"page_id": "quizsite"}, "only digits"),
+        ({"page_id": "\u0661\u0660\u0664\u0665"}, "only digits"),  # Arabic-Indic digits
+        ({"page_id": "104512345678901\u00b9"}, "only digits"),  # superscript one
+        ({"page_id": "\uff11\uff10\uff14"}, "only digits"),  # fullwidth digits
+        ({"page_id": "1045 1234"}, "only digits"),
+        ({"page_id": "1045\u00a01234"}, "only digits"),  # no-break space inside
+        ({"page_id": "104512345678901/feed"}, "only digits"),
+    ],
 )
 def test_page_id_is_validated(extra_data, message):
     credential = FacebookCredentialsFactory.build(extra_data=extra_data)
@@ -350,6 +382,15 @@ def test_page_id_is_validated(extra_data, message):
         credential.full_clean()
 
     assert message in str(error.value.message_dict["extra_data"])
+
+
+@pytest.mark.parametrize("page_id", [PAGE, f" {PAGE} "])
+def test_an_ascii_numeric_page_id_is_accepted(page_id):
+    credential = FacebookCredentialsFactory.build(extra_data={"page_id": page_id})
+
+    credential.full_clean()  # raises ValidationError if the page id is refused
+
+    assert credential.extra_data["page_id"].strip() == PAGE
 
 
 @pytest.mark.parametrize("answer", [[], ["104512345678901_1"], "id", {"id": None}])
@@ -361,3 +402,106 @@ def test_success_status_with_an_odd_answer_is_unknown(mocked_responses, credenti
     assert post.status == "pending"
     assert post.failure_kind == "unknown"
     assert post.error_message.startswith("Facebook: the answer has no post id")
+
+
+# --- reconcile: following Graph's paging cursors ---------------------------------------
+
+
+def _fb_post(number: int, *, message: str = "Another quiz", created="2026-03-02T09:00:10+0000"):
+    return {"id": f"{PAGE}_{122100000000000000 + number}", "message": message,
+            "created_time": created}  # fmt: skip
+
+
+def _fb_page(rsps, posts, *, after: str | None = None, following: str | None = None) -> None:
+    """One page of ``GET {page}/published_posts``, matched on its exact query."""
+    query = {"fields": "id,message,permalink_url,created_time", "limit": "100"}
+    query |= {"after": after} if after else {}
+    paging: dict = {"cursors": {"before": "b", "after": following or "last"}}
+    if following:
+        paging["next"] = f"{PUBLISHED_POSTS}?limit=100&after={following}"
+    rsps.get(
+        PUBLISHED_POSTS,
+        json={"data": posts, "paging": paging},
+        match=[matchers.query_param_matcher(query)],
+    )
+
+
+def _unknown_fb_post(rsps, clock, *, resend: bool = True):
+    """A post whose create timed out after sending. With ``resend=False`` no answer to a
+    second create is registered, so a resend would fail the test as an unmatched call."""
+    rsps.post(PHOTOS, body=requests.ReadTimeout("read timed out"))
+    post = publish(new_post("facebook"))
+    assert post.needs_reconcile is True
+    rsps.remove("POST", PHOTOS)
+    if resend:
+        rsps.post(PHOTOS, json=PHOTO)
+        rsps.get(f"{GRAPH_API}/{PHOTO['post_id']}", json=PERMALINK)
+    clock.shift(timedelta(seconds=40))
+    return post
+
+
+def _fb_lookups(rsps) -> list[list[str] | None]:
+    return [
+        parse_qs(urlsplit(c.request.url).query).get("after")
+        for c in rsps.calls
+        if c.request.method == "GET" and "published_posts" in c.request.url
+    ]
+
+
+def test_reconcile_follows_paging_next_and_finds_the_post_on_a_later_page(
+    mocked_responses, credential
+):
+    with time_machine.travel(START, tick=False) as clock:
+        post = _unknown_fb_post(mocked_responses, clock, resend=False)
+        ours = _fb_post(9, message=f"Quiz\n\n{post.task.public_url}")
+        _fb_page(mocked_responses, [_fb_post(1), _fb_post(2)], following="c2")
+        _fb_page(mocked_responses, [], after="c2", following="c3")  # Graph: an empty page
+        _fb_page(mocked_responses, [ours], after="c3", following="c4")
+
+        post = publish(post)
+
+    assert post.status == "published"
+    assert post.post_id == ours["id"]
+    assert _fb_lookups(mocked_responses) == [None, ["c2"], ["c3"]]
+    assert sum(1 for c in mocked_responses.calls if c.request.method == "POST") == 1
+
+
+def test_reconcile_ends_without_paging_next_and_sends_again(mocked_responses, credential):
+    with time_machine.travel(START, tick=False) as clock:
+        post = _unknown_fb_post(mocked_responses, clock)
+        _fb_page(mocked_responses, [_fb_post(1)], following="c2")
+        _fb_page(mocked_responses, [_fb_post(2)], after="c2", following=None)  # cursors, no next
+
+        post = publish(post)
+
+    assert post.status == "published"
+    assert post.post_id == PHOTO["post_id"]  # sent once more
+    assert _fb_lookups(mocked_responses) == [None, ["c2"]]
+
+
+def test_reconcile_stops_at_posts_older_than_the_post(mocked_responses, credential):
+    with time_machine.travel(START, tick=False) as clock:
+        post = _unknown_fb_post(mocked_responses, clock)
+        old = "2026-02-27T10:00:00+0000"
+        _fb_page(mocked_responses, [_fb_post(1, created=old), _fb_post(2, created=old)],
+                 following="c2")  # fmt: skip
+
+        post = publish(post)
+
+    assert post.status == "published"
+    assert _fb_lookups(mocked_responses) == [None]
+
+
+def test_reconcile_reads_at_most_the_page_bound(mocked_responses, credential):
+    with time_machine.travel(START, tick=False) as clock:
+        post = _unknown_fb_post(mocked_responses, clock)
+        _fb_page(mocked_responses, [_fb_post(0)], following="c1")
+        # Exactly the bound's pages: a read past it is an unmatched call and fails the test.
+        for number in range(1, MAX_LOOKUP_PAGES):
+            _fb_page(mocked_responses, [_fb_post(number)], after=f"c{number}",
+                     following=f"c{number + 1}")  # fmt: skip
+
+        post = publish(post)
+
+    assert len(_fb_lookups(mocked_responses)) == MAX_LOOKUP_PAGES
+    assert post.status == "published"  # not found within the bound: sent once more

@@ -116,3 +116,76 @@ def test_unknown_shape_is_a_clear_error():
         ValueError, match=r"Unknown payload format 'xml'; use one of: flat, nested\."
     ):
         build_payload(task(), "instagram", "xml")
+
+
+def _media():
+    from quiz_media.specs import RenderedMedia
+    from social_media.media import PostMedia
+
+    card = RenderedMedia(
+        name="renders/ab/ab.jpg",
+        url="https://quiz.example.com/media/renders/ab/ab.jpg",
+        kind="question_card",
+        width=1080,
+        height=1350,
+        mime_type="image/jpeg",
+        bytes=1000,
+    )
+    clip = RenderedMedia(
+        name="renders/cd/cd.mp4",
+        url="https://quiz.example.com/media/renders/cd/cd.mp4",
+        kind="video",
+        width=1080,
+        height=1920,
+        mime_type="video/mp4",
+        bytes=2000,
+        duration=15.0,
+    )
+    return PostMedia({"question_card": card, "video": clip})
+
+
+MEDIA_PAYLOAD = {
+    "image": {
+        "url": "https://quiz.example.com/media/renders/ab/ab.jpg",
+        "width": 1080,
+        "height": 1350,
+        "mime_type": "image/jpeg",
+        "bytes": 1000,
+    },
+    "answer_image": None,
+    "video": {
+        "url": "https://quiz.example.com/media/renders/cd/cd.mp4",
+        "width": 1080,
+        "height": 1920,
+        "mime_type": "video/mp4",
+        "bytes": 2000,
+        "duration": 15.0,
+    },
+}
+
+
+def test_nested_payload_carries_media_in_content_and_keeps_every_seed_field():
+    without = build_payload(task(), "instagram", "nested")
+
+    payload = build_payload(task(), "instagram", "nested", media=_media())
+
+    assert payload["content"].pop("media") == MEDIA_PAYLOAD
+    assert payload == without
+    assert "media" not in payload
+
+
+def test_flat_payload_carries_media_at_the_top_and_keeps_every_seed_field():
+    without = build_payload(task(), "yandex_dzen", "flat")
+
+    payload = build_payload(task(), "yandex_dzen", "flat", media=_media())
+
+    assert payload.pop("media") == MEDIA_PAYLOAD
+    assert payload == without
+
+
+def test_a_platform_sent_no_media_gets_all_nulls():
+    from social_media.media import NO_MEDIA
+
+    payload = build_payload(task(), "yandex_dzen", "flat", media=NO_MEDIA)
+
+    assert payload["media"] == {"image": None, "answer_image": None, "video": None}

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
+import logging
 from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import requests
 from django.core.exceptions import ValidationError
 from django.utils import translation
 from responses import matchers
 
 from social_media import delivery
+from social_media.platforms.lookup import MAX_LOOKUP_PAGES
+from social_media.platforms.pinterest import board_of
 from social_media.tests.contract import (
     PINTEREST_API,
     SITE_URL,
@@ -18,7 +23,9 @@ from social_media.tests.contract import (
     PlatformContract,
     load_fixture,
     new_post,
+    picture,
     publish,
+    stored_image,
 )
 from tests.factories import PinterestCredentialsFactory
 
@@ -106,6 +113,7 @@ def test_request_body_has_the_pin_create_shape(mocked_responses, credential):
         image_url="https://cdn.quiz.example.com/tasks/7.png",
         language="en",
     )
+    mocked_responses.get("https://cdn.quiz.example.com/tasks/7.png", body=picture(600, 900))
     link = f"{SITE_URL}/task/{post.task_id}"
     expected = {
         "board_id": BOARD,
@@ -252,13 +260,36 @@ def test_server_error_keeps_pinterests_message_and_retries(mocked_responses, cre
     assert "Something went wrong on our end" in post.error_message
 
 
-def test_task_without_image_fails_clearly_without_calling_pinterest(mocked_responses, credential):
-    post = publish(new_post("pinterest", image_url=""))
+@pytest.mark.parametrize(
+    ("image_url", "answer"),
+    [
+        ("", None),
+        ("https://cdn.quiz.example.com/t.png", {"status": 404}),
+        ("https://cdn.quiz.example.com/t.png", {"body": "<html>Hi</html>"}),
+        ("https://cdn.quiz.example.com/t.png", {"body": picture(800, 800)}),
+        (
+            "https://cdn.quiz.example.com/t.png",
+            {"body": b"x", "headers": {"Content-Length": "30000000"}},
+        ),
+    ],
+    ids=["no-image", "404", "html", "square", "huge"],
+)
+def test_task_without_a_fitting_image_pins_its_generated_card(
+    mocked_responses, credential, image_url, answer
+):
+    if answer:
+        mocked_responses.get(image_url, **answer)
+    mocked_responses.post(PINS, status=201, json=PIN)
 
-    assert post.status == "failed"
-    assert post.failure_kind == "permanent"
-    assert post.error_message == "Pinterest needs an image: the task has no image URL."
-    assert len(mocked_responses.calls) == 0
+    post = publish(new_post("pinterest", image_url=image_url))
+
+    assert post.status == "published"
+    sent = json.loads(
+        next(c for c in mocked_responses.calls if c.request.method == "POST").request.body
+    )
+    card = stored_image(sent["media_source"]["url"])
+    assert card.format == "PNG"
+    assert card.size == (200, 300)  # Pinterest's 2:3, scaled down in tests
 
 
 def test_credential_without_board_fails_clearly_without_calling_pinterest(
@@ -282,6 +313,16 @@ def test_credential_without_board_fails_clearly_without_calling_pinterest(
         ({"board_id": "  "}, "Pinterest needs"),
         ({"board_id": "my-board"}, "only digits"),
         ({"board_id": "https://www.pinterest.com/quiz/python/"}, "only digits"),
+        # str.isdigit() takes these; Pinterest's ids are ASCII digits (pattern ^\d+$).
+        ({"board_id": "\u0665\u0664\u0669\u0667\u0665\u0665"}, "only digits"),  # Arabic-Indic
+        ({"board_id": "549755\u00b2"}, "only digits"),  # superscript two
+        ({"board_id": "\uff15\uff14\uff19"}, "only digits"),  # fullwidth
+        ({"board_id": "\u09eb\u09ea\u09ef"}, "only digits"),  # Bengali
+        ({"board_id": "549755 885175"}, "only digits"),
+        ({"board_id": "549755\t885175"}, "only digits"),
+        ({"board_id": "549755\n885175"}, "only digits"),
+        ({"board_id": "-549755885175"}, "only digits"),
+        ({"board_id": "+549755885175"}, "only digits"),
     ],
 )
 def test_board_id_is_validated(extra_data, message):
@@ -293,5 +334,151 @@ def test_board_id_is_validated(extra_data, message):
     assert message in str(error.value.message_dict["extra_data"])
 
 
-def test_numeric_board_id_is_accepted():
-    PinterestCredentialsFactory.build(extra_data={"board_id": BOARD}).full_clean()
+@pytest.mark.parametrize("board_id", [BOARD, int(BOARD), f" {BOARD} "])
+def test_numeric_board_id_is_accepted_and_used_as_digits(board_id):
+    credential = PinterestCredentialsFactory.build(extra_data={"board_id": board_id})
+
+    credential.full_clean()  # raises ValidationError if the board id is refused
+
+    assert board_of(credential) == BOARD
+
+
+# --- reconcile: following the board's bookmark -----------------------------------------
+
+RECENT = "2026-03-02T09:00:10"  # seconds after the post was created (START)
+OLD = "2026-03-01T08:00:00"  # a day before: cannot be the post's pin
+
+
+def _pin(number: int, *, link: str = "https://quiz.example.com/task/999999", created=RECENT):
+    return {"id": str(813744226420790100 + number), "link": link, "board_id": BOARD,
+            "created_at": created}  # fmt: skip
+
+
+def _page(rsps, pins, *, bookmark: str | None = None, following: str | None = None) -> None:
+    """One page of ``GET boards/{id}/pins``, matched on its exact query."""
+    query = {"page_size": "100"} | ({"bookmark": bookmark} if bookmark else {})
+    rsps.get(
+        BOARD_PINS,
+        json={"items": pins, "bookmark": following},
+        match=[matchers.query_param_matcher(query)],
+    )
+
+
+def _unknown_post(rsps, clock, *, resend: bool = True):
+    """A post whose create timed out after sending: the next attempt looks first. With
+    ``resend=False`` a second create has no answer: it would fail the test as unmatched."""
+    rsps.post(PINS, body=requests.ReadTimeout("read timed out"))
+    post = publish(new_post("pinterest"))
+    assert post.needs_reconcile is True
+    rsps.remove("POST", PINS)
+    if resend:
+        rsps.post(PINS, status=201, json=PIN)  # what a resend would get
+    clock.shift(timedelta(seconds=40))
+    return post
+
+
+def _lookups(rsps) -> list[dict[str, list[str]]]:
+    return [
+        parse_qs(urlsplit(c.request.url).query) for c in rsps.calls if c.request.method == "GET"
+    ]
+
+
+def _creates(rsps) -> int:
+    return sum(1 for c in rsps.calls if c.request.method == "POST")
+
+
+def test_reconcile_follows_bookmarks_and_finds_the_pin_on_a_later_page(
+    mocked_responses, credential, clock
+):
+    post = _unknown_post(mocked_responses, clock, resend=False)
+    ours = _pin(99, link=post.task.public_url)
+    _page(mocked_responses, [_pin(1), _pin(2)], following="bm-2")
+    _page(mocked_responses, [_pin(3)], bookmark="bm-2", following="bm-3")
+    _page(mocked_responses, [_pin(4), ours], bookmark="bm-3", following="bm-4")
+
+    post = publish(post)
+
+    assert post.status == "published"
+    assert post.post_id == ours["id"]
+    assert _creates(mocked_responses) == 1  # found, not sent again
+    assert [q.get("bookmark") for q in _lookups(mocked_responses)] == [None, ["bm-2"], ["bm-3"]]
+    assert list(post.attempts.values_list("kind", "outcome")) == [
+        ("publish", "unknown"),
+        ("reconcile", "success"),
+    ]
+
+
+def test_reconcile_stops_where_the_bookmark_is_null_and_sends_again(
+    mocked_responses, credential, clock
+):
+    post = _unknown_post(mocked_responses, clock)
+    _page(mocked_responses, [_pin(1)], following="bm-2")
+    _page(mocked_responses, [_pin(2)], bookmark="bm-2", following=None)
+
+    post = publish(post)
+
+    assert post.status == "published"
+    assert post.post_id == PIN["id"]  # not on the board: created once more
+    assert len(_lookups(mocked_responses)) == 2
+    assert _creates(mocked_responses) == 2
+
+
+def test_reconcile_stops_at_a_page_older_than_the_post(mocked_responses, credential, clock):
+    post = _unknown_post(mocked_responses, clock)
+    _page(mocked_responses, [_pin(1), _pin(2, created=OLD)], following="bm-2")  # mixed: go on
+    _page(mocked_responses, [_pin(3, created=OLD), _pin(4, created=f"{OLD}Z")],
+          bookmark="bm-2", following="bm-3")  # fmt: skip
+    # Page 3 (which would hold a pin with the post's link) is never registered: asking for it
+    # would be an unmatched call.
+
+    post = publish(post)
+
+    assert post.status == "published"
+    assert post.post_id == PIN["id"]
+    assert len(_lookups(mocked_responses)) == 2  # page 3 is never asked for
+
+
+def test_reconcile_reads_at_most_the_page_bound_then_sends_again(
+    mocked_responses, credential, clock, caplog
+):
+    post = _unknown_post(mocked_responses, clock)
+    _page(mocked_responses, [_pin(0)], following="bm-1")
+    # An endless board of recent pins, registered up to the bound: one more read is unmatched.
+    for number in range(1, MAX_LOOKUP_PAGES):
+        _page(mocked_responses, [_pin(number)], bookmark=f"bm-{number}",
+              following=f"bm-{number + 1}")  # fmt: skip
+
+    with caplog.at_level(logging.WARNING):
+        post = publish(post)
+
+    assert len(_lookups(mocked_responses)) == MAX_LOOKUP_PAGES
+    assert post.status == "published"  # handled as "not found": sent once more
+    assert _creates(mocked_responses) == 2
+    assert f"не найден на {MAX_LOOKUP_PAGES} страницах" in caplog.text
+
+
+def test_a_failed_page_keeps_looking_before_any_resend(mocked_responses, credential, clock):
+    post = _unknown_post(mocked_responses, clock, resend=False)
+    _page(mocked_responses, [_pin(1)], following="bm-2")
+    mocked_responses.get(
+        BOARD_PINS,
+        status=502,
+        body="Bad Gateway",
+        match=[matchers.query_param_matcher({"page_size": "100", "bookmark": "bm-2"})],
+    )
+
+    post = publish(post)
+
+    assert (post.status, post.needs_reconcile) == ("pending", True)
+    assert _creates(mocked_responses) == 1
+
+
+def test_a_bookmark_that_repeats_ends_the_lookup(mocked_responses, credential, clock):
+    post = _unknown_post(mocked_responses, clock)
+    _page(mocked_responses, [_pin(1)], following="bm-2")
+    _page(mocked_responses, [_pin(2)], bookmark="bm-2", following="bm-2")
+
+    post = publish(post)
+
+    assert len(_lookups(mocked_responses)) == 2
+    assert post.status == "published"

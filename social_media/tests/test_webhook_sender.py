@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import json
+import logging
+import re
 import uuid
 from datetime import timedelta
 
 import pytest
 import requests
 import time_machine
+from responses import matchers
 from standardwebhooks import Webhook as StandardWebhook
 
 from social_media import delivery
-from social_media.tests.contract import SITE_URL, START, load_fixture, publish
+from social_media.tests.contract import SITE_URL, START, all_log_text, load_fixture, publish
 from tasks.models import SocialMediaPost
 from tests.factories import TaskFactory, WebhookFactory
 
@@ -76,8 +79,7 @@ def test_a_platform_on_two_webhooks_is_sent_once_by_the_oldest(
 ):
     first = WebhookFactory(url=MAKE, target_platforms=["instagram"])
     WebhookFactory(url=ZAPIER, service_name="Zapier", target_platforms=["instagram"])
-    mocked_responses.post(MAKE, body="Accepted")
-    mocked_responses.post(ZAPIER, body="Accepted")
+    mocked_responses.post(MAKE, body="Accepted")  # no Zapier stub: a call there is unmatched
 
     posts = save_published(django_capture_on_commit_callbacks)
 
@@ -107,7 +109,9 @@ def test_nested_payload_is_the_documented_shape(
 
     task_id = posts["instagram"].task_id
     link = f"{SITE_URL}/task/{task_id}"
-    assert sent_json(mocked_responses.calls[0]) == {
+    sent = sent_json(mocked_responses.calls[0])
+    media = sent["content"].pop("media")  # the seed's fields are unchanged beside it
+    assert sent == {
         "task_id": task_id,
         "platform": "instagram",
         "content": {
@@ -129,6 +133,37 @@ def test_nested_payload_is_the_documented_shape(
             "publish_date": "2026-03-02T09:00:00Z",
         },
     }
+    # Instagram gets its two 4:5 JPEG cards and the vertical H.264 video (small in tests).
+    assert set(media) == {"image", "answer_image", "video"}
+    for key in ("image", "answer_image"):
+        assert_stored(media[key], "image/jpeg", (216, 270))
+    assert_stored(media["video"], "video/mp4", (216, 384))
+    assert media["video"]["duration"] == pytest.approx(2.0, abs=0.1)
+    assert media["image"]["url"] != media["answer_image"]["url"]
+
+
+def assert_stored(item: dict, mime_type: str, size: tuple[int, int]) -> None:
+    """The payload's description of a medium matches the stored file (pixels / streams)."""
+    import av
+    from django.conf import settings
+    from django.core.files.storage import default_storage
+    from PIL import Image
+
+    assert set(item) >= {"url", "width", "height", "mime_type", "bytes"}
+    assert item["mime_type"] == mime_type
+    assert (item["width"], item["height"]) == size
+    name = item["url"].removeprefix(settings.MEDIA_PUBLIC_URL)
+    assert item["url"] == settings.MEDIA_PUBLIC_URL + name
+    assert default_storage.size(name) == item["bytes"]
+    with default_storage.open(name, "rb") as handle:
+        if mime_type == "video/mp4":
+            with av.open(handle) as container:
+                stream = container.streams.video[0]
+                assert stream.codec_context.name == "h264"
+                assert (stream.codec_context.width, stream.codec_context.height) == size
+        else:
+            with Image.open(handle) as image:
+                assert image.format == "JPEG" and image.size == size
 
 
 def test_flat_payload_is_the_yandex_dzen_shape(
@@ -149,7 +184,9 @@ def test_flat_payload_is_the_yandex_dzen_shape(
     )
 
     task_id = posts["yandex_dzen"].task_id
-    assert sent_json(mocked_responses.calls[0]) == {
+    sent = sent_json(mocked_responses.calls[0])
+    media = sent.pop("media")
+    assert sent == {
         "task_id": task_id,
         "platform": "yandex_dzen",
         "image_url": "https://cdn.quiz.example.com/tasks/8.png",
@@ -162,6 +199,9 @@ def test_flat_payload_is_the_yandex_dzen_shape(
         "created_at": "2026-03-02T09:00:00Z",
         "published_at": "2026-03-02T08:00:00Z",
     }
+    assert media["video"] is None  # Dzen is sent no video
+    assert_stored(media["image"], "image/jpeg", (216, 270))
+    assert_stored(media["answer_image"], "image/jpeg", (216, 270))
     # Cyrillic travels as UTF-8, not \u escapes, and the signature covers those bytes.
     assert "Что выведет".encode() in mocked_responses.calls[0].request.body
 
@@ -180,6 +220,78 @@ def test_deliveries_carry_verifiable_standard_webhooks_headers(
     payload = StandardWebhook(SECRET).verify(request.body, dict(request.headers))
     assert payload["platform"] == "instagram"
     assert SECRET not in str(request.headers)
+
+
+def test_the_webhook_id_is_a_uuid_without_a_period(
+    mocked_responses, django_capture_on_commit_callbacks
+):
+    # Standard Webhooks signs "{id}.{timestamp}.{body}": the id must never contain ".".
+    WebhookFactory(url=MAKE, target_platforms=["instagram", "tiktok"], secret=SECRET)
+    mocked_responses.post(MAKE, body="Accepted")
+
+    save_published(django_capture_on_commit_callbacks)
+
+    ids = [call.request.headers["webhook-id"] for call in mocked_responses.calls]
+    assert len(ids) == 2
+    for message_id in ids:
+        assert "." not in message_id
+        assert re.fullmatch(r"msg_[0-9a-f]{32}", message_id)
+        uuid.UUID(message_id.removeprefix("msg_"))
+
+
+API_KEY = "make-apikey-Q7wZ3nV9xK2pL5sT"
+
+
+def test_a_configured_make_api_key_is_sent_as_x_make_apikey(
+    mocked_responses, django_capture_on_commit_callbacks
+):
+    WebhookFactory(url=MAKE, target_platforms=["instagram"], secret=SECRET, make_api_key=API_KEY)
+    mocked_responses.post(
+        MAKE, body="Accepted", match=[matchers.header_matcher({"x-make-apikey": API_KEY})]
+    )
+
+    posts = save_published(django_capture_on_commit_callbacks)
+
+    assert posts["instagram"].status == "processing"
+    request = mocked_responses.calls[0].request
+    StandardWebhook(SECRET).verify(request.body, dict(request.headers))  # still signed
+    assert API_KEY not in request.body.decode()
+
+
+def test_without_an_api_key_no_x_make_apikey_header_is_sent(
+    mocked_responses, django_capture_on_commit_callbacks
+):
+    WebhookFactory(url=MAKE, target_platforms=["instagram"], secret=SECRET)
+    mocked_responses.post(MAKE, body="Accepted")
+
+    posts = save_published(django_capture_on_commit_callbacks)
+
+    assert posts["instagram"].status == "processing"
+    headers = {name.lower() for name in mocked_responses.calls[0].request.headers}
+    assert "x-make-apikey" not in headers
+
+
+def test_the_api_key_is_in_no_log_message_or_attempt(
+    mocked_responses, django_capture_on_commit_callbacks, caplog
+):
+    WebhookFactory(url=MAKE, target_platforms=["instagram"], make_api_key=API_KEY)
+    # A receiver that quotes the key back in its refusal.
+    mocked_responses.post(
+        MAKE, status=401, body=f"Invalid API key {API_KEY} (header x-make-apikey: {API_KEY})"
+    )
+
+    with caplog.at_level(logging.DEBUG):
+        posts = save_published(django_capture_on_commit_callbacks)
+
+    post = posts["instagram"]
+    assert post.status == "failed"
+    assert "API key" in post.error_message
+    stored = [post.error_message] + [
+        f"{a.error_message} {a.response_excerpt}" for a in post.attempts.all()
+    ]
+    assert all(API_KEY not in text for text in stored)
+    assert "***" in post.attempts.get().response_excerpt
+    assert API_KEY not in all_log_text(caplog)
 
 
 def test_webhook_id_is_stable_across_retries(mocked_responses, clock):
@@ -265,8 +377,7 @@ def test_server_errors_and_timeouts_are_resent_later(mocked_responses, answer): 
     assert post.needs_reconcile is False  # the receiver de-duplicates on webhook-id
 
 
-def test_unsafe_webhook_url_is_refused_without_a_request(mocked_responses, settings):
-    settings.ALLOW_PRIVATE_WEBHOOK_URLS = False
+def test_unsafe_webhook_url_is_refused_without_a_request(mocked_responses):
     WebhookFactory(url="http://hook.eu1.make.com/plain", target_platforms=["tiktok"])
 
     post = publish(TaskFactory(published=True).social_posts.get())

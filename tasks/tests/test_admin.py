@@ -30,12 +30,15 @@ EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 RU = {"HTTP_ACCEPT_LANGUAGE": "ru"}
 
 
-def _mock_platforms(mocked_responses) -> None:
-    mocked_responses.post(PINS, json={"id": "813744"}, status=201)
-    mocked_responses.post(FB_PHOTOS, json={"id": "1", "post_id": "104512345678901_99"})
-    mocked_responses.get(
-        FB_POST, json={"permalink_url": "https://www.facebook.com/104512345678901/posts/99"}
-    )
+def _mock_platforms(mocked_responses, *platforms: str) -> None:
+    """Success answers for the named platforms only: a stub left uncalled fails the test."""
+    if "pinterest" in platforms:
+        mocked_responses.post(PINS, json={"id": "813744"}, status=201)
+    if "facebook" in platforms:
+        mocked_responses.post(FB_PHOTOS, json={"id": "1", "post_id": "104512345678901_99"})
+        mocked_responses.get(
+            FB_POST, json={"permalink_url": "https://www.facebook.com/104512345678901/posts/99"}
+        )
 
 
 def _run_bulk_action(client, tasks, django_capture_on_commit_callbacks, **headers):
@@ -128,7 +131,7 @@ def test_bulk_action_publishes_and_reports_per_platform_counts(
 ):
     PinterestCredentialsFactory()
     FacebookCredentialsFactory()
-    _mock_platforms(mocked_responses)
+    _mock_platforms(mocked_responses, "pinterest", "facebook")
     tasks = [TaskFactory(published=False), TaskFactory(published=False)]
 
     messages = _run_bulk_action(admin_client, tasks, django_capture_on_commit_callbacks, **EN)
@@ -146,7 +149,7 @@ def test_bulk_action_message_in_russian(
     admin_client, mocked_responses, django_capture_on_commit_callbacks
 ):
     PinterestCredentialsFactory()
-    _mock_platforms(mocked_responses)
+    _mock_platforms(mocked_responses, "pinterest")
 
     messages = _run_bulk_action(
         admin_client, [TaskFactory()], django_capture_on_commit_callbacks, **RU
@@ -159,7 +162,7 @@ def test_bulk_action_twice_creates_no_second_post(
     admin_client, mocked_responses, django_capture_on_commit_callbacks
 ):
     PinterestCredentialsFactory()
-    _mock_platforms(mocked_responses)
+    _mock_platforms(mocked_responses, "pinterest")
     task = TaskFactory(published=False)
 
     _run_bulk_action(admin_client, [task], django_capture_on_commit_callbacks, **EN)
@@ -184,7 +187,7 @@ def test_bulk_action_retries_failed_and_skips_published_and_in_flight(
     SocialMediaPostFactory(task=other, platform="facebook", status=PostStatus.PUBLISHED)
     PinterestCredentialsFactory()
     FacebookCredentialsFactory()
-    _mock_platforms(mocked_responses)
+    _mock_platforms(mocked_responses, "pinterest")  # Facebook is skipped: no stub
 
     messages = _run_bulk_action(
         admin_client, [task, other], django_capture_on_commit_callbacks, **EN
@@ -374,7 +377,6 @@ def test_saving_a_published_task_loads_the_active_targets_once(
     admin_client, mocked_responses, django_capture_on_commit_callbacks
 ):
     """The publishing signal and the after-save warnings share one load."""
-    _mock_platforms(mocked_responses)
     PinterestCredentialsFactory()
     FacebookCredentialsFactory()
 

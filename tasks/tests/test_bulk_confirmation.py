@@ -176,11 +176,11 @@ def test_viewer_gets_no_confirmation_page(client, mixed_tasks):
 
 
 def test_confirmation_says_which_posts_will_certainly_fail(admin_client):
-    PinterestCredentialsFactory()
+    PinterestCredentialsFactory(extra_data={})
     FacebookCredentialsFactory()
-    task = TaskFactory(image_url="")
+    task = TaskFactory(image_url="")  # no image is no failure: the card stands in
 
     html = ask(admin_client, [task], **EN).content.decode()
 
-    assert "This post will fail: Pinterest needs an image: the task has no image URL." in html
+    assert "This post will fail: Pinterest needs {&quot;board_id&quot;: &quot;…&quot;}." in html
     assert html.count("This post will fail:") == 1

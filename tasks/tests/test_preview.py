@@ -94,7 +94,7 @@ def test_short_task_is_not_cut():
     assert field(preview, "link").value == f"{SITE_URL}/task/{task.pk}"
 
 
-def test_warnings_for_missing_image_board_and_page():
+def test_warnings_for_missing_board_and_page_but_not_for_a_missing_image():
     PinterestCredentialsFactory(extra_data={})
     FacebookCredentialsFactory(extra_data={"page_id": ""})
     task = TaskFactory(image_url="")
@@ -102,8 +102,7 @@ def test_warnings_for_missing_image_board_and_page():
     previews = previews_of(task)
 
     pin = previews["pinterest"]
-    assert "Pinterest needs an image: the task has no image URL." in pin.problems
-    assert 'Pinterest needs {"board_id": "…"}.' in pin.problems
+    assert pin.problems == ['Pinterest needs {"board_id": "…"}.']  # the card stands in
     assert previews["facebook"].problems == ['Facebook needs {"page_id": "…"}.']
 
 
@@ -147,7 +146,11 @@ def test_preview_is_what_pinterest_receives(mocked_responses):
     sent = json.loads(mocked_responses.calls[0].request.body)
     for name in ("title", "description", "alt_text", "link"):
         assert sent[name] == field(preview, name).value
-    assert sent["media_source"]["url"] == field(preview, "image_url").value
+    # The task has no image: the card the worker rendered, which the task page now shows.
+    card = task_preview(task, Targets.load(), with_media=True)[0].media[0]
+    assert card.spec.kind == "question_card"
+    assert card.rendered is not None
+    assert sent["media_source"]["url"] == card.rendered.url
 
 
 def test_preview_is_what_the_webhook_receives(mocked_responses):
@@ -159,7 +162,13 @@ def test_preview_is_what_the_webhook_receives(mocked_responses):
 
     post_publish(post_id=post.pk)
 
-    assert json.loads(mocked_responses.calls[0].request.body) == json.loads(preview.payload)
+    sent = json.loads(mocked_responses.calls[0].request.body)
+    media = sent["content"].pop("media")
+    assert sent == json.loads(preview.payload)
+    # Once the worker has rendered the video, the task page's payload is exactly what was sent.
+    after = {p.key: p for p in task_preview(task, Targets.load(), with_media=True)}["tiktok"]
+    assert json.loads(after.payload)["content"]["media"] == media
+    assert media["video"]["mime_type"] == "video/mp4"
 
 
 # --- the admin pages -----------------------------------------------------------
@@ -168,8 +177,8 @@ def test_preview_is_what_the_webhook_receives(mocked_responses):
 @pytest.mark.parametrize(
     ("headers", "expected"),
     [
-        (EN, ["Preview per platform", "Pinterest needs an image", "Characters", "Flat"]),
-        (RU, ["Предпросмотр по платформам", "Для Pinterest нужна картинка", "Символов", "Плоский"]),
+        (EN, ["Preview per platform", "Not rendered yet", "Characters", "Flat"]),
+        (RU, ["Предпросмотр по платформам", "Ещё не отрисовано", "Символов", "Плоский"]),
     ],
 )
 def test_change_page_shows_the_preview_in_both_languages(admin_client, headers, expected):
@@ -203,7 +212,7 @@ def test_change_page_without_platforms_says_so(admin_client):
 
 
 def test_saving_as_published_warns_about_what_will_fail(admin_client):
-    PinterestCredentialsFactory()
+    PinterestCredentialsFactory(extra_data={})
     FacebookCredentialsFactory()
     task = TaskFactory(image_url="", question=LONG_RU)
     url = reverse("admin:tasks_task_change", args=[task.pk])
@@ -213,7 +222,7 @@ def test_saving_as_published_warns_about_what_will_fail(admin_client):
     task.refresh_from_db()
     assert task.published is True  # the save went through
     messages = {m.level_tag: str(m) for m in response.context["messages"]}
-    assert "Pinterest: Pinterest needs an image" in messages["warning"]
+    assert 'Pinterest: Pinterest needs {"board_id": "…"}.' in messages["warning"]
     assert "Facebook" not in messages["warning"]
     assert "Pinterest: The title is cut to 100 characters." in messages["info"]
 
@@ -250,7 +259,7 @@ def test_dry_run_renders_payloads_and_sends_nothing(admin_client, mocked_respons
     assert html.count('data-platform="instagram"') == 2
     assert "Первый вопрос?" in html and "Second question?" in html
     assert f"&quot;task_id&quot;: {first.pk}" in html
-    assert "Pinterest needs an image" in html
+    assert "Not rendered yet" not in html  # the dry run shows texts and payloads only
     assert len(mocked_responses.calls) == 0
     assert not SocialMediaPost.objects.exists()
     assert list(Task.objects.order_by("pk").values()) == before

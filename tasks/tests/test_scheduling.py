@@ -26,8 +26,14 @@ def pinterest(settings, mocked_responses):
     settings.SITE_URL = SITE_URL
     settings.PINTEREST_API_BASE_URL = PINTEREST_API
     settings.SOCIAL_MEDIA_AUTO_PUBLISH = True
-    PinterestCredentialsFactory()
+    PinterestCredentialsFactory()  # no stub: a request a test does not expect fails it
+
+
+@pytest.fixture
+def pins(mocked_responses):
+    """Pinterest accepts the pin (for tests that expect it to be sent)."""
     mocked_responses.post(PINS, status=201, json={"id": "813744"})
+    return mocked_responses
 
 
 @pytest.fixture
@@ -75,7 +81,7 @@ def test_scheduled_post_is_not_sent_before_its_date(clock, commit, mocked_respon
     assert pin_calls(mocked_responses) == 0
 
 
-def test_relay_sends_the_scheduled_post_once_it_is_due(clock, commit, mocked_responses):
+def test_relay_sends_the_scheduled_post_once_it_is_due(clock, commit, pins):
     task = scheduled_task(commit, START + HOUR)
 
     clock.move_to(START + HOUR + timedelta(seconds=1))
@@ -84,12 +90,12 @@ def test_relay_sends_the_scheduled_post_once_it_is_due(clock, commit, mocked_res
     post = task.social_posts.get()
     assert post.status == PostStatus.PUBLISHED
     assert post.post_id == "813744"
-    assert pin_calls(mocked_responses) == 1
+    assert pin_calls(pins) == 1
     assert relay(commit)["due"] == 0
-    assert pin_calls(mocked_responses) == 1
+    assert pin_calls(pins) == 1
 
 
-def test_moving_the_date_later_moves_the_posts(clock, commit, mocked_responses, caplog):
+def test_moving_the_date_later_moves_the_posts(clock, commit, pins, caplog):
     task = scheduled_task(commit, START + HOUR)
 
     with caplog.at_level(logging.INFO, logger="social_media"):
@@ -99,41 +105,39 @@ def test_moving_the_date_later_moves_the_posts(clock, commit, mocked_responses, 
     assert f"Задача {task.pk}: дата публикации перенесена" in caplog.text
     clock.move_to(START + 2 * HOUR)
     relay(commit)
-    assert pin_calls(mocked_responses) == 0
+    assert pin_calls(pins) == 0
     clock.move_to(START + 3 * HOUR)
     relay(commit)
-    assert pin_calls(mocked_responses) == 1
+    assert pin_calls(pins) == 1
     assert task.social_posts.get().status == PostStatus.PUBLISHED
 
 
-def test_moving_the_date_into_the_past_sends_at_once(clock, commit, mocked_responses):
+def test_moving_the_date_into_the_past_sends_at_once(clock, commit, pins):
     task = scheduled_task(commit, START + HOUR)
 
     save(task, commit, publish_date=START - HOUR)
 
     assert task.social_posts.get().status == PostStatus.PUBLISHED
-    assert pin_calls(mocked_responses) == 1
+    assert pin_calls(pins) == 1
 
 
-def test_clearing_the_date_means_publish_now(clock, commit, mocked_responses):
+def test_clearing_the_date_means_publish_now(clock, commit, pins):
     task = scheduled_task(commit, START + HOUR)
 
     save(task, commit, publish_date=None)
 
     assert task.social_posts.get().status == PostStatus.PUBLISHED
-    assert pin_calls(mocked_responses) == 1
+    assert pin_calls(pins) == 1
 
 
-def test_date_moved_with_auto_publish_off_still_moves_and_sends(
-    clock, commit, mocked_responses, settings
-):
+def test_date_moved_with_auto_publish_off_still_moves_and_sends(clock, commit, pins, settings):
     task = scheduled_task(commit, START + HOUR)
     settings.SOCIAL_MEDIA_AUTO_PUBLISH = False
 
     save(task, commit, publish_date=START)
 
     assert task.social_posts.get().status == PostStatus.PUBLISHED
-    assert pin_calls(mocked_responses) == 1
+    assert pin_calls(pins) == 1
 
 
 def test_unpublishing_deletes_unsent_posts(clock, commit, mocked_responses, caplog):
@@ -191,7 +195,7 @@ def test_moving_the_date_leaves_posts_already_attempted(clock, commit, mocked_re
     assert task.social_posts.get().next_attempt_at == retry_at
 
 
-def test_republishing_restores_cancelled_posts_at_the_date(clock, commit, mocked_responses):
+def test_republishing_restores_cancelled_posts_at_the_date(clock, commit, pins):
     task = scheduled_task(commit, START + HOUR)
     SocialMediaPost.objects.filter(task=task).update(attempt_count=1)
     save(task, commit, published=False)
@@ -207,7 +211,7 @@ def test_republishing_restores_cancelled_posts_at_the_date(clock, commit, mocked
     assert task.social_posts.get().status == PostStatus.PUBLISHED
 
 
-def test_task_list_shows_and_filters_scheduled_and_due_tasks(clock, commit, admin_client):
+def test_task_list_shows_and_filters_scheduled_and_due_tasks(clock, commit, admin_client, pins):
     from django.urls import reverse
 
     later = scheduled_task(commit, START + HOUR)

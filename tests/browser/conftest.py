@@ -21,6 +21,7 @@ from tests.e2e.conftest import (  # noqa: F401 - fixtures shared with the e2e te
     e2e,
     e2e_worker,
     emulator,
+    media_root,
     redis_url,
 )
 

@@ -16,14 +16,14 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 TEXT = {
     "ru-RU": {
         "preview": "Предпросмотр по платформам",
-        "no_image": "Для Pinterest нужна картинка",
+        "no_image": "Ещё не отрисовано",
         "cut": "Заголовок обрезан до 100 символов.",
         "scheduled": "Запланирована",
         "save": "Сохранить",
     },
     "en-US": {
         "preview": "Preview per platform",
-        "no_image": "Pinterest needs an image",
+        "no_image": "Not rendered yet",
         "cut": "The title is cut to 100 characters.",
         "scheduled": "Scheduled",
         "save": "Save",

@@ -42,6 +42,7 @@ WORKER_ARGS = (
 )
 REDIS_ARGS = ("--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no")
 HTTP_TIMEOUT = 2  # the worker's SOCIAL_MEDIA_HTTP_TIMEOUT: "timeout" faults stall longer
+VIDEO_SECONDS = 5  # full-size (1080×1920) videos, kept short: each render is CPU time
 
 
 def wait_until(
@@ -108,10 +109,25 @@ def emulator() -> Iterator[InProcessEmulator]:
 
 
 @pytest.fixture(scope="session")
+def media_root(tmp_path_factory) -> Path:
+    """Where the worker stores renders and the live server serves them from."""
+    return tmp_path_factory.mktemp("media")
+
+
+@pytest.fixture(scope="session")
 def e2e_worker(
-    django_db_setup, emulator: InProcessEmulator, redis_url: str, tmp_path_factory
+    django_db_setup,
+    emulator: InProcessEmulator,
+    redis_url: str,
+    tmp_path_factory,
+    live_server,
+    media_root: Path,
 ) -> Iterator[Path]:
-    """``celery -A quiz_backend worker`` on Redis, reading and writing the test database."""
+    """``celery -A quiz_backend worker`` on Redis, reading and writing the test database.
+
+    It renders media into ``media_root`` with public URLs on the live server, which
+    serves them (``tests/e2e/urls.py``) to the emulator.
+    """
     database = django_settings.DATABASES["default"]
     if "postgresql" not in database["ENGINE"]:
         pytest.skip("end-to-end tests need PostgreSQL (TEST_DATABASE_URL=postgres://…)")
@@ -130,6 +146,9 @@ def e2e_worker(
             "SOCIAL_MEDIA_RETRY_DELAYS": "1,1,1",
             "SOCIAL_MEDIA_HTTP_TIMEOUT": str(HTTP_TIMEOUT),
             "SITE_URL": django_settings.SITE_URL,
+            "MEDIA_ROOT": str(media_root),
+            "MEDIA_PUBLIC_URL": f"{live_server.url}/media/",
+            "QUIZ_MEDIA_VIDEO_SECONDS": str(VIDEO_SECONDS),
             "LOG_DIR": str(tmp_path_factory.mktemp("worker-logs")),
         },
         PYTHONUNBUFFERED="1",
@@ -171,11 +190,21 @@ def _reset_producer_pools() -> None:
 
 @pytest.fixture
 def e2e(
-    e2e_worker, emulator: InProcessEmulator, redis_url: str, live_server, transactional_db, settings
+    e2e_worker,
+    emulator: InProcessEmulator,
+    redis_url: str,
+    live_server,
+    transactional_db,
+    settings,
+    media_root: Path,
 ) -> Iterator[InProcessEmulator]:
     """A clean emulator whose scenarios call back to the live server; this process
-    publishes to the worker's Redis instead of running tasks eagerly."""
+    publishes to the worker's Redis instead of running tasks eagerly, and the live
+    server serves the worker's renders."""
     settings.SECURE_SSL_REDIRECT = False
+    settings.MEDIA_ROOT = media_root
+    settings.MEDIA_PUBLIC_URL = f"{live_server.url}/media/"
+    settings.ROOT_URLCONF = "tests.e2e.urls"
     settings.CELERY_BROKER_URL = redis_url
     settings.CELERY_TASK_ALWAYS_EAGER = False
     keys = ("broker_url", "broker_transport_options", "task_always_eager")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -52,11 +53,14 @@ def _pinterest(emu, path, token="pina_test", **kwargs):  # noqa: S107
 
 
 def test_pinterest_creates_a_pin_and_lists_it_on_its_board(emu):
-    created = _pinterest(emu, "pins", json=PIN)
+    image = f"{emu.url}/images/quiz.png"  # Pinterest downloads the image: it must be real
+    created = _pinterest(
+        emu, "pins", json={**PIN, "media_source": {"source_type": "image_url", "url": image}}
+    )
     assert created.status_code == 201
     pin = created.json()
     assert pin["id"].isdigit() and pin["board_id"] == PIN["board_id"]
-    assert pin["media"]["images"]["originals"]["url"] == PIN["media_source"]["url"]
+    assert pin["media"]["images"]["originals"] == {"url": image, "width": 1000, "height": 1500}
     listed = _pinterest(emu, f"boards/{PIN['board_id']}/pins", method="GET").json()
     assert [item["id"] for item in listed["items"]] == [pin["id"]]
     page = _get(f"{emu.url}/pin/{pin['id']}/")
@@ -67,6 +71,7 @@ def test_pinterest_creates_a_pin_and_lists_it_on_its_board(emu):
     ("change", "field"),
     [
         ({"board_id": "board-1"}, "board_id"),
+        ({"board_id": "\u0665\u0664\u0669"}, "board_id"),  # Arabic-Indic: ^\d+$ is ASCII
         ({"title": "x" * 101}, "title"),
         ({"description": "x" * 801}, "description"),
         ({"alt_text": "x" * 501}, "alt_text"),
@@ -107,7 +112,7 @@ def test_facebook_photo_post_permalink_and_error_envelope(emu):
     base = f"{emu.url}/facebook/v26.0"
     auth = {"Authorization": "Bearer EAAB"}
     photo = _post(
-        f"{base}/104/photos", data={"url": "https://e.com/1.png", "caption": "Hi"}, headers=auth
+        f"{base}/104/photos", data={"url": f"{emu.url}/images/q.png", "caption": "Hi"}, headers=auth
     ).json()
     assert set(photo) == {"id", "post_id"} and photo["post_id"].startswith("104_")
     link = _get(
@@ -183,7 +188,7 @@ def test_make_accepts_then_calls_back_signed(emu):
     emu.state.callback_url = f"http://127.0.0.1:{receiver.server_address[1]}/callback"
     register_hook(emu, "demo", SECRET)
     try:
-        payload = json.dumps({"task_id": 7, "platform": "tiktok", "content": {"title": "T"}})
+        payload = json.dumps({"task_id": 7, "platform": "yandex_dzen", "content": {"title": "T"}})
         answer = _post(f"{emu.url}/make/demo", data=payload)
         assert answer.status_code == 200 and answer.text == "Accepted"
         assert answer.headers["Content-Type"].startswith("text/plain")
@@ -196,4 +201,109 @@ def test_make_accepts_then_calls_back_signed(emu):
     result = StandardWebhook(SECRET).verify(body, lowered)
     assert result["task_id"] == 7 and result["status"] == "published"
     assert result["post_url"] == f"{emu.url}/post/{result['post_id']}"
-    assert received(emu, "make")[0]["json"]["platform"] == "tiktok"
+    assert received(emu, "make")[0]["json"]["platform"] == "yandex_dzen"
+
+
+def _signed_headers(body: str, **override: str) -> dict[str, str]:
+    now = datetime.now(UTC)
+    headers = {
+        "Content-Type": "application/json",
+        "webhook-id": "msg_0123456789abcdef0123456789abcdef",
+        "webhook-timestamp": str(int(now.timestamp())),
+        "webhook-signature": StandardWebhook(SECRET).sign(
+            "msg_0123456789abcdef0123456789abcdef", now, body
+        ),
+    }
+    return headers | override
+
+
+MAKE_BODY = json.dumps({"task_id": 7, "platform": "tiktok", "content": {"title": "T"}})
+
+
+@pytest.mark.parametrize(
+    "override",
+    [
+        {"webhook-signature": "v1,not-base64!!"},
+        {"webhook-signature": "garbage"},
+        {"webhook-signature": "v1,"},
+        {"webhook-signature": ",AAAA"},
+        {"webhook-signature": "v1,a,b"},
+        {"webhook-timestamp": "soon"},
+        {"webhook-timestamp": "1e10"},
+        {"webhook-timestamp": "17000000\u00b2"},
+        {"webhook-id": "msg.1"},
+        {"webhook-id": ""},
+    ],
+    ids=lambda override: repr(next(iter(override.values()))),
+)
+def test_make_refuses_malformed_signature_headers_with_a_clear_400(emu, override):
+    register_hook(emu, "demo", SECRET)
+    headers = _signed_headers(MAKE_BODY, **override)
+
+    answer = _post(f"{emu.url}/make/demo", data=MAKE_BODY.encode(), headers=headers)
+
+    assert answer.status_code == 400, answer.text
+    assert answer.headers["Content-Type"].startswith("application/json")
+    body = answer.json()
+    assert body["error"] == "malformed_signature"
+    assert body["message"] and "emulator failed" not in body["message"]
+    assert emu.state.make_posts == {}  # nothing was taken, no callback will follow
+
+
+def test_make_still_takes_a_well_formed_delivery_and_records_a_wrong_signature(emu, monkeypatch):
+    register_hook(emu, "demo", SECRET)
+    monkeypatch.setattr(emu.state, "callback_url", "")  # only the delivery matters here
+    good = _post(
+        f"{emu.url}/make/demo", data=MAKE_BODY.encode(), headers=_signed_headers(MAKE_BODY)
+    )
+    other = MAKE_BODY.replace('"T"', '"U"')
+    wrong = _post(
+        f"{emu.url}/make/demo",
+        data=other.encode(),
+        headers=_signed_headers(
+            MAKE_BODY, **{"webhook-id": "msg_other"}
+        ),  # signed for another body
+    )
+
+    assert (good.status_code, good.text) == (200, "Accepted")
+    assert (wrong.status_code, wrong.text) == (200, "Accepted")
+    deliveries = received(emu, "make")
+    assert [d["signature_valid"] for d in deliveries] == [True, False]
+
+
+def test_pinterest_board_pins_page_with_a_bookmark_newest_first(emu):
+    image = {"source_type": "image_url", "url": f"{emu.url}/images/quiz.png"}  # fetched: real
+    ids = [
+        _pinterest(emu, "pins", json={**PIN, "title": f"Q{n}", "media_source": image}).json()["id"]
+        for n in range(3)
+    ]
+    board = f"boards/{PIN['board_id']}/pins"
+
+    first = _pinterest(emu, board, method="GET", params={"page_size": 2}).json()
+    second = _pinterest(
+        emu, board, method="GET", params={"page_size": 2, "bookmark": first["bookmark"]}
+    ).json()
+    refused = _pinterest(emu, board, method="GET", params={"bookmark": "not-ours"})
+
+    assert [pin["id"] for pin in first["items"]] == [ids[2], ids[1]]
+    assert isinstance(first["bookmark"], str) and first["bookmark"]
+    assert [pin["id"] for pin in second["items"]] == [ids[0]]
+    assert second["bookmark"] is None
+    assert refused.status_code == 400 and "bookmark" in refused.json()["message"]
+
+
+def test_facebook_published_posts_page_with_paging_next(emu):
+    base = f"{emu.url}/facebook/v26.0"
+    auth = {"Authorization": "Bearer EAAB"}
+    ids = [
+        _post(f"{base}/104/feed", data={"message": f"m{n}"}, headers=auth).json()["id"]
+        for n in range(3)
+    ]
+
+    first = _get(f"{base}/104/published_posts", params={"limit": 2}, headers=auth).json()
+    second = _get(first["paging"]["next"], headers=auth).json()
+
+    assert [post["id"] for post in first["data"]] == [ids[2], ids[1]]
+    assert "after=" in first["paging"]["next"]
+    assert [post["id"] for post in second["data"]] == [ids[0]]
+    assert "next" not in second["paging"]  # the last page

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from social_media.delivery import posts_relay
 from tasks.models import SocialMediaPost
-from tests.e2e.conftest import arm, received, register_hook, wait_until
+from tests.e2e.conftest import VIDEO_SECONDS, arm, received, register_hook, wait_until
 from tests.factories import (
     FacebookCredentialsFactory,
     PinterestCredentialsFactory,
@@ -56,14 +56,18 @@ def _wait_final(task, platforms, timeout=20.0) -> dict[str, SocialMediaPost]:
     )
 
 
-def test_a_published_task_reaches_all_six_platforms(e2e):
+def test_a_task_without_an_image_reaches_all_six_platforms_with_its_media(e2e, live_server):
+    """Done-when of the media issue: a task with no image, saved as published with all six
+    platforms active, ends with six published posts; Pinterest and Facebook received a
+    generated card of their size, and the TikTok, YouTube Shorts and Instagram scenarios a
+    playable 1080×1920 H.264 MP4 — as the emulator fetched them from the live server."""
     PinterestCredentialsFactory()
     FacebookCredentialsFactory()
     _webhook(e2e)
 
-    task = TaskFactory(published=True)
+    task = TaskFactory(published=True, image_url="")
 
-    posts = _wait_final(task, ALL_PLATFORMS)
+    posts = _wait_final(task, ALL_PLATFORMS, timeout=180)
     assert {p.status for p in posts.values()} == {"published"}, {
         k: p.error_message for k, p in posts.items()
     }
@@ -88,7 +92,30 @@ def test_a_published_task_reaches_all_six_platforms(e2e):
     assert task.question[:20] in page.text
     facebook_page = requests.get(posts["facebook"].post_url, timeout=5)
     assert facebook_page.status_code == 200
-    assert task.image_url in facebook_page.text
+
+    # What the emulator downloaded and probed (Pillow / PyAV), not what we said we sent.
+    fetched = e2e.state.fetched_media
+    pin_card = fetched[posts["pinterest"].post_id]
+    assert (pin_card["format"], pin_card["width"], pin_card["height"]) == ("PNG", 1000, 1500)
+    fb_card = fetched[posts["facebook"].post_id]
+    assert (fb_card["format"], fb_card["width"], fb_card["height"]) == ("PNG", 1200, 628)
+    card_url = e2e.state.fb_posts[posts["facebook"].post_id]["full_picture"]
+    assert card_url.startswith(f"{live_server.url}/media/renders/")
+    assert card_url in facebook_page.text
+    for platform in ("tiktok", "youtube_shorts", "instagram"):
+        video = fetched[posts[platform].post_id]
+        assert video["codec"] == "h264" and "mp4" in video["container"].split(","), video
+        assert (video["width"], video["height"]) == (1080, 1920)
+        assert video["duration"] == pytest.approx(VIDEO_SECONDS, abs=0.2)
+        assert 23 <= video["fps"] <= 60
+    # The scenario got the media object in the payload, absolute URLs it could fetch.
+    by_platform = {d["json"]["platform"]: d["json"] for d in deliveries}
+    instagram = by_platform["instagram"]["content"]["media"]
+    assert instagram["image"]["mime_type"] == "image/jpeg"
+    assert (instagram["image"]["width"], instagram["image"]["height"]) == (1080, 1350)
+    assert instagram["answer_image"]["url"] != instagram["image"]["url"]
+    assert by_platform["tiktok"]["content"]["media"]["image"] is None
+    assert by_platform["yandex_dzen"]["content"]["media"]["video"] is None
 
 
 def test_two_server_errors_then_success_is_published_with_two_retries(e2e):
@@ -164,7 +191,7 @@ def test_a_malformed_answer_is_looked_up_before_sending_again(e2e):
 
 
 def test_without_a_callback_the_post_stays_processing_until_the_deadline(e2e):
-    _webhook(e2e, platforms=["instagram"])
+    _webhook(e2e, platforms=["yandex_dzen"])  # no video to render: the wait is the point
     arm(e2e, platform="make", fault="no_callback")
 
     task = TaskFactory(published=True)
@@ -191,12 +218,12 @@ def test_without_a_callback_the_post_stays_processing_until_the_deadline(e2e):
 
 
 def test_a_scenario_reporting_failure_fails_the_post_with_its_reason(e2e):
-    _webhook(e2e, platforms=["tiktok"])
+    _webhook(e2e, platforms=["yandex_dzen"])
     arm(e2e, platform="make", fault="callback_failed")
 
     task = TaskFactory(published=True)
 
-    post = _wait_final(task, {"tiktok"})["tiktok"]
+    post = _wait_final(task, {"yandex_dzen"})["yandex_dzen"]
     assert post.status == "failed"
     assert post.error_message == "The scenario could not publish (fault)."
     assert post.failure_kind == "callback"

@@ -34,6 +34,13 @@ def test_load_demo_data_is_idempotent_and_points_at_the_emulator():
 
     assert Task.objects.count() == 6
     assert set(Task.objects.values_list("language", flat=True)) == {"ru", "en"}
+    # Two tasks with a picture the platforms accept, four showing the generated cards.
+    images = sorted(Task.objects.values_list("image_url", flat=True))
+    assert images[:4] == [""] * 4
+    assert images[4:] == [
+        "http://127.0.0.1:9025/images/python-len-en.png",
+        "http://127.0.0.1:9025/images/python-len-ru.png",
+    ]
     assert not Task.objects.filter(published=True).exists()
     assert SocialMediaPost.objects.count() == 0
     assert sorted(SocialMediaCredentials.objects.values_list("platform", flat=True)) == [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from kombu import pools as kombu_pools
@@ -11,7 +12,7 @@ from emulator.testing import InProcessEmulator
 from quiz_backend.celery import _configure as configure_celery
 from quiz_backend.celery import app as celery_app
 from tests.factories import PinterestCredentialsFactory
-from tests.reliability.helpers import CeleryProcess, RedisServer, celery_env
+from tests.reliability.helpers import CeleryProcess, MediaServer, RedisServer, celery_env
 
 
 @pytest.fixture
@@ -21,8 +22,9 @@ def emulator(settings) -> Iterator[InProcessEmulator]:
     No callback URL: a Make.com hook accepts deliveries and never calls back, so webhook
     posts stay *processing* unless a test says otherwise.
     """
-    with InProcessEmulator() as emu:
+    with InProcessEmulator() as emu, MediaServer(Path(settings.MEDIA_ROOT)) as media:
         settings.PINTEREST_API_BASE_URL = emu.pinterest_url
+        settings.MEDIA_PUBLIC_URL = media.url  # the emulator downloads what it is sent
         yield emu
 
 

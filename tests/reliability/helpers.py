@@ -3,12 +3,16 @@ subprocesses, polling. The platforms are the emulator (``emulator.testing``)."""
 
 from __future__ import annotations
 
+import functools
 import shutil
 import signal
 import socket
 import subprocess
+import threading
 import time
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings as django_settings
 
@@ -147,13 +151,44 @@ class CeleryProcess:
         self.log.close()
 
 
+class MediaServer:
+    """Serves a folder on 127.0.0.1, so the emulator can download the worker's renders
+    the way a platform downloads them from ``MEDIA_PUBLIC_URL``."""
+
+    def __init__(self, root: Path) -> None:
+        root.mkdir(parents=True, exist_ok=True)
+        handler = functools.partial(_QuietFiles, directory=str(root))
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> MediaServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class _QuietFiles(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
 def celery_env(*, broker_url: str, **extra: str) -> dict[str, str]:
-    """The hermetic test environment on the pytest database, with ``extra`` settings."""
+    """The hermetic test environment on the pytest database, with ``extra`` settings.
+
+    The worker renders into this process's ``MEDIA_ROOT`` and links its files at this
+    process's ``MEDIA_PUBLIC_URL`` (a ``MediaServer`` in the fixtures).
+    """
     return subprocess_environ(
         {
             "DATABASE_URL": database_url(django_settings.DATABASES["default"]),
             "CELERY_TASK_ALWAYS_EAGER": "false",
             "CELERY_BROKER_URL": broker_url,
+            "MEDIA_ROOT": str(django_settings.MEDIA_ROOT),
+            "MEDIA_PUBLIC_URL": django_settings.MEDIA_PUBLIC_URL,
             **extra,
         },
         PYTHONUNBUFFERED="1",

@@ -63,6 +63,7 @@ def _one_call_per_platform(emulator) -> None:
     )
 
 
+@pytest.mark.allow_private_urls  # the webhook is the emulator on 127.0.0.1
 def test_20_threads_saving_the_same_task(pinterest, hook, emulator):
     task = TaskFactory(published=False)
 
@@ -75,6 +76,7 @@ def test_20_threads_saving_the_same_task(pinterest, hook, emulator):
     _one_call_per_platform(emulator)
 
 
+@pytest.mark.allow_private_urls  # the webhook is the emulator on 127.0.0.1
 def test_20_threads_bulk_publishing_the_same_task(pinterest, hook, emulator):
     task = TaskFactory(published=False)
 

@@ -107,6 +107,7 @@ def hook(emulator):
     return WebhookFactory(url=emulator.hook_url("make"), target_platforms=["instagram"])
 
 
+@pytest.mark.allow_private_urls  # the webhook is the emulator on 127.0.0.1
 def test_overdue_callback_is_marked_then_a_retry_resends_with_the_same_delivery_id(
     settings, hook, emulator
 ):
@@ -132,6 +133,7 @@ def test_overdue_callback_is_marked_then_a_retry_resends_with_the_same_delivery_
     assert first["webhook-id"] == f"msg_{post.delivery_id.hex}"
 
 
+@pytest.mark.allow_private_urls  # the webhook is the emulator on 127.0.0.1
 def test_a_processing_callback_still_gets_a_deadline(settings, hook, emulator):
     settings.SOCIAL_MEDIA_CALLBACK_TIMEOUT = 600
     task = TaskFactory(published=True)

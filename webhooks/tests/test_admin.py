@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 
 from tests.factories import PinterestCredentialsFactory, WebhookFactory
@@ -197,6 +198,7 @@ def _hook_form(**overrides) -> dict:
         "payload_format": "nested",
         "languages": "[]",
         "callback_auth": "signature",
+        "make_api_key": "",  # a browser always submits the (empty) password input
         "is_active": "on",
     }
     data.update(overrides)
@@ -280,3 +282,93 @@ def test_bad_target_platforms_show_a_form_error_and_save_nothing(admin_client, t
     errors = " ".join(response.context["adminform"].form.errors.get("target_platforms", []))
     assert error in errors
     assert not Webhook.objects.exists()
+
+
+# --- Make API key (x-make-apikey) ------------------------------------------------------
+
+API_KEY = "make-apikey-Q7wZ3nV9xK2pL5sT"
+
+
+def _pages_of(admin_client, webhook) -> str:
+    urls = (HOOK_LIST, _hook_change(webhook), _hook_change(webhook) + "history/", HOOK_ADD)
+    return "".join(admin_client.get(url, **EN).content.decode() for url in urls)
+
+
+def test_an_added_api_key_is_stored_encrypted_and_never_shown(admin_client):
+    response = admin_client.post(HOOK_ADD, _hook_form(make_api_key=API_KEY), follow=True, **EN)
+
+    assert response.status_code == 200
+    webhook = Webhook.objects.get()
+    assert webhook.make_api_key == API_KEY
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT make_api_key FROM webhooks_webhook WHERE id = %s", [webhook.pk])
+        [raw] = cursor.fetchone()
+    assert raw.startswith("enc:")
+    assert API_KEY not in raw
+    assert API_KEY not in response.content.decode()  # not in the "secret shown once" notice
+    html = _pages_of(admin_client, webhook)
+    assert API_KEY not in html
+    assert API_KEY[-6:] not in html
+    change = admin_client.get(_hook_change(webhook), **EN).content.decode()
+    assert "An API key is set" in change
+
+
+@pytest.mark.parametrize(
+    ("headers", "label", "status"), [(EN, "Make API key", "set"), (RU, "API-ключ Make", "задан")]
+)
+def test_the_list_says_whether_an_api_key_is_set(admin_client, headers, label, status):
+    WebhookFactory(make_api_key=API_KEY)
+
+    listing = admin_client.get(HOOK_LIST, **headers).content.decode()
+
+    assert label in listing
+    assert f">{status}<" in listing
+    assert API_KEY not in listing
+
+
+def test_an_empty_api_key_on_change_keeps_it_a_new_one_replaces_it(admin_client):
+    webhook = WebhookFactory(make_api_key=API_KEY)
+
+    kept = admin_client.post(_hook_change(webhook), _hook_form(service_name="Make EU"), **EN)
+    assert kept.status_code == 302
+    webhook.refresh_from_db()
+    assert (webhook.service_name, webhook.make_api_key) == ("Make EU", API_KEY)
+
+    replaced = admin_client.post(_hook_change(webhook), _hook_form(make_api_key="new-key-0123"))
+    assert replaced.status_code == 302
+    webhook.refresh_from_db()
+    assert webhook.make_api_key == "new-key-0123"
+
+
+def test_the_api_key_can_be_removed(admin_client):
+    webhook = WebhookFactory(make_api_key=API_KEY)
+
+    response = admin_client.post(_hook_change(webhook), _hook_form(clear_make_api_key="on"))
+
+    assert response.status_code == 302
+    webhook.refresh_from_db()
+    assert webhook.make_api_key == ""
+
+
+@pytest.mark.parametrize(
+    ("key", "error"),
+    [
+        ("short", "8 to 512 characters"),
+        ("k" * 513, "8 to 512 characters"),
+        ("ключ-доступа-123", "printable ASCII"),
+        ("make-key\r\nX-Injected: 1", "printable ASCII"),
+        ("make\tkey-12345", "printable ASCII"),
+    ],
+)
+def test_a_bad_api_key_is_a_form_error_that_changes_nothing(admin_client, key, error):
+    webhook = WebhookFactory(make_api_key=API_KEY)
+
+    response = admin_client.post(_hook_change(webhook), _hook_form(make_api_key=key), **EN)
+
+    assert response.status_code == 200
+    errors = " ".join(response.context["adminform"].form.errors.get("make_api_key", []))
+    assert error in errors
+    if len(key) >= 8:  # "short" is too common a word to look for
+        assert key not in response.content.decode()  # the refused value is not echoed
+    webhook.refresh_from_db()
+    assert webhook.make_api_key == API_KEY

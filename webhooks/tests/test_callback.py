@@ -70,11 +70,12 @@ def test_a_chunked_body_is_413(client, webhook, post):
     assert_unchanged(post)
 
 
-def test_a_content_length_that_is_not_a_number_is_400(client, webhook, post):
+@pytest.mark.parametrize("length", ["12abc", "1\u00b2", "\u0661\u0662", "-1", "1 2"])
+def test_a_content_length_that_is_not_a_number_is_400(client, webhook, post, length):
     body = body_bytes(callback(post))
     headers = signature_headers(webhook.secret, body)
 
-    response = post_raw(client, body, headers, CONTENT_LENGTH="12abc")
+    response = post_raw(client, body, headers, CONTENT_LENGTH=length)
 
     assert_refused(response, 400, "bad_content_length")
     assert_unchanged(post)

@@ -38,7 +38,7 @@ def secrets(settings):
     credentials = FacebookCredentialsFactory(
         access_token="EAAB-page-token-PLAINTEXT-123", refresh_token="refresh-PLAINTEXT-456"
     )
-    webhook = WebhookFactory()
+    webhook = WebhookFactory(make_api_key="make-apikey-PLAINTEXT-789")
     webhook.rotate_secret()
     return credentials, webhook
 
@@ -50,6 +50,7 @@ def test_a_raw_select_shows_no_plaintext(secrets):
         "refresh_token": raw("webhooks_socialmediacredentials", "refresh_token", credentials.pk),
         "secret": raw("webhooks_webhook", "secret", webhook.pk),
         "previous_secret": raw("webhooks_webhook", "previous_secret", webhook.pk),
+        "make_api_key": raw("webhooks_webhook", "make_api_key", webhook.pk),
     }
 
     for column, value in stored.items():
@@ -80,13 +81,15 @@ def test_after_reencrypt_the_old_key_can_be_removed(secrets, settings):
 
     output = reencrypt()
 
-    assert "Total: 4 re-encrypted, 0 already current, 0 unreadable." in output
+    assert "Total: 5 re-encrypted, 0 already current, 0 unreadable." in output
     assert "webhooks.Webhook.secret: 1 re-encrypted" in output
+    assert "webhooks.Webhook.make_api_key: 1 re-encrypted" in output
     settings.FIELD_ENCRYPTION_KEYS = [NEW_KEY]
     assert SocialMediaCredentials.objects.get().access_token == "EAAB-page-token-PLAINTEXT-123"
     assert SocialMediaCredentials.objects.get().refresh_token == "refresh-PLAINTEXT-456"
     fresh = Webhook.objects.get()
     assert (fresh.secret, fresh.previous_secret) == (webhook.secret, webhook.previous_secret)
+    assert fresh.make_api_key == "make-apikey-PLAINTEXT-789"
 
 
 def test_reencrypt_is_safe_to_run_again(secrets, settings):
@@ -96,7 +99,7 @@ def test_reencrypt_is_safe_to_run_again(secrets, settings):
 
     output = reencrypt()
 
-    assert "Total: 0 re-encrypted, 4 already current, 0 unreadable." in output
+    assert "Total: 0 re-encrypted, 5 already current, 0 unreadable." in output
     assert raw("webhooks_webhook", "secret", secrets[1].pk) == stored
 
 
@@ -129,7 +132,7 @@ def test_a_removed_key_is_a_clear_error(secrets, settings):
 
     with pytest.raises(DecryptionError, match="reencrypt_secrets"):
         SocialMediaCredentials.objects.get()
-    with pytest.raises(CommandError, match=r"4 value\(s\) cannot be decrypted"):
+    with pytest.raises(CommandError, match=r"5 value\(s\) cannot be decrypted"):
         reencrypt()
 
 

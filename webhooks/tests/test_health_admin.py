@@ -3,6 +3,7 @@ delivery, and one active target per platform and language."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -185,7 +186,29 @@ def test_send_test_event_posts_a_signed_test_payload_and_shows_the_answer(
     assert payload["test"] is True
     assert payload["platform"] == "instagram"
     assert payload["task_id"] is None
-    assert request.headers["webhook-id"].startswith("msg_test_")
+    # Standard Webhooks: never a "." in the id (the signed content is id.timestamp.body).
+    assert re.fullmatch(r"msg_test_[0-9a-f]{32}", request.headers["webhook-id"])
+
+
+def test_the_test_event_carries_the_make_api_key_when_one_is_set(admin_client, mocked_responses):
+    key = "make-apikey-Q7wZ3nV9xK2pL5sT"
+    with_key = WebhookFactory(url=HOOK_URL, make_api_key=key)
+    without = WebhookFactory(url=f"{HOOK_URL}-plain", target_platforms=["yandex_dzen"])
+    mocked_responses.post(
+        HOOK_URL, body="Accepted", match=[matchers.header_matcher({"x-make-apikey": key})]
+    )
+    mocked_responses.post(f"{HOOK_URL}-plain", body="Accepted")
+
+    response = run_action(admin_client, HOOK_LIST, "send_test_event", [with_key, without])
+
+    assert messages_of(response) == [
+        f"{with_key}: Answered HTTP 200: Accepted",
+        f"{without}: Answered HTTP 200: Accepted",
+    ]
+    plain = mocked_responses.calls[1].request
+    assert plain.url == f"{HOOK_URL}-plain"
+    assert "x-make-apikey" not in {name.lower() for name in plain.headers}
+    assert key not in response.content.decode()
 
 
 def test_a_failing_test_event_shows_status_and_redacted_excerpt(admin_client, mocked_responses):
@@ -213,10 +236,7 @@ def test_an_unreachable_webhook_is_explained(admin_client, mocked_responses):
     assert message.startswith(f"{webhook}: Could not reach the webhook")
 
 
-def test_an_unsafe_webhook_url_is_refused_by_the_url_guard(
-    admin_client, mocked_responses, settings
-):
-    settings.ALLOW_PRIVATE_WEBHOOK_URLS = False
+def test_an_unsafe_webhook_url_is_refused_by_the_url_guard(admin_client, mocked_responses):
     webhook = WebhookFactory(url="http://127.0.0.1:8025/hook")
 
     response = run_action(admin_client, HOOK_LIST, "send_test_event", [webhook])

@@ -6,6 +6,7 @@ import time
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from tasks.models import SocialMediaPost
@@ -83,8 +84,11 @@ def test_a_wrong_secret_is_refused(client, webhook, post):
 
 @pytest.mark.parametrize("offset", [-301, 301])
 def test_a_timestamp_more_than_five_minutes_off_is_refused(client, webhook, post, offset):
-    stamp = int(time.time()) + offset
-    response = post_signed(client, webhook.secret, published(post), timestamp=stamp)
+    # A frozen whole-second clock: with a running one, int(time.time()) + 301 can be
+    # only 300.x s ahead by the time the server looks, and the test would flake.
+    with time_machine.travel(int(time.time()), tick=False):
+        stamp = int(time.time()) + offset
+        response = post_signed(client, webhook.secret, published(post), timestamp=stamp)
 
     assert_refused(response, 401, "stale_timestamp")
     assert_unchanged(post)
@@ -120,7 +124,19 @@ def test_a_malformed_signature_is_a_401_not_a_crash(client, webhook, post, signa
     assert_unchanged(post)
 
 
-@pytest.mark.parametrize("timestamp", ["soon", "1e10", "-5", "99999999999999999999", "nan"])
+@pytest.mark.parametrize(
+    "timestamp",
+    [
+        "soon",
+        "1e10",
+        "-5",
+        "99999999999999999999",
+        "nan",
+        "17000000\u00b2",  # "²": str.isdigit() says yes, int() raises
+        "\u0661\u0667\u0660\u0660",  # Arabic-Indic digits
+        "\uff11\uff17\uff10\uff10",  # fullwidth digits
+    ],
+)
 def test_a_malformed_timestamp_is_refused(client, webhook, post, timestamp):
     body = body_bytes(published(post))
     headers = signature_headers(webhook.secret, body)
@@ -131,6 +147,27 @@ def test_a_malformed_timestamp_is_refused(client, webhook, post, timestamp):
 
 def test_an_overlong_webhook_id_is_refused(client, webhook, post):
     response = post_signed(client, webhook.secret, published(post), message_id="m" * 256)
+
+    assert_refused(response, 401, "bad_webhook_id")
+    assert_unchanged(post)
+
+
+@pytest.mark.parametrize("message_id", ["msg.1", "msg_1.", ".msg_1", "a.b.c", "..."])
+def test_a_webhook_id_with_a_period_is_refused(client, webhook, post, message_id):
+    # Standard Webhooks: the id must not contain "." (the signed content is id.timestamp.body).
+    # Correctly signed, so only the period is wrong.
+    response = post_signed(client, webhook.secret, published(post), message_id=message_id)
+
+    assert_refused(response, 401, "bad_webhook_id")
+    assert "id.timestamp.body" in response.json()["message"]
+    assert_unchanged(post)
+
+
+def test_a_bearer_callback_with_a_period_in_its_webhook_id_is_refused(client, post):
+    bearer = WebhookFactory(callback_auth="bearer", target_platforms=["tiktok"])
+    headers = {"Authorization": f"Bearer {bearer.secret}", "webhook-id": "msg.1"}
+
+    response = post_raw(client, body_bytes(published(post)), headers)
 
     assert_refused(response, 401, "bad_webhook_id")
     assert_unchanged(post)

@@ -1,4 +1,5 @@
-"""``manage.py run_platform_emulator``: Pinterest, Facebook and Make.com on loopback."""
+"""``manage.py run_platform_emulator``: Pinterest, Facebook, Instagram, YouTube, TikTok,
+Telegram, VK and Make.com on loopback."""
 
 from __future__ import annotations
 
@@ -27,8 +28,9 @@ def parse_hook_secrets(values: list[str]) -> dict[str, str]:
 
 class Command(BaseCommand):
     help = (
-        "Run the local platform emulator (Pinterest API v5, Facebook Graph, a Make.com "
-        "webhook receiver and a control API) on 127.0.0.1."
+        "Run the local platform emulator (Pinterest API v5, Facebook Graph, Instagram Graph "
+        "publishing, YouTube Data API v3 uploads, TikTok Content Posting, the Telegram Bot API, "
+        "the VK API, a Make.com webhook receiver and a control API) on 127.0.0.1."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -89,6 +91,10 @@ class Command(BaseCommand):
             f"Platform emulator on {server.url}\n"
             f"  Pinterest: {server.url}/pinterest/v5\n"
             f"  Facebook:  {server.url}/facebook/v26.0\n"
+            f"  Instagram: {server.url}/instagram/v26.0\n"
+            f"  YouTube:   {server.url} (/upload/youtube/v3, /youtube/v3; "
+            f"token {server.url}/google/oauth2/token)\n"
+            f"  TikTok:    {server.url}/tiktok\n"
             f"  Make.com:  {server.url}/make/<hook>  (hooks with a secret: "
             f"{', '.join(sorted(secrets)) or 'none'})\n"
             f"  Control:   {server.url}/_control/requests, /_control/faults, /_control/reset"

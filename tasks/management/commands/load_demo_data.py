@@ -27,7 +27,9 @@ PINTEREST_BOARD = "549755885175"
 FACEBOOK_PAGE = "104512345678901"
 WEBHOOK_PLATFORMS = ["instagram", "tiktok", "youtube_shorts", "yandex_dzen"]
 
-# Three questions, each in Russian and in English (one translation group per pair).
+# Three questions, each in Russian and in English (one translation group per pair). The
+# first has its own picture (a 2:3 PNG from the emulator: Pinterest takes it as it is,
+# Facebook gets the generated card); the others have none and show the generated cards.
 DEMO_TASKS: list[dict[str, Any]] = [
     {
         "group": "6f1d2c1e-0000-4000-8000-000000000001",
@@ -51,7 +53,7 @@ DEMO_TASKS: list[dict[str, Any]] = [
         "group": "6f1d2c1e-0000-4000-8000-000000000002",
         "topic": "JavaScript",
         "difficulty": "medium",
-        "image": "js-typeof-null",
+        "image": "",
         "ru": {
             "question": "Что вернёт typeof null в JavaScript?",
             "answers": ["'null'", "'object'", "'undefined'", "'number'"],
@@ -69,7 +71,7 @@ DEMO_TASKS: list[dict[str, Any]] = [
         "group": "6f1d2c1e-0000-4000-8000-000000000003",
         "topic": "SQL",
         "difficulty": "hard",
-        "image": "sql-null",
+        "image": "",
         "ru": {
             "question": "Сколько строк вернёт SELECT * FROM t WHERE x <> NULL?",
             "answers": ["Все строки", "Ни одной", "Только строки с NULL", "Ошибка"],
@@ -161,7 +163,10 @@ class Command(BaseCommand):
             group = uuid.UUID(spec["group"])
             for language in ("ru", "en"):
                 text = spec[language]
-                _, was_created = Task.objects.get_or_create(
+                image_url = (
+                    f"{emulator}/images/{spec['image']}-{language}.png" if spec["image"] else ""
+                )
+                task, was_created = Task.objects.get_or_create(
                     translation_group_id=group,
                     language=language,
                     defaults={
@@ -169,13 +174,16 @@ class Command(BaseCommand):
                         "answers": text["answers"],
                         "correct_answer": text["correct"],
                         "explanation": text["explanation"],
-                        "image_url": f"{emulator}/images/{spec['image']}-{language}.svg",
+                        "image_url": image_url,
                         "topic": spec["topic"],
                         "difficulty": spec["difficulty"],
                         "published": False,
                     },
                 )
                 created += was_created
+                if not was_created and "/images/" in task.image_url and task.image_url != image_url:
+                    # An earlier demo picture (another emulator port, or the old SVG).
+                    Task.objects.filter(pk=task.pk).update(image_url=image_url)
         return created
 
     def _credentials(self, emulator: str) -> None:

@@ -1,0 +1,400 @@
+"""The media a post is sent with, resolved in the worker just before publishing.
+
+Each platform declares what it accepts (``BasePlatform.media_requirements``); for
+every spec the worker uses the task's own image when the platform's
+``task_image_rule`` says it fits, and otherwise renders (or reuses) the card or
+video with ``quiz_media.services.render``. Whatever is sent is checked against the
+spec first, from the stored file itself, so a platform never receives a type, shape
+or size it rejects. Nothing here runs in a request or a save.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import time
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+import requests
+from django.conf import settings
+from django.core.files.storage import default_storage
+from PIL import Image, UnidentifiedImageError
+
+from quiz_media.specs import MIME_TYPES, MediaRenderError, MediaSpec, RenderedMedia
+from social_media.url_guard import UnsafeUrlError, guarded_session
+
+if TYPE_CHECKING:
+    from social_media.platforms.base import BasePlatform, TaskImageRule
+    from tasks.models import Task
+
+logger = logging.getLogger("social_media")
+
+# The payload key of each kind of media.
+PAYLOAD_KEYS = {"question_card": "image", "answer_card": "answer_image", "video": "video"}
+KIND_LABELS = {"question_card": "question card", "answer_card": "answer card", "video": "video"}
+PILLOW_FORMATS = {"png": "PNG", "jpeg": "JPEG"}
+MIME_OF_PILLOW = {"PNG": "image/png", "JPEG": "image/jpeg"}
+IMAGE_FETCH_TIMEOUT = 10.0
+DURATION_SLACK = 0.1  # seconds: container rounding
+CHUNK = 64 * 1024
+
+
+@dataclass(frozen=True)
+class PostMedia:
+    """What one post carries: at most one medium per kind."""
+
+    items: dict[str, RenderedMedia] = field(default_factory=dict)
+
+    @property
+    def image(self) -> RenderedMedia | None:
+        return self.items.get("question_card")
+
+    @property
+    def answer_image(self) -> RenderedMedia | None:
+        return self.items.get("answer_card")
+
+    @property
+    def video(self) -> RenderedMedia | None:
+        return self.items.get("video")
+
+    def as_payload(self) -> dict[str, Any]:
+        """``{"image": {...} | None, "answer_image": ..., "video": ...}`` for webhooks."""
+        return {
+            key: (self.items[kind].as_payload() if kind in self.items else None)
+            for kind, key in PAYLOAD_KEYS.items()
+        }
+
+
+NO_MEDIA = PostMedia()
+
+
+def _mb(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+# --- the task's own image ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TaskImageCheck:
+    """The verdict on a task's image for one platform: the medium to send, or why not."""
+
+    media: RenderedMedia | None
+    reason: str = ""
+
+
+def _download(url: str, max_bytes: int) -> tuple[bytes | None, str]:
+    """The body of ``url`` (at most ``max_bytes``), or ``None`` and the reason."""
+    try:
+        session = guarded_session(url)
+    except UnsafeUrlError as error:
+        return None, str(error)
+    timeout = min(IMAGE_FETCH_TIMEOUT, float(settings.SOCIAL_MEDIA_HTTP_TIMEOUT))
+    deadline = time.monotonic() + timeout  # for the whole body, not per read
+    try:
+        with session.get(url, stream=True, timeout=timeout, allow_redirects=False) as response:
+            if response.status_code != 200:
+                return None, f"HTTP {response.status_code}"
+            declared = response.headers.get("Content-Length", "")
+            if declared.isdigit() and int(declared) > max_bytes:
+                return None, f"{_mb(int(declared))}, more than {_mb(max_bytes)}"
+            body = bytearray()
+            for chunk in response.iter_content(CHUNK):
+                body.extend(chunk)
+                if len(body) > max_bytes:
+                    return None, f"more than {_mb(max_bytes)}"
+                if time.monotonic() > deadline:
+                    return None, f"not downloaded within {timeout:g} s"
+            return bytes(body), ""
+    except requests.RequestException as exc:
+        return None, f"download failed ({type(exc).__name__})"
+    finally:
+        session.close()
+
+
+def _aspect_fits(width: int, height: int, rule: TaskImageRule) -> bool:
+    ratio = width / height
+    return any(abs(ratio - wanted) / wanted <= rule.tolerance for wanted in rule.aspect_ratios)
+
+
+def image_fit(data: bytes, rule: TaskImageRule) -> tuple[tuple[str, int, int] | None, str]:
+    """``(format, width, height)`` when ``data`` is an image ``rule`` accepts, else the reason."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image_format, (width, height) = image.format or "", image.size
+            if width * height > rule.max_pixels:
+                return None, f"{width}×{height} pixels is too large to check"
+            image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        return None, "not a readable image"
+    if image_format not in rule.formats:
+        return None, f"{image_format} is not one of {', '.join(rule.formats)}"
+    if width < rule.min_width or height < rule.min_height:
+        return None, f"{width}×{height} is smaller than {rule.min_width}×{rule.min_height}"
+    if not _aspect_fits(width, height, rule):
+        shapes = " or ".join(f"{ratio:.2f}" for ratio in rule.aspect_ratios)
+        return None, f"{width}×{height} is not shaped {shapes} (width / height)"
+    return (image_format, width, height), ""
+
+
+def task_image_check(task: Task, rule: TaskImageRule) -> TaskImageCheck:
+    """Download the task's image through the URL guard and judge it against ``rule``."""
+    url = task.image_url
+    if not url:
+        return TaskImageCheck(None, "the task has no image")
+    data, reason = _download(url, rule.max_bytes)
+    if data is None:
+        return TaskImageCheck(None, reason)
+    fit, reason = image_fit(data, rule)
+    if fit is None:
+        return TaskImageCheck(None, reason)
+    image_format, width, height = fit
+    media = RenderedMedia(
+        name="",
+        url=url,
+        kind="question_card",
+        width=width,
+        height=height,
+        mime_type=MIME_OF_PILLOW.get(image_format, "image/" + image_format.lower()),
+        bytes=len(data),
+    )
+    return TaskImageCheck(media)
+
+
+# --- checking what will be sent --------------------------------------------------------
+
+
+def _probe_image(name: str) -> tuple[str, int, int]:
+    with default_storage.open(name, "rb") as handle, Image.open(handle) as image:
+        return image.format or "", image.width, image.height
+
+
+def _probe_video(name: str) -> tuple[str, str, int, int, float]:
+    """``(container, codec, width, height, duration)`` of a stored video."""
+    import av
+
+    with default_storage.open(name, "rb") as handle, av.open(handle, mode="r") as container:
+        stream = container.streams.video[0]
+        duration = (container.duration or 0) / 1_000_000
+        if not duration and stream.duration is not None and stream.time_base is not None:
+            duration = float(stream.duration * stream.time_base)
+        return (
+            container.format.name,
+            stream.codec_context.name,
+            stream.codec_context.width,
+            stream.codec_context.height,
+            duration,
+        )
+
+
+def media_mismatch(media: RenderedMedia, spec: MediaSpec) -> str:
+    """Why ``media`` (a stored render) is not what ``spec`` accepts; ``""`` when it fits.
+
+    Read from the stored file, not from the render's own description.
+    """
+    wanted = f"{spec.width}×{spec.height} {spec.format.upper()}"
+    try:
+        size = default_storage.size(media.name)
+        if spec.format == "mp4":
+            container, codec, width, height, duration = _probe_video(media.name)
+            if "mp4" not in container.split(",") or codec != "h264":
+                return f"it is {codec} in {container}, not H.264 in MP4"
+            if spec.min_duration is not None and duration + DURATION_SLACK < spec.min_duration:
+                return f"it lasts {duration:.1f} s, less than {spec.min_duration:g} s"
+            if spec.max_duration is not None and duration - DURATION_SLACK > spec.max_duration:
+                return f"it lasts {duration:.1f} s, more than {spec.max_duration:g} s"
+        else:
+            image_format, width, height = _probe_image(media.name)
+            if image_format != PILLOW_FORMATS[spec.format]:
+                return f"it is {image_format or 'not an image'}, not {wanted}"
+    except Exception as exc:  # an unreadable file is never sent
+        return f"the stored file cannot be read ({type(exc).__name__})"
+    if (width, height) != (spec.width, spec.height):
+        return f"it is {width}×{height}, not {wanted}"
+    if size > spec.max_bytes:
+        return f"it is {_mb(size)}, more than the {_mb(spec.max_bytes)} allowed"
+    if media.mime_type != MIME_TYPES[spec.format]:
+        return f"it is described as {media.mime_type}, not {MIME_TYPES[spec.format]}"
+    return ""
+
+
+# --- resolving a post's media ----------------------------------------------------------
+
+
+def render_spec(spec: MediaSpec) -> MediaSpec:
+    """The spec one render is made for, shared by every platform asking for the same shape.
+
+    Instagram, TikTok and YouTube Shorts all take a 1080×1920 MP4: rendering it once, within
+    the tightest byte limit and the durations all of them accept, serves the three (each
+    still checks the file against its own spec before sending). Platforms whose durations
+    do not overlap get their own render.
+    """
+    from social_media.platforms import PLATFORMS
+
+    shape = (spec.kind, spec.width, spec.height, spec.format)
+    same = [spec] + [
+        other
+        for platform in PLATFORMS.values()
+        for other in platform.media_requirements
+        if (other.kind, other.width, other.height, other.format) == shape
+    ]
+    lows = [s.min_duration for s in same if s.min_duration is not None]
+    highs = [s.max_duration for s in same if s.max_duration is not None]
+    low, high = (max(lows) if lows else None), (min(highs) if highs else None)
+    if low is not None and high is not None and low > high:
+        return spec
+    return replace(
+        spec,
+        max_bytes=min(s.max_bytes for s in same),
+        min_duration=low,
+        max_duration=high,
+    )
+
+
+def post_media_resolve(*, task: Task, platform: BasePlatform) -> PostMedia:
+    """Every medium ``platform`` needs for ``task``: its own image where it fits, else renders.
+
+    Raises ``MediaRenderError`` (a readable message) when a medium cannot be made or
+    does not fit the platform: the post then fails permanently.
+    """
+    from quiz_media.services import render
+
+    items: dict[str, RenderedMedia] = {}
+    for spec in platform.media_requirements:
+        if spec.kind == "question_card" and platform.task_image_rule and task.image_url:
+            check = task_image_check(task, platform.task_image_rule)
+            if check.media is not None:
+                logger.info("🖼️ Задача %s, %s: своё изображение подходит", task.pk, platform.label)
+                items[spec.kind] = check.media
+                continue
+            logger.info(
+                "🖼️ Задача %s, %s: своё изображение не подходит (%s) — карточка",
+                task.pk,
+                platform.label,
+                check.reason,
+            )
+        rendered = render(task, render_spec(spec))
+        problem = media_mismatch(rendered, spec)
+        if problem:
+            raise MediaRenderError(
+                f"The generated {KIND_LABELS[spec.kind]} does not fit {platform.label}: {problem}."
+            )
+        items[spec.kind] = rendered
+    return PostMedia(items)
+
+
+# --- what the admin shows, and re-rendering on request -----------------------------------
+
+
+@dataclass(frozen=True)
+class MediaPreview:
+    """One medium a platform is sent, as the admin shows it: the stored render, if any."""
+
+    spec: MediaSpec
+    rendered: RenderedMedia | None
+    task_image_rule: bool = False  # the task's own image replaces it when it fits
+
+    @property
+    def kind_label(self) -> Any:
+        from quiz_media.models import MediaKindChoices
+
+        return MediaKindChoices(self.spec.kind).label
+
+    @property
+    def is_video(self) -> bool:
+        return self.spec.format == "mp4"
+
+
+def find_render(task: Task, spec: MediaSpec, brand: Any = None) -> RenderedMedia | None:
+    """The stored render of ``spec`` for ``task`` if there is one, by its cache key.
+
+    Never renders: a lookup of ``quiz_media.RenderedFile`` and of the file itself.
+    """
+    from quiz_media.models import RenderedFile
+    from quiz_media.services import cache_key, content_for, current_brand, media_public_url
+
+    key = cache_key(content_for(task), spec, brand or current_brand())
+    row = RenderedFile.objects.filter(cache_key=key).first()
+    if row is None or not default_storage.exists(row.name):
+        return None
+    return RenderedMedia(
+        name=row.name,
+        url=media_public_url(row.name),
+        kind=spec.kind,
+        width=row.width,
+        height=row.height,
+        mime_type=row.mime_type,
+        bytes=row.bytes,
+        duration=row.duration,
+        cache_key=row.cache_key,
+    )
+
+
+def existing_media(task: Task, platform: BasePlatform, brand: Any = None) -> list[MediaPreview]:
+    """The renders that already exist for ``platform``'s specs; never renders."""
+    from quiz_media.services import current_brand
+
+    brand = brand or current_brand()
+    previews = []
+    for spec in platform.media_requirements:
+        own = bool(spec.kind == "question_card" and platform.task_image_rule and task.image_url)
+        previews.append(MediaPreview(spec, find_render(task, render_spec(spec), brand), own))
+    return previews
+
+
+def preview_post_media(previews: list[MediaPreview]) -> PostMedia:
+    """The existing renders as the payload would carry them (the card for an own image)."""
+    return PostMedia({p.spec.kind: p.rendered for p in previews if p.rendered is not None})
+
+
+def tasks_render_media(*, task_ids: list[int]) -> dict[str, int]:
+    """Render (or reuse) every medium the active platforms need for these tasks.
+
+    Runs in the worker (``social_media.render_task_media``). A render that fails is
+    logged and counted; the others go on.
+    """
+    from quiz_media.services import render
+    from social_media.platforms import PLATFORMS
+    from social_media.targets import Targets
+    from tasks.models import Task
+
+    targets = Targets.load()
+    done = failed = 0
+    for task in Task.objects.filter(pk__in=task_ids).order_by("pk"):
+        specs = {
+            render_spec(spec)
+            for key in targets.for_task(task)
+            for spec in PLATFORMS[key].media_requirements
+        }
+        for spec in sorted(specs, key=lambda s: (s.kind, s.width, s.height, s.format)):
+            try:
+                render(task, spec)
+            except MediaRenderError as error:
+                failed += 1
+                logger.warning(
+                    "🎬 Задача %s: медиа %s не отрисовано: %s", task.pk, spec.kind, error
+                )
+            else:
+                done += 1
+    logger.info("🎬 Перерисовка медиа задач %s: готово %s, ошибок %s", task_ids, done, failed)
+    return {"rendered": done, "failed": failed}
+
+
+def tasks_render_media_enqueue(task_ids: list[int]) -> None:
+    """Hand the re-render to a worker once the current transaction commits."""
+    from django.db import transaction
+
+    if task_ids:
+        transaction.on_commit(lambda: _send_render(list(task_ids)))
+
+
+def _send_render(task_ids: list[int]) -> None:
+    from social_media.tasks import render_task_media
+
+    try:
+        render_task_media.delay(task_ids)
+    except Exception as exc:  # broker down: publishing renders them anyway
+        logger.warning(
+            "⚠️ Брокер недоступен (%s): перерисовка %s не поставлена", type(exc).__name__, task_ids
+        )
