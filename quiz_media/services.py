@@ -170,17 +170,29 @@ def media_public_url(name: str) -> str:
 # --- render -------------------------------------------------------------------------------
 
 
-def render(task: Task, spec: MediaSpec) -> RenderedMedia:
+def render(
+    task: Task,
+    spec: MediaSpec,
+    *,
+    brand: Brand | None = None,
+    known: dict[str, RenderedFile] | None = None,
+) -> RenderedMedia:
     """Render (or reuse from cache) one medium for a task. Cached by a hash of everything that
     shapes it (task text fields, language, template version, spec, brand settings, video length).
-    Concurrency-safe (two workers at once produce one stored file). Raises MediaRenderError."""
+    Concurrency-safe (two workers at once produce one stored file). Raises MediaRenderError.
+
+    A caller resolving several media at once passes the ``brand`` it loaded and the rows it
+    already looked up (``known``, by cache key, from ``rendered_rows``): a reuse then costs
+    no query of its own."""
     check_spec(spec)
     content = content_for(task)
-    brand = current_brand()
+    brand = current_brand() if brand is None else brand
     key = cache_key(content, spec, brand)
     name = storage_name(key, spec)
 
-    row = RenderedFile.objects.filter(cache_key=key).first()
+    row = known.get(key) if known is not None else None
+    if row is None:
+        row = RenderedFile.objects.filter(cache_key=key).first()
     if row is not None and _exists(row.name):
         _touch(row)
         return _as_media(row)
@@ -206,6 +218,12 @@ def render(task: Task, spec: MediaSpec) -> RenderedMedia:
         row.refresh_from_db()
     logger.info("Rendered %s for task %s: %s (%s bytes)", spec.kind, task.pk, name, len(data))
     return _as_media(row)
+
+
+def rendered_rows(task: Task, specs: list[MediaSpec], brand: Brand) -> dict[str, RenderedFile]:
+    """The stored renders of ``specs`` for ``task`` that exist, by cache key: one query."""
+    keys = [cache_key(content_for(task), spec, brand) for spec in specs]
+    return {row.cache_key: row for row in RenderedFile.objects.filter(cache_key__in=keys)}
 
 
 def produce(

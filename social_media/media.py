@@ -258,8 +258,17 @@ def post_media_resolve(*, task: Task, platform: BasePlatform) -> PostMedia:
     Raises ``MediaRenderError`` (a readable message) when a medium cannot be made or
     does not fit the platform: the post then fails permanently.
     """
-    from quiz_media.services import render
+    from quiz_media.services import current_brand, render, rendered_rows
 
+    own_image = bool(platform.task_image_rule and task.image_url)
+    wanted = [
+        render_spec(spec)
+        for spec in platform.media_requirements
+        if not (spec.kind == "question_card" and own_image)
+    ]
+    # One query for the brand and one for every stored render this post may reuse.
+    brand = current_brand() if platform.media_requirements else None
+    known = rendered_rows(task, wanted, brand) if brand is not None and wanted else {}
     items: dict[str, RenderedMedia] = {}
     for spec in platform.media_requirements:
         if spec.kind == "question_card" and platform.task_image_rule and task.image_url:
@@ -274,7 +283,7 @@ def post_media_resolve(*, task: Task, platform: BasePlatform) -> PostMedia:
                 platform.label,
                 check.reason,
             )
-        rendered = render(task, render_spec(spec))
+        rendered = render(task, render_spec(spec), brand=brand, known=known)
         problem = media_mismatch(rendered, spec)
         if problem:
             raise MediaRenderError(
