@@ -15,6 +15,9 @@ import io
 import json
 import logging
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
@@ -79,9 +82,23 @@ def content_for(task: Task) -> CardContent:
     )
 
 
+_preloaded_brand: ContextVar[BrandSettings | None] = ContextVar("preloaded_brand", default=None)
+
+
+@contextmanager
+def brand_preloaded(row: BrandSettings | None) -> Iterator[BrandSettings | None]:
+    """Inside, ``current_brand`` uses ``row`` (the worker's cached copy, checked against
+    the database by the claim's fingerprint) instead of a query."""
+    token = _preloaded_brand.set(row)
+    try:
+        yield row
+    finally:
+        _preloaded_brand.reset(token)
+
+
 def current_brand() -> Brand:
     """The brand settings in force: the admin's BrandSettings over the QUIZ_MEDIA_* defaults."""
-    brand = BrandSettings.load()
+    brand = _preloaded_brand.get() or BrandSettings.load()
     logo_name = (brand.logo.name or "") if brand.logo else ""
     return Brand(
         site_name=brand.effective_site_name,

@@ -21,6 +21,8 @@ from django.db.models import F, Q, QuerySet
 from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 
+from quiz_media.models import BrandSettings
+from quiz_media.services import brand_preloaded
 from quiz_media.specs import MediaRenderError, MediaStorageError
 from social_media import target_cache
 from social_media.captions import CaptionBook, captions_preloaded
@@ -155,12 +157,15 @@ def _claim_returning(
     return post, str(values[-1])
 
 
-def _targets_and_captions(fingerprint: str | None) -> tuple[Targets, CaptionBook | None]:
-    """The active targets and caption templates; reloaded only when the fingerprint changed."""
+def _targets_and_captions(
+    fingerprint: str | None,
+) -> tuple[Targets, CaptionBook | None, BrandSettings | None]:
+    """The active targets, caption templates and brand settings; reloaded only when the
+    fingerprint changed."""
     if fingerprint is None:
-        return Targets.load(), None
+        return Targets.load(), None, None
     loaded = target_cache.snapshot(fingerprint)
-    return loaded.targets, loaded.captions
+    return loaded.targets, loaded.captions, loaded.brand
 
 
 def _reclaim_abandoned(post_id: int, now: datetime, claim: dict[str, Any]) -> int:
@@ -215,8 +220,8 @@ def post_publish(*, post_id: int) -> SocialMediaPost | None:
         logger.info("Пост %s уже обрабатывается или не готов к отправке — пропуск", post_id)
         return None
     post, token, fingerprint = claimed
-    targets, book = _targets_and_captions(fingerprint)
-    with targets_preloaded(targets), captions_preloaded(book):
+    targets, book, brand = _targets_and_captions(fingerprint)
+    with targets_preloaded(targets), captions_preloaded(book), brand_preloaded(brand):
         return _publish_claimed(post, token)
 
 

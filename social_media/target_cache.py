@@ -1,12 +1,13 @@
-"""The process's copy of the targets and caption templates, checked against the database.
+"""The process's copy of the targets, caption templates and brand settings, checked
+against the database.
 
-Workers and web processes keep the active credentials, webhooks and caption
-templates in memory instead of loading them for every post or save. Whether the
-copy is current is answered by the database in a statement the caller runs
-anyway (the claim, the outbox INSERT): ``fingerprint_sql()`` is a short digest
-of every row's id and version of the three tables. Any insert, update or delete,
-with or without ``save()``, in this process or another machine, changes it, and
-the copy is reloaded before it is used.
+Workers and web processes keep the active credentials, webhooks, caption templates
+and the brand settings row (what renders are keyed on) in memory instead of loading
+them for every post or save. Whether the copy is current is answered by the database
+in a statement the caller runs anyway (the claim, the outbox INSERT):
+``fingerprint_sql()`` is a short digest of every row's id and version of the four
+tables. Any insert, update or delete, with or without ``save()``, in this process or
+another machine, changes it, and the copy is reloaded before it is used.
 
 PostgreSQL only (it reads ``xmin`` and ``ctid``); on other databases callers load
 the targets every time.
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 
 from django.db import connection
 
+from quiz_media.models import BrandSettings
 from social_media.captions import CaptionBook
 from social_media.targets import Targets
 
@@ -35,6 +37,7 @@ class Snapshot:
     fingerprint: str
     targets: Targets
     captions: CaptionBook
+    brand: BrandSettings
 
 
 _snapshot: Snapshot | None = None
@@ -45,11 +48,11 @@ def supported() -> bool:
 
 
 def fingerprint_sql() -> str:
-    """An SQL expression: the digest of the targets' and caption templates' rows."""
+    """An SQL expression: the digest of the targets', caption templates' and brand rows."""
     from social_media.models import CaptionTemplate
     from webhooks.models import SocialMediaCredentials, Webhook
 
-    tables = (SocialMediaCredentials, Webhook, CaptionTemplate)
+    tables = (SocialMediaCredentials, Webhook, CaptionTemplate, BrandSettings)
     quote = connection.ops.quote_name
     return _DIGEST.format(
         parts=", ".join(_PART.format(table=quote(m._meta.db_table)) for m in tables)
@@ -77,7 +80,7 @@ def snapshot(fingerprint: str) -> Snapshot:
         return cached
     # Loaded after the digest was read: at least as new. If a change lands in
     # between, the next digest differs and the copy is loaded again.
-    fresh = Snapshot(fingerprint, Targets.load(), CaptionBook.load())
+    fresh = Snapshot(fingerprint, Targets.load(), CaptionBook.load(), BrandSettings.load())
     _snapshot = fresh
     return fresh
 

@@ -173,11 +173,11 @@ def test_changelist_costs_the_same_for_1000_tasks_and_6000_posts_as_for_10(
 
 # --- delivering one post (the worker's side) --------------------------------------------
 
-# claim + post + task + targets fingerprint; attempt INSERT; outcome (attempt result in the
-# same statement); and the media step: the brand settings and the post's stored renders
-# (one query for all of its media). Renders are made once per task, before (here) or by
+# claim + post + task + fingerprint of the targets, caption templates and brand settings;
+# attempt INSERT; outcome (attempt result in the same statement); and the media step: one
+# lookup of the post's stored renders. Renders are made once per task, before (here) or by
 # the first post that needs them; a post whose render must still be made pays for it.
-PUBLISH_ROUND_TRIPS = 5
+PUBLISH_ROUND_TRIPS = 4
 
 
 @pytest.fixture
@@ -209,7 +209,7 @@ def _pending_posts(count: int) -> list[SocialMediaPost]:
     return list(SocialMediaPost.objects.filter(task__in=tasks).order_by("pk"))
 
 
-def test_a_publish_costs_five_sql_round_trips_on_every_platform(
+def test_a_publish_costs_four_sql_round_trips_on_every_platform(
     emulated_platforms, django_assert_num_queries
 ):
     from social_media.delivery import post_publish
@@ -271,3 +271,30 @@ def test_an_edited_webhook_is_used_by_the_next_publish_even_when_edited_without_
     assert result is not None
     assert result.status == PostStatus.FAILED
     assert "No active credentials or webhook" in result.error_message
+
+
+def test_edited_brand_settings_reach_the_next_publish_s_media(emulated_platforms):
+    from quiz_media.models import BrandSettings, RenderedFile
+    from social_media.delivery import post_publish
+
+    first, second = (p for p in _pending_posts(2) if p.platform == "pinterest")
+    post_publish(post_id=first.pk)  # the worker caches the brand with the targets
+    used = set(RenderedFile.objects.values_list("cache_key", flat=True))
+    assert used
+    # A queryset UPDATE (no save(), no signal) still reaches the worker's copy.
+    BrandSettings.objects.update_or_create(pk=1, defaults={"primary_color": "#123456"})
+    BrandSettings.objects.filter(pk=1).update(accent_color="#654321")
+
+    result = post_publish(post_id=second.pk)
+
+    assert result is not None and result.status == PostStatus.PUBLISHED, result.error_message
+    brand = BrandSettings.objects.get(pk=1)
+    assert (brand.primary_color, brand.accent_color) == ("#123456", "#654321")
+    from quiz_media.services import cache_key, content_for, current_brand
+    from social_media.media import render_spec
+    from social_media.platforms import PLATFORMS
+
+    (spec,) = PLATFORMS["pinterest"].media_requirements
+    wanted = cache_key(content_for(second.task), render_spec(spec), current_brand())
+    assert wanted not in used
+    assert RenderedFile.objects.filter(cache_key=wanted).exists()  # rendered in the new colours
