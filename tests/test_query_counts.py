@@ -287,7 +287,8 @@ def test_edited_brand_settings_reach_the_next_publish_s_media(emulated_platforms
 
     result = post_publish(post_id=second.pk)
 
-    assert result is not None and result.status == PostStatus.PUBLISHED, result.error_message
+    assert result is not None
+    assert result.status == PostStatus.PUBLISHED, result.error_message
     brand = BrandSettings.objects.get(pk=1)
     assert (brand.primary_color, brand.accent_color) == ("#123456", "#654321")
     from quiz_media.services import cache_key, content_for, current_brand
