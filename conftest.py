@@ -132,7 +132,7 @@ def _small_media(request, monkeypatch):
     """
     if request.node.get_closest_marker("full_media"):
         return
-    from social_media.platforms import PLATFORMS
+    from social_media.platforms.registry import PLATFORMS
 
     for platform in PLATFORMS.values():
         small = tuple(small_spec(spec) for spec in platform.media_requirements)

@@ -149,16 +149,16 @@ def phase_video(repeats: int) -> dict[str, Any]:
 
 def phase_worker(renders: int) -> dict[str, Any]:
     from quiz_media.services import render
-    from quiz_media.specs import DEFAULT_SPECS
+    from quiz_media.specs import DEFAULT_SPECS, MediaKind
 
-    order = ["question_card", "answer_card", "question_card", "video"]
+    order: list[MediaKind] = ["question_card", "answer_card", "question_card", "video"]
     rss = [rss_mib()]
     times: dict[str, list[float]] = {kind: [] for kind in set(order)}
     for n in range(renders):
         kind = order[n % len(order)]
         task = _task(n + 1)
         started = time.perf_counter()
-        render(task, DEFAULT_SPECS[kind])  # type: ignore[index]
+        render(task, DEFAULT_SPECS[kind])
         times[kind].append((time.perf_counter() - started) * 1000)
         rss.append(rss_mib())
     quarter = max(1, renders // 4)

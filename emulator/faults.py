@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from http import HTTPStatus
 
-from emulator import facebook, pinterest
-from emulator.platforms import native, telegram, vk
+from emulator.platforms import native, stand_ins, telegram, vk
 from emulator.state import RESPONSE_FAULTS, EmulatorState, Fault
-from emulator.wire import Request, Response, text_response
+from emulator.wire import Request, Response, phrase, text_response
 
 # Platforms that answer every fault in their own envelope (status, rate_limit,
 # expired_token and their own kinds, state.PLATFORM_FAULTS).
@@ -17,11 +15,9 @@ PLATFORM_ANSWERS = {"telegram": telegram.fault_answer, "vk": vk.fault_answer}
 MALFORMED_BODY = "<html><body><h1>502 Bad Gateway</h1>upstream hiccup</body></html>"
 
 
-def _phrase(status: int) -> str:
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return "Error"
+# The product's API platforms' stand-ins (by product key), the native stand-ins
+# (native.BY_NAME), Telegram and VK answer faults in their own shapes; the rest is Make.com.
+STAND_INS = stand_ins()
 
 
 def _status(platform: str, fault: Fault, request: Request | None = None) -> Response:
@@ -29,27 +25,21 @@ def _status(platform: str, fault: Fault, request: Request | None = None) -> Resp
         return PLATFORM_ANSWERS[platform](fault)
     if platform in native.BY_NAME:
         return native.BY_NAME[platform].fault_response(fault, request)
-    if platform == "pinterest":
-        code = fault.code if fault.code is not None else (1 if fault.status < 500 else 0)
-        return pinterest.error(fault.status, code, f"{_phrase(fault.status)} (emulated fault).")
-    if platform == "facebook":
-        return facebook.server_error(fault.status, fault.code)
+    if platform in STAND_INS:
+        return STAND_INS[platform].status_fault(fault)
     if fault.status == 410:
         return text_response("", 410)
     if fault.status == 400:
         return text_response("There is no scenario listening for this webhook.", 400)
-    return text_response(_phrase(fault.status), fault.status)
+    return text_response(phrase(fault.status), fault.status)
 
 
 def _rate_limit(platform: str, fault: Fault, request: Request) -> Response:
     if platform in native.BY_NAME:
         return native.BY_NAME[platform].fault_response(fault, request)
     headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
-    if platform == "facebook":
-        return facebook.throttled(fault.code or 4, fault.status, fault.retry_after)
-    if platform == "pinterest":
-        message = "You have exceeded your rate limit. Try again later."
-        return pinterest.error(fault.status, fault.code or 8, message, headers)
+    if platform in STAND_INS:
+        return STAND_INS[platform].rate_limit_fault(fault, headers)
     response = text_response("Too many requests", fault.status)
     response.headers.update(headers)
     return response
@@ -58,10 +48,8 @@ def _rate_limit(platform: str, fault: Fault, request: Request) -> Response:
 def _expired_token(platform: str, fault: Fault, request: Request) -> Response:
     if platform in native.BY_NAME:
         return native.BY_NAME[platform].fault_response(fault, request)
-    if platform == "facebook":
-        return facebook.expired_token()
-    if platform == "pinterest":
-        return pinterest.auth_failed()
+    if platform in STAND_INS:
+        return STAND_INS[platform].expired_token()
     return text_response("Unauthorized", 401)
 
 

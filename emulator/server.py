@@ -14,9 +14,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from emulator import control, facebook, make, pages, pinterest
+from emulator import control, make, pages
 from emulator.faults import FaultPlan, apply_response_faults
-from emulator.platforms import native, telegram, vk
+from emulator.platforms import native, stand_ins, telegram, vk
 from emulator.state import EmulatorState, Fault
 from emulator.wire import Request, Response, json_response, text_response
 
@@ -44,11 +44,12 @@ class Route:
     creates: bool  # creates a pin, a post or a delivery: counted, ``on: "create"`` faults
 
 
+# One stand-in per API platform of the product (emulator/platforms/<key>.py, by product
+# key); Make.com, the native stand-ins (native.py), Telegram and VK are mounted below.
+STAND_INS = stand_ins()
 # The handlers that create something on the platform: what duplicate checks count.
 CREATE_HANDLERS: set[Handler] = {
-    pinterest.create_pin,
-    facebook.publish_photo,
-    facebook.publish_feed,
+    *(handler for module in STAND_INS.values() for handler in module.CREATE_HANDLERS),
     make.receive,
     *telegram.CREATES,
     *vk.CREATES,
@@ -77,8 +78,11 @@ def _mount(
 
 
 ROUTES: list[Route] = [
-    *_mount("pinterest", pinterest.PREFIX, pinterest.ROUTES, pinterest.authenticate),
-    *_mount("facebook", facebook.PREFIX, facebook.ROUTES, facebook.authenticate),
+    *(
+        route
+        for key, module in STAND_INS.items()
+        for route in _mount(key, module.PREFIX, module.ROUTES, module.authenticate)
+    ),
     *_mount("make", "/make", make.ROUTES),
     *(r for m in native.NATIVE for r in _mount(m.NAME, m.PREFIX, m.ROUTES, m.authenticate)),
     *_mount("telegram", telegram.PREFIX, telegram.ROUTES, telegram.authenticate),
@@ -91,8 +95,7 @@ ROUTES: list[Route] = [
     *_mount("", "", [*pages.ROUTES, *native.PAGE_ROUTES]),
 ]
 PLATFORM_PREFIXES = {
-    "pinterest": re.compile(f"^{pinterest.PREFIX}/"),
-    "facebook": re.compile(f"^{facebook.PREFIX}/"),
+    **{key: re.compile(f"^{module.PREFIX}/") for key, module in STAND_INS.items()},
     "make": re.compile("^/make/"),
     "telegram": re.compile(f"^{telegram.PREFIX}/"),
     "vk": re.compile(vk.RECORDED_PATHS),
@@ -101,14 +104,10 @@ PLATFORM_PREFIXES = {
 
 
 def _not_found(platform: str, method: str, path: str) -> Response:
+    if platform in STAND_INS:
+        return STAND_INS[platform].not_found(method, path)
     if platform in native.BY_NAME:
         return native.BY_NAME[platform].not_found(method, path)
-    if platform == "pinterest":
-        return pinterest.error(404, 404, f"Not found: {method} {path}")
-    if platform == "facebook":
-        return facebook.graph_error(
-            400, 100, f"Unknown path components: {path}", error_type="OAuthException"
-        )
     if platform == "telegram":
         return telegram.error(404, "Not Found")
     if platform == "vk":

@@ -13,8 +13,12 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-NATIVE_PLATFORMS = ("instagram", "youtube", "tiktok")  # emulator/platforms/
-PLATFORMS = ("pinterest", "facebook", "make", *NATIVE_PLATFORMS, "telegram", "vk")
+from emulator.platforms import KEYS as STAND_IN_KEYS
+
+NATIVE_PLATFORMS = ("instagram", "youtube", "tiktok")  # emulator/platforms/native.py
+# The product's API platforms' stand-ins (by product key), Make.com, then the stand-ins
+# of platforms the product does not call yet.
+PLATFORMS = (*STAND_IN_KEYS, "make", *NATIVE_PLATFORMS, "telegram", "vk")
 # Faults only one platform has: its own answer for the situation (emulator/platforms/).
 PLATFORM_FAULTS = {
     "flood_wait": "telegram",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -64,3 +65,11 @@ def text_response(text: str, status: int = 200, content_type: str = "text/plain"
     return Response(
         status=status, body=text.encode(), content_type=f"{content_type}; charset=utf-8"
     )
+
+
+def phrase(status: int) -> str:
+    """The reason phrase of an HTTP status ("Error" for an unknown one)."""
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"

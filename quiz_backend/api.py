@@ -44,7 +44,7 @@ class MachineLanguageMixin:
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         language = api_language(request)
         with translation.override(language):
-            response = super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+            response = super().dispatch(request, *args, **kwargs)  # type: ignore[misc]  # mixed into an APIView
             render = getattr(response, "render", None)
             if callable(render):
                 render()  # the body's lazy texts are resolved in this language

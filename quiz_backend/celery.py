@@ -31,7 +31,7 @@ PRODUCER_TRANSPORT_OPTIONS = {
     "socket_timeout": 3,
 }
 
-# Pinterest tokens expiring within PINTEREST_REFRESH_BEFORE_DAYS are refreshed hourly.
+# Platforms refresh their tokens about to expire hourly (BasePlatform.refresh_expiring_tokens).
 TOKEN_REFRESH_INTERVAL = 3600.0
 # Renders unused for QUIZ_MEDIA_RENDER_RETENTION_DAYS are deleted once a day.
 RENDER_CLEANUP_INTERVAL = 86400.0
@@ -115,8 +115,8 @@ def _configure(app: Celery) -> None:
                 # A relay message nobody ran in time is dropped, not piled up.
                 "options": {"expires": relay_interval},
             },
-            "refresh-pinterest-tokens": {
-                "task": "social_media.refresh_pinterest_tokens",
+            "refresh-platform-tokens": {
+                "task": "social_media.refresh_tokens",
                 "schedule": TOKEN_REFRESH_INTERVAL,
                 "options": {"expires": TOKEN_REFRESH_INTERVAL},
             },

@@ -15,6 +15,8 @@ import os
 
 from django.core.exceptions import ImproperlyConfigured
 
+from social_media.platforms.spec import Setting, platform_settings
+
 #: Read by quiz_backend/settings.py (.env.example documents each one).
 SETTINGS_VARIABLES = frozenset(
     {
@@ -30,9 +32,6 @@ SETTINGS_VARIABLES = frozenset(
         "DATABASE_URL",
         "DEBUG",
         "ENV_FILE",
-        "FACEBOOK_APP_ID",
-        "FACEBOOK_APP_SECRET",
-        "FACEBOOK_GRAPH_API_BASE_URL",
         "FIELD_ENCRYPTION_KEYS",
         "LANGUAGE_CODE",
         "LOG_DIR",
@@ -42,11 +41,6 @@ SETTINGS_VARIABLES = frozenset(
         "MEDIA_STORAGE_BACKEND",
         "MEDIA_STORAGE_OPTIONS",
         "NUM_PROXIES",
-        "PINTEREST_API_BASE_URL",
-        "PINTEREST_CLIENT_ID",
-        "PINTEREST_CLIENT_SECRET",
-        "PINTEREST_PIN_URL",
-        "PINTEREST_REFRESH_BEFORE_DAYS",
         "QUIZ_MEDIA_ACCENT_COLOR",
         "QUIZ_MEDIA_BACKGROUND_COLOR",
         "QUIZ_MEDIA_PRIMARY_COLOR",
@@ -77,7 +71,9 @@ SETTINGS_VARIABLES = frozenset(
 COMMAND_VARIABLES = frozenset(
     {"DEMO_ADMIN_PASSWORD", "DEMO_WEBHOOK_SECRET", "EMULATOR_URL", "EMULATOR_HOOK_SECRETS"}
 )
-VARIABLES = SETTINGS_VARIABLES | COMMAND_VARIABLES
+#: Read by quiz_backend/settings.py for the platforms (each platform's conf.py SETTINGS).
+PLATFORM_VARIABLES = frozenset(setting.name for setting in platform_settings())
+VARIABLES = SETTINGS_VARIABLES | COMMAND_VARIABLES | PLATFORM_VARIABLES
 
 
 def _raw(name: str) -> str | None:
@@ -148,3 +144,12 @@ def env_int_list(name: str, default: list[int]) -> list[int]:
             raise ImproperlyConfigured(f"{name} must not contain negative values, got {raw!r}.")
         values.append(value)
     return values
+
+
+def env_setting(setting: Setting) -> str | int | bool:
+    """A platform's declared setting, read with the reader of its type."""
+    if setting.type == "int":
+        return env_int(setting.name, int(setting.default), minimum=setting.minimum)
+    if setting.type == "bool":
+        return env_bool(setting.name, bool(setting.default))
+    return env_str(setting.name, str(setting.default))

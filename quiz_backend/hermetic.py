@@ -6,7 +6,8 @@ read anything. It
 * empties ``ENV_FILE``, so no ``.env`` is read (``scripts/run`` writes one);
 * removes from ``os.environ`` every variable the project reads
   (``quiz_backend.env.VARIABLES``), the proxy variables ``requests`` obeys, and
-  ``TEST_SETTINGS_OVERRIDES`` once it is applied;
+  ``TEST_SETTINGS_OVERRIDES`` once it is applied, and pytest-django's
+  ``DJANGO_LIVE_TEST_SERVER_ADDRESS``;
 * sets :data:`TEST_VALUES`; every other setting takes its default from settings.py.
 
 Only the variables in :data:`INPUTS` may change how the suite runs (pytest itself is
@@ -50,6 +51,9 @@ PROXY_VARIABLES = frozenset(
     for base in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
     for name in (base, base.lower())
 )
+#: pytest-django binds its live server there (``localhost:8000`` would collide with the site
+#: ``scripts/run`` serves); without it every live server takes a free port.
+LIVE_SERVER_VARIABLE = "DJANGO_LIVE_TEST_SERVER_ADDRESS"
 
 TEST_SECRET_KEY = "test-secret-key-not-for-production"  # noqa: S105
 # Two fixed test keys: the first encrypts, both decrypt.
@@ -67,6 +71,9 @@ TEST_VALUES = {
     "LOG_DIR": str(VAR_DIR / "test-logs"),
     # Not var/celery-broker: a local `scripts/run` worker must never see a test's message.
     "CELERY_BROKER_DIR": str(VAR_DIR / "test-celery-broker"),
+    # Not media/, which the local site serves: a worker or manage.py a test starts without
+    # its own MEDIA_ROOT renders here (in-process tests use a tmp_path, conftest.py).
+    "MEDIA_ROOT": str(VAR_DIR / "test-media"),
     "CELERY_TASK_ALWAYS_EAGER": "true",
 }
 # In memory under pytest; the file is only touched by manage.py with the test settings.
@@ -80,7 +87,7 @@ def _scrub(environ: MutableMapping[str, str]) -> list[str]:
     names = sorted(
         name
         for name in environ
-        if name in VARIABLES or name in PROXY_VARIABLES or name == OVERRIDES
+        if name in VARIABLES or name in PROXY_VARIABLES or name in (OVERRIDES, LIVE_SERVER_VARIABLE)
     )
     for name in names:
         del environ[name]

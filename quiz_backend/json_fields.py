@@ -31,6 +31,8 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from quiz_backend.platform_catalog import webhook_platform_keys
+
 SHOWN_ITEMS = 5
 SHOWN_ITEM_CHARS = 30
 LANGUAGE_CODE = re.compile(r"^[a-z]{2}(-[a-z]{2})?$")
@@ -174,14 +176,10 @@ def _site_languages() -> str:
 
 
 def _is_webhook_platform(key: str) -> bool:
-    from social_media.platforms import webhook_platform_keys
-
     return key in webhook_platform_keys()
 
 
 def _webhook_platforms() -> str:
-    from social_media.platforms import webhook_platform_keys
-
     return ", ".join(sorted(webhook_platform_keys()))
 
 
@@ -317,6 +315,7 @@ class ShapedJSONFormMixin:
                 for name, errors in error.error_dict.items()
                 if name == NON_FIELD_ERRORS
                 or not (
+                    # A mixin for ModelForms: mypy sees no _errors or fields on object.
                     name in self._errors  # type: ignore[attr-defined]
                     and isinstance(self.fields.get(name), ShapedJSONField)  # type: ignore[attr-defined]
                 )
@@ -324,4 +323,4 @@ class ShapedJSONFormMixin:
             if not kept:
                 return
             error = ValidationError(kept)
-        super().add_error(field, error)  # type: ignore[misc]
+        super().add_error(field, error)  # type: ignore[misc]  # ModelForm.add_error, after the mixin

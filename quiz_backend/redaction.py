@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from social_media.platforms.spec import secret_patterns
+
 MASK = "***"
 
 # Names whose value is a secret: access_token, refresh_token, client_secret,
@@ -23,10 +25,8 @@ _SUBSTITUTIONS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"(?i)\b(bearer|basic|oauth)\s+([A-Za-z0-9._~+/=-]{8,})"), rf"\1 {MASK}"),
     # Standard Webhooks secrets
     (re.compile(r"\b(whsec_)([A-Za-z0-9+/=]{8,})"), rf"\1{MASK}"),
-    # Pinterest tokens
-    (re.compile(r"\b(pina|pinr)(_[A-Za-z0-9._-]{8,})"), rf"\1{MASK}"),
-    # Facebook access tokens start with EAA
-    (re.compile(r"\b(EAA)([A-Za-z0-9]{20,})"), rf"\1{MASK}"),
+    # Each platform's token shapes (social_media/platforms/<key>/conf.py SECRET_PATTERNS)
+    *((re.compile(secret.pattern), rf"\1{MASK}") for secret in secret_patterns()),
 ]
 
 

@@ -11,13 +11,15 @@ import json
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 from dotenv import load_dotenv
 
-from quiz_backend.env import env_bool, env_int, env_int_list, env_list, env_str
+from quiz_backend.env import env_bool, env_int, env_int_list, env_list, env_setting, env_str
+from social_media.platforms.spec import platform_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # ENV_FILE comes from the process environment only: the dotenv file to read (relative
@@ -183,22 +185,10 @@ CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=6
 
 # --- Social media publishing -------------------------------------------------
 SOCIAL_MEDIA_AUTO_PUBLISH = env_bool("SOCIAL_MEDIA_AUTO_PUBLISH", True)
-PINTEREST_API_BASE_URL = env_str("PINTEREST_API_BASE_URL", "https://api.pinterest.com/v5")
-# Public page of a pin; "{id}" is replaced by the pin id (the local emulator serves its own).
-PINTEREST_PIN_URL = env_str("PINTEREST_PIN_URL", "https://www.pinterest.com/pin/{id}/")
-# Graph API v26.0 (released 2026-07-29) is the current version; see
-# https://developers.facebook.com/docs/graph-api/changelog/versions/
-FACEBOOK_GRAPH_API_BASE_URL = env_str(
-    "FACEBOOK_GRAPH_API_BASE_URL", "https://graph.facebook.com/v26.0"
-)
-FACEBOOK_APP_SECRET = env_str("FACEBOOK_APP_SECRET")
-# With FACEBOOK_APP_SECRET, lets "test connection" ask Graph debug_token about a page token.
-FACEBOOK_APP_ID = env_str("FACEBOOK_APP_ID")
-# Pinterest app credentials for refreshing access tokens (unset: no automatic refresh).
-PINTEREST_CLIENT_ID = env_str("PINTEREST_CLIENT_ID")
-PINTEREST_CLIENT_SECRET = env_str("PINTEREST_CLIENT_SECRET")
-# Refresh a Pinterest access token this many days before it expires.
-PINTEREST_REFRESH_BEFORE_DAYS = env_int("PINTEREST_REFRESH_BEFORE_DAYS", 5, minimum=1)
+# Each platform's own settings (base URLs, app ids, …), declared with their defaults in
+# social_media/platforms/<key>/conf.py SETTINGS and read from the variable of that name.
+for _setting in platform_settings():
+    globals()[_setting.name] = env_setting(_setting)
 # Seconds before each retry of a transient failure; the number of values is the
 # number of retries. Default: 6 attempts spread over about 4 hours.
 SOCIAL_MEDIA_RETRY_DELAYS = env_int_list("SOCIAL_MEDIA_RETRY_DELAYS", [30, 120, 600, 3600, 10800])
@@ -212,6 +202,18 @@ SOCIAL_MEDIA_RELAY_INTERVAL = env_int("SOCIAL_MEDIA_RELAY_INTERVAL", 30, minimum
 MEDIA_PUBLIC_URL = env_str("MEDIA_PUBLIC_URL") or f"{SITE_URL}/{MEDIA_URL}"
 if not MEDIA_PUBLIC_URL.endswith("/"):
     MEDIA_PUBLIC_URL += "/"
+_media_url = urlsplit(MEDIA_PUBLIC_URL)
+if _media_url.username or _media_url.password or _media_url.query or _media_url.fragment:
+    # Every URL built on it goes into payloads, admin pages and logs: no secrets in it.
+    raise ImproperlyConfigured(
+        "MEDIA_PUBLIC_URL must not carry credentials, a query or a fragment "
+        "(its URLs are sent to platforms and shown in the admin)."
+    )
+if _media_url.scheme not in ("http", "https") or not _media_url.hostname:
+    raise ImproperlyConfigured(
+        "MEDIA_PUBLIC_URL must be an absolute http(s) URL (platforms fetch media by it), "
+        f"got {MEDIA_PUBLIC_URL!r}."
+    )
 # Video length in seconds, clamped to each platform's minimum and maximum duration.
 QUIZ_MEDIA_VIDEO_SECONDS = env_int("QUIZ_MEDIA_VIDEO_SECONDS", 15, minimum=1)
 # Renders not used for this many days are deleted (file and row) by a daily beat job.

@@ -14,7 +14,7 @@ urlpatterns = [
         "admin/analytics.csv", admin.site.admin_view(analytics_csv_view), name="admin-analytics-csv"
     ),
     path("admin/", admin.site.urls),
-    path("api/webhooks/", include("webhooks.urls")),
+    path("api/webhooks/", include("social_media.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

@@ -459,6 +459,7 @@ def _draw_lines(
 def _draw_code(
     draw: ImageDraw.ImageDraw, block: _Block, x: int, y: float, width: int, palette: Palette
 ) -> None:
+    # block.extra holds each kind's layout values as objects (ints, floats, fonts).
     pad = int(block.extra["pad"])  # type: ignore[call-overload]
     char_width = float(block.extra["char_width"])  # type: ignore[arg-type]
     height = block.fixed + block.visible * block.line_height
@@ -466,7 +467,7 @@ def _draw_code(
         draw, (x, round(y), x + width, round(y + height)), pad, palette.code_bg, palette.border
     )
     top = y + pad
-    visible: list[CodeLine] = list(block.lines[: block.visible])  # type: ignore[arg-type]
+    visible: list[CodeLine] = list(block.lines[: block.visible])  # type: ignore[arg-type]  # a code block's lines are CodeLines
     for n, line in enumerate(visible):
         ty = _text_y(block.font, top, block.line_height)
         if block.truncated and n == len(visible) - 1:
@@ -635,6 +636,7 @@ def _draw_card(
         elif block.kind == "option":
             option_boxes.append(_draw_option(draw, block, layout, kind, y, correct_index))
         elif block.kind == "explanation":
+            # block.extra holds each kind's layout values as objects (ints, floats, fonts).
             pad = int(block.extra["pad"])  # type: ignore[call-overload]
             head_font: ImageFont.FreeTypeFont = block.extra["head_font"]  # type: ignore[assignment]
             box_h = block.fixed + block.visible * block.line_height
@@ -721,6 +723,7 @@ def _draw_option(
 ) -> Box:
     p = layout.palette
     m, cw = layout.margin, layout.content_width
+    # block.extra holds each kind's layout values as objects (ints, floats, fonts).
     badge = int(block.extra["badge"])  # type: ignore[call-overload]
     pad_x = int(block.extra["pad_x"])  # type: ignore[call-overload]
     pad_y = int(block.extra["pad_y"])  # type: ignore[call-overload]

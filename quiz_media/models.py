@@ -112,6 +112,9 @@ class RenderedFile(models.Model):
     mime_type = models.CharField(_("MIME type"), max_length=40)
     bytes = models.PositiveBigIntegerField(_("bytes"))
     duration = models.FloatField(_("duration, s"), null=True, blank=True)
+    # When a publish last read the stored file (Pillow/PyAV) and found it to be what this row
+    # says: later publishes trust the row while the stored size still matches.
+    verified_at = models.DateTimeField(_("verified"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     last_used_at = models.DateTimeField(_("last used"), db_index=True)
 

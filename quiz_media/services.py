@@ -175,6 +175,38 @@ def cache_key(content: CardContent, spec: MediaSpec, brand: Brand) -> str:
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
 
+def render_key(
+    task: Task, spec: MediaSpec, brand: Brand | None = None, *, content: CardContent | None = None
+) -> str:
+    """The cache key ``render(task, spec)`` stores its file under (the one place it is built)."""
+    return cache_key(
+        content if content is not None else content_for(task),
+        spec,
+        brand if brand is not None else current_brand(),
+    )
+
+
+def find_rendered(task: Task, spec: MediaSpec, brand: Brand | None = None) -> RenderedMedia | None:
+    """The stored render ``render(task, spec)`` would reuse, or None; never renders.
+
+    For pages that show what exists (the task page's preview): a lookup of the row by the
+    same key ``render`` uses, and of the file in storage. A storage that cannot be reached
+    counts as "no render" (logged), so a page never fails on it.
+    """
+    row = RenderedFile.objects.filter(cache_key=render_key(task, spec, brand)).first()
+    if row is None:
+        return None
+    try:
+        if not default_storage.exists(row.name):
+            return None
+    except Exception as exc:
+        logger.warning(
+            "Media storage unavailable while looking up %s: %s", row.name, type(exc).__name__
+        )
+        return None
+    return _as_media(row)
+
+
 def storage_name(key: str, spec: MediaSpec) -> str:
     return f"{RENDER_DIR}/{key[:2]}/{key}.{EXTENSIONS[spec.format]}"
 
@@ -204,7 +236,7 @@ def render(
     check_spec(spec)
     content = content_for(task)
     brand = current_brand() if brand is None else brand
-    key = cache_key(content, spec, brand)
+    key = render_key(task, spec, brand, content=content)
     name = storage_name(key, spec)
 
     row = known.get(key) if known is not None else None
@@ -227,6 +259,7 @@ def render(
         "bytes": len(data),
         "duration": duration,
         "last_used_at": now,
+        "verified_at": None,  # a new file: the first publish reads it again
     }
     row, created = RenderedFile.objects.get_or_create(cache_key=key, defaults=values)
     if not created:
@@ -239,7 +272,8 @@ def render(
 
 def rendered_rows(task: Task, specs: list[MediaSpec], brand: Brand) -> dict[str, RenderedFile]:
     """The stored renders of ``specs`` for ``task`` that exist, by cache key: one query."""
-    keys = [cache_key(content_for(task), spec, brand) for spec in specs]
+    content = content_for(task)
+    keys = [render_key(task, spec, brand, content=content) for spec in specs]
     return {row.cache_key: row for row in RenderedFile.objects.filter(cache_key__in=keys)}
 
 

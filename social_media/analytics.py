@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from social_media.platforms import PLATFORMS
+from social_media.platforms.registry import PLATFORMS
 from tasks.models import PostStatus, SocialMediaPost
 
 if TYPE_CHECKING:

@@ -11,6 +11,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from social_media.platforms.registry import PLATFORMS
+from social_media.platforms.spec import Route
 from tasks.models import PostStatus, SocialMediaPost
 
 logger = logging.getLogger("social_media")
@@ -51,8 +53,6 @@ def post_apply_callback(
     webhook_id: int | None = None,
 ) -> CallbackResult:
     """Record a scenario's report about (task, platform); raise ``CallbackError`` if refused."""
-    from social_media.platforms import PLATFORMS
-
     platform_obj = PLATFORMS.get(platform)
     if platform_obj is None:
         raise CallbackError(
@@ -60,7 +60,7 @@ def post_apply_callback(
             code="unknown_platform",
             http_status=400,
         )
-    if platform_obj.kind != "webhook":
+    if not platform_obj.supports(Route.WEBHOOK):
         raise CallbackError(
             gettext(
                 "%(platform)s is published through its API; callbacks only update webhook "

@@ -216,10 +216,16 @@ def compile_caption(source: str) -> Template:
         template = caption_engine().from_string(normalize_source(source))
     except TemplateSyntaxError as error:
         raise CaptionError(_syntax_message(error)) from error
+    except RecursionError:
+        raise CaptionError(_too_deep()) from None
     except Exception as error:  # anything else the parser may raise: still a refusal
         raise CaptionError(f"{type(error).__name__}: {error}") from error
     _check_lookups(template)
     return template
+
+
+def _too_deep() -> str:
+    return gettext("The template nests its tags too deeply; use fewer nested if, for or with.")
 
 
 def _syntax_message(error: TemplateSyntaxError) -> str:
@@ -243,6 +249,8 @@ def render_caption(source: str, values: Mapping[str, Any]) -> str:
         return template.render(Context(dict(values), autoescape=False))
     except CaptionError:
         raise
+    except RecursionError:
+        raise CaptionError(_too_deep()) from None
     except Exception as error:  # a filter given a bad argument, and the like
         raise CaptionError(
             gettext("The template failed to render: %(error)s")

@@ -1,8 +1,8 @@
 """What a task looks like on each platform: texts, hashtags and their limits.
 
-One registry (``LIMITS``) used by every sender and by the admin preview, so the
-text we show is the text we send. Lengths are counted in characters (code
-points), so Cyrillic counts the same as Latin.
+One table of limits (``LIMITS``, each platform's ``conf.TEXT_LIMITS``) used by every
+sender and by the admin preview, so the text we show is the text we send. Lengths are
+counted in characters (code points), so Cyrillic counts the same as Latin.
 
 The title and the description are rendered from caption templates (sandboxed
 Django templates, see ``caption_sandbox``): the built-in ``DEFAULT_TEMPLATES``
@@ -23,6 +23,8 @@ from django.utils import translation
 from django.utils.translation import gettext
 
 from social_media.caption_sandbox import CaptionError, render_caption
+from social_media.platforms.spec import DEFAULT_LIMITS, TextLimits, text_limits
+from tasks.models import Difficulty
 
 if TYPE_CHECKING:
     from tasks.models import Task
@@ -33,28 +35,8 @@ ELLIPSIS = "…"
 CAPTION_FIELDS = ("title", "description")
 
 
-@dataclass(frozen=True)
-class TextLimits:
-    title: int
-    description: int
-    alt_text: int = 500
-    max_hashtags: int = 30
-    # The post is found again by the task link in its text (Facebook's reconciliation).
-    link_in_description: bool = False
-
-
-# Sources: Pinterest v5 PinCreate schema (title 100, description 800, alt_text 500);
-# Facebook post messages accept 63,206 characters; Instagram captions 2,200 and 30
-# hashtags; TikTok captions 2,200; YouTube titles 100 and descriptions 5,000.
-LIMITS: dict[str, TextLimits] = {
-    "pinterest": TextLimits(title=100, description=800, alt_text=500, max_hashtags=10),
-    "facebook": TextLimits(title=255, description=63206, link_in_description=True),
-    "instagram": TextLimits(title=255, description=2200, max_hashtags=30),
-    "tiktok": TextLimits(title=150, description=2200, max_hashtags=20),
-    "youtube_shorts": TextLimits(title=100, description=5000, max_hashtags=15),
-    "yandex_dzen": TextLimits(title=140, description=10000),
-}
-DEFAULT_LIMITS = TextLimits(title=100, description=2000)
+# Each platform declares its limits in social_media/platforms/<key>/conf.py.
+LIMITS: dict[str, TextLimits] = text_limits()
 
 _PHRASES = {
     "ru": {"hashtags": ["#программирование", "#квиз", "#викторина"]},
@@ -187,8 +169,6 @@ class PostContent:
 
 
 def _difficulty_label(task: Task, language: str) -> str:
-    from tasks.models import Difficulty
-
     if task.difficulty not in Difficulty.values:
         return str(task.difficulty or "")
     return _difficulty_in(str(task.difficulty), language)

@@ -28,8 +28,8 @@ from social_media import target_cache
 from social_media.captions import CaptionBook, captions_preloaded
 from social_media.media import post_media_resolve
 from social_media.models import AttemptKind, PublishAttempt
-from social_media.platforms import PLATFORMS, Outcome, PublishResult
 from social_media.platforms.base import RETRYABLE
+from social_media.platforms.registry import PLATFORMS, Outcome, PublishResult
 from social_media.targets import Target, Targets, targets_preloaded
 from tasks.models import PostStatus, SocialMediaPost, Task
 from webhooks.models import SocialMediaCredentials, Webhook

@@ -19,9 +19,17 @@ from typing import TYPE_CHECKING, Any
 import requests
 from django.conf import settings
 from django.core.files.storage import default_storage
+from django.utils import timezone
 from PIL import Image, UnidentifiedImageError
 
-from quiz_media.specs import MIME_TYPES, MediaRenderError, MediaSpec, RenderedMedia
+from quiz_media.models import RenderedFile
+from quiz_media.specs import (
+    MIME_TYPES,
+    MediaRenderError,
+    MediaSpec,
+    MediaStorageError,
+    RenderedMedia,
+)
 from social_media.url_guard import UnsafeUrlError, guarded_session
 
 if TYPE_CHECKING:
@@ -35,6 +43,7 @@ PAYLOAD_KEYS = {"question_card": "image", "answer_card": "answer_image", "video"
 KIND_LABELS = {"question_card": "question card", "answer_card": "answer card", "video": "video"}
 PILLOW_FORMATS = {"png": "PNG", "jpeg": "JPEG"}
 MIME_OF_PILLOW = {"PNG": "image/png", "JPEG": "image/jpeg"}
+PILLOW_OF_MIME = {mime: name for name, mime in MIME_OF_PILLOW.items()}
 IMAGE_FETCH_TIMEOUT = 10.0
 DURATION_SLACK = 0.1  # seconds: container rounding
 CHUNK = 64 * 1024
@@ -97,7 +106,8 @@ def _download(url: str, max_bytes: int) -> tuple[bytes | None, str]:
             if response.status_code != 200:
                 return None, f"HTTP {response.status_code}"
             declared = response.headers.get("Content-Length", "")
-            if declared.isdigit() and int(declared) > max_bytes:
+            # ASCII digits only: "²" passes str.isdigit() but int() refuses it.
+            if declared.isascii() and declared.isdigit() and int(declared) > max_bytes:
                 return None, f"{_mb(int(declared))}, more than {_mb(max_bytes)}"
             body = bytearray()
             for chunk in response.iter_content(CHUNK):
@@ -165,13 +175,24 @@ def task_image_check(task: Task, rule: TaskImageRule) -> TaskImageCheck:
 # --- checking what will be sent --------------------------------------------------------
 
 
-def _probe_image(name: str) -> tuple[str, int, int]:
+@dataclass(frozen=True)
+class FileFacts:
+    """What a stored file is: read from the file itself, or from its verified row."""
+
+    container: str  # Pillow's format ("PNG", "JPEG") or the PyAV container names
+    codec: str  # "h264" for a video, "" for an image
+    width: int
+    height: int
+    duration: float | None
+
+
+def _probe_image(name: str) -> FileFacts:
     with default_storage.open(name, "rb") as handle, Image.open(handle) as image:
-        return image.format or "", image.width, image.height
+        return FileFacts(image.format or "", "", image.width, image.height, None)
 
 
-def _probe_video(name: str) -> tuple[str, str, int, int, float]:
-    """``(container, codec, width, height, duration)`` of a stored video."""
+def _probe_video(name: str) -> FileFacts:
+    """Container, codec, size and duration of a stored video (decoded with PyAV)."""
     import av
 
     with default_storage.open(name, "rb") as handle, av.open(handle, mode="r") as container:
@@ -179,7 +200,7 @@ def _probe_video(name: str) -> tuple[str, str, int, int, float]:
         duration = (container.duration or 0) / 1_000_000
         if not duration and stream.duration is not None and stream.time_base is not None:
             duration = float(stream.duration * stream.time_base)
-        return (
+        return FileFacts(
             container.format.name,
             stream.codec_context.name,
             stream.codec_context.width,
@@ -188,30 +209,73 @@ def _probe_video(name: str) -> tuple[str, str, int, int, float]:
         )
 
 
+def _row_facts(row: RenderedFile) -> FileFacts:
+    """The facts a verified row records (its file was read once and matched them)."""
+    if row.mime_type == MIME_TYPES["mp4"]:
+        return FileFacts("mov,mp4,m4a,3gp,3g2,mj2", "h264", row.width, row.height, row.duration)
+    return FileFacts(PILLOW_OF_MIME.get(row.mime_type, ""), "", row.width, row.height, None)
+
+
+def _agrees(facts: FileFacts, row: RenderedFile) -> bool:
+    """Whether the file read back is what its row says (then the row can be trusted)."""
+    if (facts.width, facts.height) != (row.width, row.height):
+        return False
+    if row.mime_type == MIME_TYPES["mp4"]:
+        return (
+            "mp4" in facts.container.split(",")
+            and facts.codec == "h264"
+            and facts.duration is not None
+            and row.duration is not None
+            and abs(facts.duration - row.duration) <= DURATION_SLACK
+        )
+    return MIME_OF_PILLOW.get(facts.container) == row.mime_type
+
+
+def _stored_facts(media: RenderedMedia, spec: MediaSpec, size: int) -> FileFacts:
+    """The stored file's facts: from its row when a publish already read this very file (same
+    size in storage), else read from the file (Pillow / PyAV) and the row marked verified."""
+    row = None
+    if media.cache_key:
+        row = RenderedFile.objects.filter(cache_key=media.cache_key, name=media.name).first()
+    if row is not None and row.verified_at is not None and row.bytes == size:
+        return _row_facts(row)
+    facts = _probe_video(media.name) if spec.format == "mp4" else _probe_image(media.name)
+    if row is not None and row.bytes == size and _agrees(facts, row):
+        RenderedFile.objects.filter(pk=row.pk, bytes=size).update(verified_at=timezone.now())
+    return facts
+
+
 def media_mismatch(media: RenderedMedia, spec: MediaSpec) -> str:
     """Why ``media`` (a stored render) is not what ``spec`` accepts; ``""`` when it fits.
 
-    Read from the stored file, not from the render's own description.
+    Read from the stored file, not from the render's own description; a file a publish
+    has already read (its ``RenderedFile.verified_at``) is taken from its row while the
+    stored size still matches, so a repeat publish does not decode it again.
     """
     wanted = f"{spec.width}×{spec.height} {spec.format.upper()}"
     try:
         size = default_storage.size(media.name)
-        if spec.format == "mp4":
-            container, codec, width, height, duration = _probe_video(media.name)
-            if "mp4" not in container.split(",") or codec != "h264":
-                return f"it is {codec} in {container}, not H.264 in MP4"
-            if spec.min_duration is not None and duration + DURATION_SLACK < spec.min_duration:
-                return f"it lasts {duration:.1f} s, less than {spec.min_duration:g} s"
-            if spec.max_duration is not None and duration - DURATION_SLACK > spec.max_duration:
-                return f"it lasts {duration:.1f} s, more than {spec.max_duration:g} s"
-        else:
-            image_format, width, height = _probe_image(media.name)
-            if image_format != PILLOW_FORMATS[spec.format]:
-                return f"it is {image_format or 'not an image'}, not {wanted}"
+    except Exception as exc:  # the storage, not the file: publishing later can succeed
+        raise MediaStorageError(
+            f"The media storage cannot be reached to check the stored {KIND_LABELS[media.kind]} "
+            f"({type(exc).__name__})."
+        ) from exc
+    try:
+        facts = _stored_facts(media, spec, size)
     except Exception as exc:  # an unreadable file is never sent
         return f"the stored file cannot be read ({type(exc).__name__})"
-    if (width, height) != (spec.width, spec.height):
-        return f"it is {width}×{height}, not {wanted}"
+    if spec.format == "mp4":
+        if "mp4" not in facts.container.split(",") or facts.codec != "h264":
+            return f"it is {facts.codec} in {facts.container}, not H.264 in MP4"
+        duration = facts.duration or 0.0
+        if spec.min_duration is not None and duration + DURATION_SLACK < spec.min_duration:
+            return f"it lasts {duration:.1f} s, less than {spec.min_duration:g} s"
+        if spec.max_duration is not None and duration - DURATION_SLACK > spec.max_duration:
+            return f"it lasts {duration:.1f} s, more than {spec.max_duration:g} s"
+    elif facts.container != PILLOW_FORMATS[spec.format]:
+        return f"it is {facts.container or 'not an image'}, not {wanted}"
+    if (facts.width, facts.height) != (spec.width, spec.height):
+        return f"it is {facts.width}×{facts.height}, not {wanted}"
     if size > spec.max_bytes:
         return f"it is {_mb(size)}, more than the {_mb(spec.max_bytes)} allowed"
     if media.mime_type != MIME_TYPES[spec.format]:
@@ -230,7 +294,7 @@ def render_spec(spec: MediaSpec) -> MediaSpec:
     still checks the file against its own spec before sending). Platforms whose durations
     do not overlap get their own render.
     """
-    from social_media.platforms import PLATFORMS
+    from social_media.platforms.registry import PLATFORMS
 
     shape = (spec.kind, spec.width, spec.height, spec.format)
     same = [spec] + [
@@ -315,40 +379,15 @@ class MediaPreview:
         return self.spec.format == "mp4"
 
 
-def find_render(task: Task, spec: MediaSpec, brand: Any = None) -> RenderedMedia | None:
-    """The stored render of ``spec`` for ``task`` if there is one, by its cache key.
-
-    Never renders: a lookup of ``quiz_media.RenderedFile`` and of the file itself.
-    """
-    from quiz_media.models import RenderedFile
-    from quiz_media.services import cache_key, content_for, current_brand, media_public_url
-
-    key = cache_key(content_for(task), spec, brand or current_brand())
-    row = RenderedFile.objects.filter(cache_key=key).first()
-    if row is None or not default_storage.exists(row.name):
-        return None
-    return RenderedMedia(
-        name=row.name,
-        url=media_public_url(row.name),
-        kind=spec.kind,
-        width=row.width,
-        height=row.height,
-        mime_type=row.mime_type,
-        bytes=row.bytes,
-        duration=row.duration,
-        cache_key=row.cache_key,
-    )
-
-
 def existing_media(task: Task, platform: BasePlatform, brand: Any = None) -> list[MediaPreview]:
     """The renders that already exist for ``platform``'s specs; never renders."""
-    from quiz_media.services import current_brand
+    from quiz_media.services import current_brand, find_rendered
 
     brand = brand or current_brand()
     previews = []
     for spec in platform.media_requirements:
         own = bool(spec.kind == "question_card" and platform.task_image_rule and task.image_url)
-        previews.append(MediaPreview(spec, find_render(task, render_spec(spec), brand), own))
+        previews.append(MediaPreview(spec, find_rendered(task, render_spec(spec), brand), own))
     return previews
 
 
@@ -364,7 +403,7 @@ def tasks_render_media(*, task_ids: list[int]) -> dict[str, int]:
     logged and counted; the others go on.
     """
     from quiz_media.services import render
-    from social_media.platforms import PLATFORMS
+    from social_media.platforms.registry import PLATFORMS
     from social_media.targets import Targets
     from tasks.models import Task
 

@@ -7,8 +7,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from quiz_backend.platform_catalog import platform_choices
 from social_media.caption_sandbox import TEMPLATE_MAX_LENGTH, normalize_source
-from social_media.platforms import platform_choices
 from social_media.platforms.base import Outcome
 
 

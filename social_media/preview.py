@@ -20,7 +20,8 @@ from social_media.captions import CaptionBook
 from social_media.content import DEFAULT_LIMITS, LIMITS, Captions, build_content
 from social_media.media import MediaPreview, existing_media, preview_post_media
 from social_media.payloads import build_payload
-from social_media.platforms import PLATFORMS, BasePlatform
+from social_media.platforms.registry import PLATFORMS, BasePlatform
+from webhooks.models import PayloadFormat
 
 if TYPE_CHECKING:
     from social_media.targets import Target, Targets
@@ -172,8 +173,6 @@ def _webhook_preview(
 
 
 def _format_label(payload_format: str) -> Any:
-    from webhooks.models import PayloadFormat
-
     if payload_format in PayloadFormat.values:
         return PayloadFormat(payload_format).label
     return payload_format

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from social_media.captions import CaptionBook
-from social_media.platforms import PLATFORMS
+from social_media.platforms.registry import PLATFORMS
 from social_media.preview import task_preview
 from tasks.models import PostStatus, SocialMediaPost
 

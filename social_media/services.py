@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
-from typing import TYPE_CHECKING, TypeGuard
+from typing import TypeGuard
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -24,9 +24,7 @@ from django.utils import timezone
 from social_media import target_cache
 from social_media.targets import Targets, preloaded_targets
 from tasks.models import PostStatus, SocialMediaPost, Task
-
-if TYPE_CHECKING:
-    from webhooks.models import Webhook
+from webhooks.models import Webhook
 
 logger = logging.getLogger("social_media")
 
@@ -226,8 +224,6 @@ def _insert_checked(posts: list[SocialMediaPost]) -> tuple[list[int], str]:
 
 
 def _is_webhook(target: object) -> TypeGuard[Webhook]:
-    from webhooks.models import Webhook
-
     return isinstance(target, Webhook)
 
 

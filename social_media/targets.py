@@ -8,11 +8,12 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Union
 
-from social_media.platforms import PLATFORMS
+from social_media.platforms.registry import PLATFORMS
+from social_media.platforms.spec import Route
+from webhooks.models import SocialMediaCredentials, Webhook, WebhookType
 
 if TYPE_CHECKING:
     from tasks.models import Task
-    from webhooks.models import SocialMediaCredentials, Webhook
 
 Target = Union["SocialMediaCredentials", "Webhook"]
 
@@ -32,8 +33,6 @@ class Targets:
 
         ``kind`` ("api" or "webhook") loads only that half: one query instead of two.
         """
-        from webhooks.models import SocialMediaCredentials, Webhook, WebhookType
-
         preloaded = _preloaded.get()
         if preloaded is not None:
             return preloaded
@@ -53,14 +52,14 @@ class Targets:
         found: dict[str, Target] = {}
         for credential in self.credentials:
             platform = PLATFORMS.get(credential.platform)
-            if platform and platform.kind == "api" and credential.serves(task.language):
+            if platform and platform.supports(Route.API) and credential.serves(task.language):
                 found.setdefault(credential.platform, credential)
         for webhook in self.webhooks:
             if not webhook.serves(task.language) or not isinstance(webhook.target_platforms, list):
                 continue
             for key in webhook.target_platforms:
                 platform = PLATFORMS.get(key) if isinstance(key, str) else None
-                if platform and platform.kind == "webhook":
+                if platform and platform.supports(Route.WEBHOOK):
                     found.setdefault(key, webhook)
         return found
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from social_media import delivery
+from social_media import delivery, token_refresh
 
 
 @shared_task(name="social_media.publish_post", acks_late=True, reject_on_worker_lost=True)
@@ -29,11 +29,10 @@ def relay_due_posts() -> dict[str, int]:
     return delivery.posts_relay()
 
 
-@shared_task(name="social_media.refresh_pinterest_tokens")
-def refresh_pinterest_tokens() -> dict[str, int]:
-    from social_media.token_refresh import credentials_refresh_expiring
-
-    return credentials_refresh_expiring()
+@shared_task(name="social_media.refresh_tokens")
+def refresh_tokens() -> dict[str, dict[str, int]]:
+    """Hourly (beat): each platform refreshes the tokens it has about to expire."""
+    return token_refresh.tokens_refresh_expiring()
 
 
 @shared_task(name="social_media.render_task_media", acks_late=True)

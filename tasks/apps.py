@@ -5,8 +5,3 @@ from django.utils.translation import gettext_lazy as _
 class TasksConfig(AppConfig):
     name = "tasks"
     verbose_name = _("Tasks")
-
-    def ready(self) -> None:
-        from tasks import signals
-
-        signals.connect()

@@ -9,7 +9,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from quiz_backend.json_fields import ANSWERS, json_field_errors
-from social_media.platforms import platform_choices
+from quiz_backend.platform_catalog import platform_choices
 
 
 class Difficulty(models.TextChoices):

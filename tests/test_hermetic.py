@@ -68,6 +68,8 @@ HOSTILE_EXPORTS = {
     "REDIS_CACHE_URL": "redis://127.0.0.1:1/1",
     "HTTPS_PROXY": "http://127.0.0.1:1",
     "https_proxy": "http://127.0.0.1:1",
+    # The port scripts/run's site listens on: a live server there would collide with it.
+    "DJANGO_LIVE_TEST_SERVER_ADDRESS": "127.0.0.1:8000",
 }
 # Each would fail with the hostile .env above if the suite read it: the admin password,
 # the secrets a production start must refuse to run without, the platform URLs.
@@ -106,11 +108,13 @@ names = ["DEBUG", "SECRET_KEY", "FIELD_ENCRYPTION_KEYS", "SITE_URL", "PINTEREST_
 values = {name: getattr(settings, name) for name in names}
 values["LOG_DIR"] = str(settings.LOG_DIR)
 values["CELERY_BROKER_DIR"] = str(settings.CELERY_BROKER_DIR)
+values["MEDIA_ROOT"] = str(settings.MEDIA_ROOT)
 values["DATABASE_ENGINE"] = settings.DATABASES["default"]["ENGINE"]
 values["CACHE"] = settings.CACHES["default"]["BACKEND"]
 import os
 values["environ"] = {k: os.environ.get(k) for k in ("HTTPS_PROXY", "https_proxy",
-                     "DEMO_ADMIN_PASSWORD", "DATABASE_URL")}
+                     "DEMO_ADMIN_PASSWORD", "DATABASE_URL",
+                     "DJANGO_LIVE_TEST_SERVER_ADDRESS")}
 print(json.dumps(values))
 """
 
@@ -148,6 +152,8 @@ def test_test_settings_ignore_a_hostile_env_file_and_exported_variables(hostile_
     assert values["ALLOW_PRIVATE_WEBHOOK_URLS"] is False
     assert values["LOG_DIR"] == str(hostile_copy / "var" / "test-logs")
     assert values["CELERY_BROKER_DIR"] == str(hostile_copy / "var" / "test-celery-broker")
+    # Not media/, where the local site's renders are.
+    assert values["MEDIA_ROOT"] == str(hostile_copy / "var" / "test-media")
     assert values["DATABASE_ENGINE"] == "django.db.backends.sqlite3"
     assert values["CACHE"].endswith("LocMemCache")
     # Gone from the process too, so nothing the tests start can see them.
@@ -156,6 +162,7 @@ def test_test_settings_ignore_a_hostile_env_file_and_exported_variables(hostile_
         "https_proxy": None,
         "DEMO_ADMIN_PASSWORD": None,
         "DATABASE_URL": f"sqlite:///{hostile_copy / 'var' / 'test.sqlite3'}",
+        "DJANGO_LIVE_TEST_SERVER_ADDRESS": None,
     }
     assert not (hostile_copy / "hostile-logs").exists()
 
@@ -246,7 +253,7 @@ def test_apply_sets_the_test_values_over_anything_exported():
 
     assert environ["SECRET_KEY"] == hermetic.TEST_SECRET_KEY
     assert environ["ENV_FILE"] == ""
-    assert "MEDIA_ROOT" not in environ
+    assert environ["MEDIA_ROOT"] == str(hermetic.VAR_DIR / "test-media")  # not /srv/media
     assert environ["HOME"] == "/home/dev"  # not the project's: left alone
 
 
@@ -295,10 +302,15 @@ print(json.dumps({"broker": str(settings.CELERY_BROKER_DIR), "logs": str(setting
 """
 
 
-def test_the_local_run_writes_only_to_ignored_places(tmp_path):
+def test_the_local_run_writes_only_to_ignored_places(hostile_copy, tmp_path):
     """With the production defaults (what scripts/run uses), every folder and file the site,
-    the worker and the embedded broker write is one .gitignore covers."""
-    environ = hermetic.production_environ(DEBUG="true")
+    the worker and the embedded broker write is one .gitignore covers.
+
+    Run in the copy: the embedded broker creates its folders on start, and this test must
+    not create (or touch) the real checkout's var/celery-broker, which a local run uses."""
+    environ = hermetic.production_environ(DEBUG="true", PYTHONPATH=str(hostile_copy))
+    local_broker = REPO / "var" / "celery-broker"
+    local_broker_existed = local_broker.exists()
     result = subprocess.run(  # noqa: S603 - our interpreter, fixed script
         [sys.executable, "-c", LOCAL_STATE],
         cwd=tmp_path,
@@ -310,12 +322,16 @@ def test_the_local_run_writes_only_to_ignored_places(tmp_path):
     assert result.returncode == 0, result.stderr
     paths = json.loads(result.stdout.strip().splitlines()[-1])
 
-    var = REPO / "var"
-    assert Path(paths["broker"]).is_relative_to(var)
+    var = hostile_copy / "var"
+    assert Path(paths["broker"]) == var / "celery-broker"
     assert all(Path(folder).is_relative_to(Path(paths["broker"])) for folder in paths["folders"])
     assert len(paths["folders"]) >= 4  # in, out, processed, control
-    assert Path(paths["logs"]) == REPO / "quiz_backend_logs"  # documented; ignored below
+    assert Path(paths["logs"]) == hostile_copy / "quiz_backend_logs"  # documented; ignored below
     ignored = set((REPO / ".gitignore").read_text().split())
-    assert {"var/", "quiz_backend_logs/", "media/", "db.sqlite3*", ".env"} <= ignored
-    assert Path(paths["media"]) == REPO / "media"
-    assert Path(paths["database"]) == REPO / "db.sqlite3"
+    # ...and what the test run writes outside var/: browser screenshots, Hypothesis' cache.
+    expected = {"var/", "quiz_backend_logs/", "media/", "db.sqlite3*", ".env"}
+    assert expected | {"test-artifacts/", ".hypothesis/"} <= ignored
+    assert Path(paths["media"]) == hostile_copy / "media"
+    assert Path(paths["database"]) == hostile_copy / "db.sqlite3"
+    assert not list(tmp_path.iterdir())  # nothing relative to the working directory
+    assert local_broker.exists() == local_broker_existed

@@ -53,7 +53,7 @@ def test_compiled_catalogue_matches_the_po_file():
 
 
 def test_statuses_and_sections_in_russian():
-    from social_media.platforms import PLATFORMS
+    from social_media.platforms.registry import PLATFORMS
     from tasks.models import PostStatus, SocialMediaPost, Task
 
     with translation.override("ru"):

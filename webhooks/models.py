@@ -9,9 +9,9 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from quiz_backend import platform_catalog
 from quiz_backend.encryption import EncryptedTextField
 from quiz_backend.json_fields import EXTRA_DATA, LANGUAGES, WEBHOOK_PLATFORMS, json_field_errors
-from social_media.platforms import PLATFORMS, api_platform_choices
 
 
 def generate_webhook_secret() -> str:
@@ -59,7 +59,9 @@ def _languages_if_null(instance: models.Model) -> dict[str, ValidationError]:
 class SocialMediaCredentials(models.Model):
     """Access to one account of an API platform (Pinterest board, Facebook page)."""
 
-    platform = models.CharField(_("platform"), max_length=32, choices=api_platform_choices)
+    platform = models.CharField(
+        _("platform"), max_length=32, choices=platform_catalog.api_platform_choices
+    )
     access_token = EncryptedTextField(_("access token"))
     refresh_token = EncryptedTextField(_("refresh token"), blank=True, default="")
     token_expires_at = models.DateTimeField(_("token expires at"), null=True, blank=True)
@@ -92,13 +94,13 @@ class SocialMediaCredentials(models.Model):
         ordering = ["platform", "id"]
 
     def __str__(self) -> str:
-        label = PLATFORMS[self.platform].label if self.platform in PLATFORMS else self.platform
+        label = platform_catalog.label(self.platform)
         return f"{label} #{self.pk}" if self.pk else str(label)
 
     def clean(self) -> None:
         errors = json_field_errors(self, extra_data=EXTRA_DATA) | _languages_if_null(self)
-        platform = PLATFORMS.get(self.platform)
-        if platform is None or platform.kind != "api":
+        platform = platform_catalog.get(self.platform)
+        if platform is None or not platform.supports("api"):
             errors["platform"] = ValidationError(_("Choose an API platform."))
         elif "extra_data" not in errors:
             try:

@@ -30,6 +30,13 @@ class CountingStorage(FileSystemStorage):
         return super()._save(name, content)  # type: ignore[misc]
 
 
+class SizelessStorage(FileSystemStorage):
+    """A storage that stores files but whose size lookups time out (a flaky backend)."""
+
+    def size(self, name):
+        raise TimeoutError("storage timed out")
+
+
 class BrokenStorage(FileSystemStorage):
     """A storage whose disk refuses every write."""
 

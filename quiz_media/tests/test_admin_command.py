@@ -106,6 +106,68 @@ def test_a_logo_with_too_many_pixels_is_refused(staff):
     assert "at most 4096×4096" in response.content.decode()
 
 
+def png_claiming(width: int, height: int) -> bytes:
+    """A tiny PNG whose header claims ``width``×``height`` (a decompression bomb's shape)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\x00" * 64))
+        + chunk(b"IEND", b"")
+    )
+
+
+def real_bomb_png() -> bytes:
+    """A real 8000×8000 PNG of one colour: a few KB on disk, 64 megapixels decoded."""
+    buffer = io.BytesIO()
+    Image.new("1", (8000, 8000), 0).save(buffer, "PNG")
+    assert buffer.tell() < 100_000
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"", "The submitted file is empty."),
+        (png_claiming(30_000, 30_000), "valid image"),  # Pillow refuses it as a bomb
+        (png_claiming(10_000, 10_000), "at most 4096×4096"),  # Pillow only warns
+        (real_bomb_png(), "at most 4096×4096"),
+    ],
+    ids=["zero-bytes", "bomb-header", "bomb-warning", "bomb-real"],
+)
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
+def test_an_empty_or_bomb_logo_is_a_form_error_and_saves_nothing(staff, body, message):
+    upload = SimpleUploadedFile("logo.png", body, content_type="image/png")
+
+    response = staff.post(reverse("admin:quiz_media_brandsettings_add"), form_data(logo=upload))
+
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not BrandSettings.objects.exists()
+
+
+def test_a_bad_logo_on_the_change_form_keeps_the_saved_logo(staff):
+    staff.post(reverse("admin:quiz_media_brandsettings_add"), form_data(logo=png_upload()))
+    brand = BrandSettings.objects.get()
+    saved_logo = brand.logo.name or ""
+    assert saved_logo.startswith("brand/")
+    url = reverse("admin:quiz_media_brandsettings_change", args=[brand.pk])
+    bomb = SimpleUploadedFile("logo.png", png_claiming(30_000, 30_000), content_type="image/png")
+
+    response = staff.post(url, form_data(site_name="Changed", logo=bomb))
+
+    assert response.status_code == 200
+    brand.refresh_from_db()
+    assert (brand.site_name, brand.logo.name) == ("My Quiz", saved_logo)
+
+
 def test_admin_messages_are_translated(staff):
     response = staff.post(
         reverse("admin:quiz_media_brandsettings_add"),
@@ -157,6 +219,31 @@ def test_render_task_media_defaults_and_errors():
             stderr=err,
         )
     assert "even width and height" in err.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["99999999999999999999999"], "There is no task with id 99999999999999999999999"),
+        (["-1"], "There is no task with id -1"),
+        (["abc"], "invalid int value"),
+        (["{task}", "--spec=video:0x0"], "1 of 1 media could not be rendered"),
+        (["{task}", "--spec=video:99999999999999999999x2"], "1 of 1 media could not be rendered"),
+        (["{task}", "--spec=question_card:1080x1350:gif"], "use KIND"),
+        (["{task}", "--spec=video:1080x1920:png"], "1 of 1 media could not be rendered"),
+    ],
+)
+def test_render_task_media_bad_arguments_are_a_command_error_and_store_nothing(args, words):
+    task = TaskFactory()
+    errors = io.StringIO()
+    with pytest.raises(CommandError, match=words):
+        call_command(
+            "render_task_media",
+            *[a.format(task=task.pk) for a in args],
+            stdout=io.StringIO(),
+            stderr=errors,
+        )
+    assert not RenderedFile.objects.exists()
 
 
 def test_rendered_files_are_listed_read_only(staff):

@@ -41,7 +41,7 @@ def content(**overrides: object) -> CardContent:
         "link": "https://quiz.example.com/task/1",
     }
     values.update(overrides)
-    return CardContent(**values)  # type: ignore[arg-type]
+    return CardContent(**values)  # type: ignore[arg-type]  # the test's own field values
 
 
 def margins_are_background(image: Image.Image, margin: int) -> bool:
@@ -283,3 +283,25 @@ def test_payload_of_a_card_and_of_a_video():
     }
     video = RenderedMedia("v.mp4", "https://q/m/v.mp4", "video", 2, 4, "video/mp4", 5, 15.0)
     assert video.as_payload()["duration"] == 15.0
+
+
+@pytest.mark.parametrize("name", ["12 options", "2,000 characters and 12 options"])
+def test_all_twelve_options_are_drawn_and_only_the_right_one_is_green(name):
+    from quiz_media.cards import CORRECT_COLOR
+
+    green = parse_color(CORRECT_COLOR, "#000")
+    answers = CASES[name].answers
+    correct = [i for i, a in enumerate(answers) if a == CASES[name].correct_answer]
+    question = draw_card(CASES[name], BRAND, "question_card", 1080, 1350)
+    answer = draw_card(CASES[name], BRAND, "answer_card", 1080, 1350)
+
+    assert len(question.option_boxes) == len(answer.option_boxes) == 12
+    tops = [box[1] for box in answer.option_boxes]
+    assert tops == sorted(tops) and len(set(tops)) == 12  # one under the other, none overlaid
+    for i, box in enumerate(answer.option_boxes):
+        share = colour_share(answer.image, box, green, tolerance=30)
+        assert (share > 0.5) if i in correct else (share == 0.0), (i, share)
+    # The question card gives nothing away.
+    assert all(
+        colour_share(question.image, b, green, tolerance=30) == 0.0 for b in question.option_boxes
+    )

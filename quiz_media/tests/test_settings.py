@@ -89,3 +89,21 @@ def test_renders_work_with_another_storage_backend(settings):
     assert default_storage.exists(media.name)
     assert media.url == f"https://cdn.example.com/m/{media.name}"
     assert media_public_url("renders/a b.png") == "https://cdn.example.com/m/renders/a%20b.png"
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        ("/media/", "must be an absolute http(s) URL"),
+        ("cdn.example.com/m/", "must be an absolute http(s) URL"),
+        ("ftp://cdn.example.com/m/", "must be an absolute http(s) URL"),
+        ("https://user:s3cr3t-token@cdn.example.com/m/", "must not carry credentials"),
+        ("https://cdn.example.com/m/?X-Amz-Signature=s3cr3t-token", "must not carry credentials"),
+    ],
+)
+def test_a_public_url_that_is_not_absolute_or_carries_a_secret_is_refused(value, words):
+    result = load_settings(MEDIA_PUBLIC_URL=value)
+
+    assert result.returncode != 0
+    assert words in result.stderr
+    assert "s3cr3t-token" not in result.stderr  # the refusal does not repeat a secret

@@ -1,52 +1,21 @@
-"""The platform registry: adding a platform is one module and one entry here."""
+"""The platform registry: ``KEYS`` is the one list of platforms.
 
-from __future__ import annotations
+Each key names a package, ``social_media/platforms/<key>/``, that holds everything the
+platform knows: ``conf.py`` (plain data read before Django starts: settings with their
+defaults, secret patterns, text limits) and ``platform.py`` (``PLATFORM``, a
+``BasePlatform``: label, routes, extra-data check, publish, reconcile, connection test,
+token refresh, demo data). The emulator's stand-in, when it has one, is
+``emulator/platforms/<key>.py``. ``registry.PLATFORMS`` maps each key to its
+``PLATFORM``; the rest of the code asks it and never names a platform.
 
-from django.utils.functional import Promise
-from django.utils.translation import gettext_lazy as _
+This module imports nothing, so the settings can read the ``conf.py`` modules.
+"""
 
-from social_media.platforms.base import BasePlatform, Outcome, PublishResult
-from social_media.platforms.facebook import FacebookPlatform
-from social_media.platforms.pinterest import PinterestPlatform
-from social_media.platforms.webhook import (
-    INSTAGRAM_MEDIA,
-    TIKTOK_MEDIA,
-    YANDEX_DZEN_MEDIA,
-    YOUTUBE_SHORTS_MEDIA,
-    WebhookPlatform,
+KEYS: tuple[str, ...] = (
+    "pinterest",
+    "facebook",
+    "yandex_dzen",
+    "instagram",
+    "tiktok",
+    "youtube_shorts",
 )
-
-PLATFORMS: dict[str, BasePlatform] = {
-    platform.key: platform
-    for platform in (
-        PinterestPlatform(),
-        FacebookPlatform(),
-        WebhookPlatform("yandex_dzen", _("Yandex Dzen"), YANDEX_DZEN_MEDIA),
-        WebhookPlatform("instagram", "Instagram", INSTAGRAM_MEDIA),
-        WebhookPlatform("tiktok", "TikTok", TIKTOK_MEDIA),
-        WebhookPlatform("youtube_shorts", "YouTube Shorts", YOUTUBE_SHORTS_MEDIA),
-    )
-}
-
-
-def platform_choices() -> list[tuple[str, str | Promise]]:
-    return [(key, platform.label) for key, platform in PLATFORMS.items()]
-
-
-def api_platform_choices() -> list[tuple[str, str | Promise]]:
-    return [(key, p.label) for key, p in PLATFORMS.items() if p.kind == "api"]
-
-
-def webhook_platform_keys() -> set[str]:
-    return {key for key, p in PLATFORMS.items() if p.kind == "webhook"}
-
-
-__all__ = [
-    "PLATFORMS",
-    "BasePlatform",
-    "Outcome",
-    "PublishResult",
-    "api_platform_choices",
-    "platform_choices",
-    "webhook_platform_keys",
-]

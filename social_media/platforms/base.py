@@ -1,17 +1,33 @@
-"""The small interface every platform implements, and the result it returns."""
+"""The contract every platform implements, and the result it returns.
+
+A platform is one package, ``social_media/platforms/<key>/`` (see ``__init__.py``);
+its ``platform.py`` exports ``PLATFORM``, an instance of a ``BasePlatform`` subclass.
+Every hook below has a default, so a platform overrides only what it has.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar
 
+from django.conf import settings as django_settings
 from django.utils.functional import Promise
+
+from social_media.platforms.spec import (
+    DEFAULT_LIMITS,
+    Route,
+    SecretPattern,
+    Setting,
+    TextLimits,
+    platform_settings,
+)
 
 if TYPE_CHECKING:
     from quiz_media.specs import MediaSpec
     from social_media.media import PostMedia
     from tasks.models import SocialMediaPost, Task
+    from webhooks.models import SocialMediaCredentials
 
 
 class Outcome(StrEnum):
@@ -24,6 +40,18 @@ class Outcome(StrEnum):
     PERMANENT = "permanent"  # the request itself is wrong; retrying cannot help
     AUTH = "auth"  # the token is expired or revoked; the credential needs reconnecting
     UNKNOWN = "unknown"  # the request may have reached the platform: reconcile first
+
+
+def platform_setting(name: str) -> Any:
+    """A platform's setting, read now from ``django.conf.settings`` (never at import).
+
+    settings.py fills each declared setting from the environment; without it (settings
+    of another project, a test that deleted it) the declared default applies.
+    """
+    declared = {setting.name: setting for setting in platform_settings()}
+    if name not in declared:
+        raise LookupError(f"{name} is not declared in any platform's conf.SETTINGS.")
+    return getattr(django_settings, name, declared[name].default)
 
 
 RETRYABLE = {Outcome.TRANSIENT, Outcome.RATE_LIMITED, Outcome.UNKNOWN}
@@ -65,8 +93,29 @@ class TaskImageRule:
     max_pixels: int = 40_000_000  # refuse decompression bombs before decoding
 
 
+@dataclass(frozen=True)
+class ConnectionVerdict:
+    ok: bool
+    message: str
+
+
+@dataclass(frozen=True)
+class RefreshResult:
+    ok: bool
+    message: str
+    rejected: bool = False  # the platform refused the refresh token: reconnect by hand
+
+
+@dataclass(frozen=True)
+class DemoCredential:
+    """The account ``load_demo_data`` creates for the local run (pointing at the emulator)."""
+
+    extra_data: dict[str, Any] = field(default_factory=dict)
+    access_token: str = ""
+
+
 class BasePlatform:
-    """One social network. Subclasses set ``key``, ``label`` and ``kind`` and publish.
+    """One social network. Subclasses set ``key``, ``label`` and ``routes`` and publish.
 
     ``media_requirements`` lists what the platform accepts (one ``MediaSpec`` per
     kind of media it is sent); the worker renders or reuses each before publishing
@@ -76,9 +125,26 @@ class BasePlatform:
 
     key: str
     label: str | Promise
-    kind: ClassVar[Literal["api", "webhook"]]
+    #: The routes a post can take; the first is the one used today.
+    routes: ClassVar[tuple[Route, ...]]
+    text_limits: TextLimits = DEFAULT_LIMITS
+    #: What the platform accepts, one ``MediaSpec`` per kind of media (empty: nothing).
     media_requirements: tuple[MediaSpec, ...] = ()
     task_image_rule: TaskImageRule | None = None
+    #: The platform's Django settings (from ``conf.py``; settings.py reads them from the env).
+    settings: tuple[Setting, ...] = ()
+    #: Secret shapes masked in logs and messages (from ``conf.py``; see quiz_backend.redaction).
+    secret_patterns: tuple[SecretPattern, ...] = ()
+    #: Demo data for ``load_demo_data``: a credential for an API platform.
+    demo_credential: DemoCredential | None = None
+
+    @property
+    def kind(self) -> str:
+        """The route used today ("api" or "webhook")."""
+        return str(self.routes[0])
+
+    def supports(self, route: Route | str) -> bool:
+        return route in self.routes
 
     def validate_extra_data(self, extra_data: dict[str, Any]) -> None:
         """Raise ``ValidationError`` when a credential's extra data is unusable."""
@@ -98,4 +164,30 @@ class BasePlatform:
         Return a SUCCESS result when it is there, ``None`` when it is not (so it is
         safe to send again), or a non-success result when the lookup itself failed.
         """
+        return None
+
+    def test_connection(
+        self, credential: SocialMediaCredentials
+    ) -> tuple[ConnectionVerdict, str | None] | None:
+        """Ask the platform whether the credential works: the verdict, and the reason when
+        the token was rejected (the credential is then flagged). ``None``: no test."""
+        return None
+
+    def refresh_possible(self, credential: SocialMediaCredentials) -> bool:
+        """Whether a rejected or expiring token of ``credential`` can be refreshed."""
+        return False
+
+    def refresh_token(
+        self, credential: SocialMediaCredentials, stale_token: str | None = None
+    ) -> RefreshResult:
+        """Exchange the credential's refresh token for a new access token and store it."""
+        return RefreshResult(False, f"{self.label}: tokens are not refreshed.")
+
+    def refresh_expiring_tokens(self) -> dict[str, int] | None:
+        """Periodic (hourly, ``social_media.refresh_tokens``): refresh tokens about to
+        expire. ``None`` when the platform has nothing to refresh."""
+        return None
+
+    def expiry_warning_days(self) -> int | None:
+        """A token expiring within this many days is shown as due (``None``: no rule)."""
         return None

@@ -1,4 +1,9 @@
-"""Platforms reached through a Make.com / Zapier scenario (outgoing webhook)."""
+"""The webhook route: a Make.com / Zapier scenario posts for the platform and calls back.
+
+A platform served this way subclasses ``WebhookPlatform`` in its own package (setting
+``key``, ``label``, ``text_limits`` and ``media_requirements``); ``publish`` delivers the
+signed payload.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +11,13 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
-from django.utils.functional import Promise
 from standardwebhooks import Webhook as StandardWebhook
 
-from quiz_media.specs import MediaSpec
 from social_media.captions import captions_for
 from social_media.http import ApiClient, ApiError
 from social_media.payloads import build_payload
 from social_media.platforms.base import BasePlatform, Outcome, PublishResult
+from social_media.platforms.spec import Route
 from social_media.url_guard import UnsafeUrlError, guarded_session
 
 if TYPE_CHECKING:
@@ -22,30 +26,6 @@ if TYPE_CHECKING:
     from social_media.media import PostMedia
     from tasks.models import SocialMediaPost
     from webhooks.models import Webhook
-
-MB = 1024 * 1024
-GB = 1024 * MB
-# What each scenario's platform accepts (sources in docs/media.md). Every vertical
-# video is a 1080 x 1920 H.264 MP4; the three share one render (social_media.media.render_spec).
-# Instagram: images JPEG only, at most 8 MiB, 4:5 to 1.91:1; Reels MP4, at most 300 MB,
-# 3 s to 15 min.
-INSTAGRAM_MEDIA = (
-    MediaSpec("question_card", 1080, 1350, "jpeg", 8 * MB),
-    MediaSpec("answer_card", 1080, 1350, "jpeg", 8 * MB),
-    MediaSpec("video", 1080, 1920, "mp4", 300 * MB, min_duration=3.0, max_duration=900.0),
-)
-# TikTok Content Posting API: MP4 (H.264 recommended), at most 4 GB; every creator may
-# post 3 minutes (no documented minimum).
-TIKTOK_MEDIA = (MediaSpec("video", 1080, 1920, "mp4", 4 * GB, max_duration=180.0),)
-# YouTube: square or vertical videos up to 3 minutes are Shorts; uploads up to 256 GiB.
-YOUTUBE_SHORTS_MEDIA = (MediaSpec("video", 1080, 1920, "mp4", 256 * GB, max_duration=180.0),)
-# Yandex Dzen has no public API and no published image limits: the scenario gets the
-# 4:5 JPEG cards Instagram takes.
-YANDEX_DZEN_MEDIA = (
-    MediaSpec("question_card", 1080, 1350, "jpeg", 8 * MB),
-    MediaSpec("answer_card", 1080, 1350, "jpeg", 8 * MB),
-)
-
 
 # Make.com custom webhooks with API key authentication expect the key in this header
 # (https://apps.make.com/gateway, "Custom webhook module").
@@ -103,14 +83,7 @@ def send_signed(
 class WebhookPlatform(BasePlatform):
     """One platform served by a scenario; ``publish`` delivers the payload."""
 
-    kind = "webhook"
-
-    def __init__(
-        self, key: str, label: str | Promise, media_requirements: tuple[MediaSpec, ...] = ()
-    ) -> None:
-        self.key = key
-        self.label = label
-        self.media_requirements = media_requirements
+    routes = (Route.WEBHOOK,)
 
     def publish(self, post: SocialMediaPost, target: Webhook, media: PostMedia) -> PublishResult:
         try:

@@ -210,6 +210,9 @@ def test_the_preview_error_is_in_russian_for_russian_staff(admin_client):
         ({"task": "999999"}, "No such task."),
         ({"task": "99999999999999999999999"}, "No such task."),
         ({"task": "abc"}, "No such task."),
+        ({"task": "²"}, "No such task."),  # a Unicode digit int() refuses
+        ({"task": "٣"}, "No such task."),  # an Arabic-Indic digit: not a task id
+        ({"task": "-1"}, "No such task."),
         ({"title": "x" * 10_001}, "at most 10000 characters"),
     ],
 )

@@ -324,6 +324,23 @@ def test_loops_have_a_budget():
     assert render_caption("{% for a in items %}.{% endfor %}", context) == "." * 40
 
 
+@pytest.mark.parametrize("depth", [300, 450, 600])
+@pytest.mark.parametrize(
+    ("opening", "closing"), [("{%if a%}", "{%endif%}"), ("{%with b=a%}", "{%endwith%}")]
+)
+def test_deeply_nested_tags_are_a_readable_refusal(depth, opening, closing):
+    source = opening * depth + "x" + closing * depth
+    if len(source) > 10_000:
+        source = opening * (10_000 // (len(opening) + len(closing)) - 1) + "x"
+        source += closing * source.count(opening)
+
+    with translation.override("en"), pytest.raises(CaptionError) as error:
+        render_caption(source, {"a": "q"})
+
+    assert "RecursionError" not in str(error.value)
+    assert "nests its tags too deeply" in str(error.value) or "at most" in str(error.value)
+
+
 @pytest.mark.parametrize(
     "source",
     [

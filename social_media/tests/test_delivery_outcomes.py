@@ -179,7 +179,7 @@ def test_attempts_record_status_duration_outcome_and_a_redacted_excerpt(mocked_r
 
 def test_attempt_without_an_http_answer_has_no_status(mocked_responses, monkeypatch):
     from quiz_media.specs import MediaSpec
-    from social_media.platforms import PLATFORMS
+    from social_media.platforms.registry import PLATFORMS
 
     # A card the renderer cannot make: the post fails before any request.
     impossible = (MediaSpec("question_card", 10, 10, "png", 1000),)

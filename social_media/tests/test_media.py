@@ -13,8 +13,8 @@ from PIL import Image
 
 from quiz_media.specs import MediaSpec, RenderedMedia
 from social_media.media import PostMedia, image_fit, media_mismatch, task_image_check
-from social_media.platforms import PLATFORMS
 from social_media.platforms.base import TaskImageRule
+from social_media.platforms.registry import PLATFORMS
 from tests.factories import TaskFactory
 
 IMAGE = "https://cdn.quiz.example.com/tasks/1.png"
@@ -86,6 +86,17 @@ def test_a_declared_length_over_the_limit_is_not_downloaded(mocked_responses, pu
 
     assert check.media is None
     assert "more than" in check.reason
+
+
+@pytest.mark.parametrize("declared", ["\u00b2", "12x", "-1"])
+def test_a_garbled_declared_length_is_ignored_not_a_crash(mocked_responses, public_dns, declared):
+    # "²" passes str.isdigit() but int() refuses it: the body itself is measured instead.
+    mocked_responses.get(IMAGE, body=picture(100, 150), headers={"Content-Length": declared})
+
+    check = task_image_check(TaskFactory.build(image_url=IMAGE), RULE)
+
+    assert check.media is not None
+    assert (check.media.width, check.media.height) == (100, 150)
 
 
 def test_an_image_on_an_internal_address_is_never_fetched(mocked_responses, monkeypatch):

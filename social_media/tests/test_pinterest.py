@@ -15,7 +15,7 @@ from responses import matchers
 
 from social_media import delivery
 from social_media.platforms.lookup import MAX_LOOKUP_PAGES
-from social_media.platforms.pinterest import board_of
+from social_media.platforms.pinterest.client import board_of
 from social_media.tests.contract import (
     PINTEREST_API,
     SITE_URL,

@@ -13,7 +13,7 @@ from PIL import Image
 
 from quiz_media.models import RenderedFile
 from quiz_media.specs import MediaSpec
-from social_media.platforms import PLATFORMS
+from social_media.platforms.registry import PLATFORMS
 from social_media.tests.contract import (
     GRAPH_API,
     PINTEREST_API,
@@ -183,6 +183,59 @@ def test_rerender_action_queues_the_worker_and_says_so(
     assert not tasks[0].social_posts.exists()  # rendering publishes nothing
 
 
+def test_dry_run_and_bulk_confirmation_render_nothing(admin_client, mocked_responses):
+    PinterestCredentialsFactory()
+    FacebookCredentialsFactory()
+    WebhookFactory(url=MAKE)  # no answer registered: any request would be unmatched
+    tasks = [TaskFactory(image_url=""), TaskFactory(image_url="", question="Another?")]
+    changelist = reverse("admin:tasks_task_changelist")
+    selected = [t.pk for t in tasks]
+
+    for action in ("dry_run", "publish_to_social_networks"):
+        response = admin_client.post(
+            changelist, {"action": action, "_selected_action": selected}, **EN
+        )
+        assert response.status_code == 200  # the intermediate page, not a redirect
+
+    assert stored_files() == [] and not RenderedFile.objects.exists()
+    assert len(mocked_responses.calls) == 0
+
+
+def test_rerender_action_with_no_task_selected_queues_nothing(
+    admin_client, django_capture_on_commit_callbacks
+):
+    TaskFactory()
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = admin_client.post(
+            reverse("admin:tasks_task_changelist"),
+            {"action": "rerender_media", "index": "0"},  # the form with nothing ticked
+            follow=True,
+            **EN,
+        )
+
+    assert response.status_code == 200
+    assert "Items must be selected" in " ".join(str(m) for m in response.context["messages"])
+    assert callbacks == [] and not RenderedFile.objects.exists()
+
+
+def test_rerender_action_on_unpublished_tasks_renders_and_publishes_nothing(
+    admin_client, django_capture_on_commit_callbacks
+):
+    PinterestCredentialsFactory()
+    task = TaskFactory(published=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(
+            reverse("admin:tasks_task_changelist"),
+            {"action": "rerender_media", "_selected_action": [task.pk]},
+            **EN,
+        )
+
+    assert RenderedFile.objects.filter(task=task, kind="question_card").exists()
+    assert not task.social_posts.exists()
+    task.refresh_from_db()
+    assert task.published is False
+
+
 # --- a failed or unfit render fails that post only ----------------------------------------
 
 
@@ -234,6 +287,24 @@ def test_a_storage_outage_is_retried_later_not_failed(mocked_responses, settings
     assert post.next_attempt_at is not None
     assert post.error_message.startswith("Pinterest: The rendered question card could not be")
     assert len(mocked_responses.calls) == 0  # nothing reached Pinterest
+
+
+def test_a_storage_that_fails_the_pre_send_check_is_retried_not_failed(mocked_responses, settings):
+    # The card is stored, but the storage times out when asked for its size before sending.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "quiz_media.tests.helpers.SizelessStorage"},
+    }
+    PinterestCredentialsFactory()
+    task = TaskFactory(published=True, image_url="")
+    from social_media.delivery import post_publish
+
+    post = post_publish(post_id=task.social_posts.get().pk)
+
+    assert post is not None
+    assert (post.status, post.failure_kind) == ("pending", "transient")
+    assert "media storage cannot be reached" in post.error_message
+    assert len(mocked_responses.calls) == 0
 
 
 def test_a_render_over_the_platforms_byte_limit_is_never_sent(mocked_responses, monkeypatch):
@@ -313,3 +384,93 @@ def test_the_card_of_a_task_is_pixels_of_the_platforms_shape(mocked_responses):
     buffer = io.BytesIO()
     card.save(buffer, "PNG")
     assert Image.open(buffer).size == (240, 124)
+
+
+# --- a repeat publish trusts the verified row, not another decode ------------------------
+
+
+@pytest.fixture
+def av_opens(monkeypatch):
+    """Every av.open call (the PyAV boundary), counted by mode."""
+    import av
+
+    calls: list[str] = []
+    real = av.open
+
+    def counting(*args, **kwargs):
+        calls.append(kwargs.get("mode", args[1] if len(args) > 1 else "r"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(av, "open", counting)
+    return calls
+
+
+def _publish_video_post(task, webhook):
+    from social_media.delivery import post_publish
+    from tasks.models import SocialMediaPost
+
+    # One post per task and platform: a repeat publish is a new post after the old one.
+    SocialMediaPost.objects.filter(task=task, platform="tiktok").delete()
+    post = SocialMediaPost.objects.create(task=task, platform="tiktok", webhook=webhook)
+    return post_publish(post_id=post.pk)
+
+
+def test_a_second_publish_does_not_decode_the_video_again(mocked_responses, av_opens):
+    mocked_responses.post(MAKE, body="Accepted")
+    first, second = (WebhookFactory(url=MAKE, target_platforms=["tiktok"]) for _ in range(2))
+    task = TaskFactory()
+
+    assert _publish_video_post(task, first).status == "processing"
+    reads = [mode for mode in av_opens if mode == "r"]
+    assert len(reads) == 1  # the first publish reads the stored MP4 back once
+    row = RenderedFile.objects.get(kind="video")
+    assert row.verified_at is not None
+
+    av_opens.clear()
+    assert _publish_video_post(task, second).status == "processing"
+    assert av_opens == []  # neither encoded nor decoded: the row and storage.size sufficed
+    assert len(mocked_responses.calls) == 2
+
+
+def test_a_verified_render_replaced_in_storage_is_read_again_and_refused(
+    mocked_responses, av_opens
+):
+    mocked_responses.post(MAKE, body="Accepted")
+    first, second = (WebhookFactory(url=MAKE, target_platforms=["tiktok"]) for _ in range(2))
+    task = TaskFactory()
+    assert _publish_video_post(task, first).status == "processing"
+    row = RenderedFile.objects.get(kind="video")
+    # Behind the row's back the file becomes something else (a PNG under the .mp4 name).
+    default_storage.delete(row.name)
+    default_storage.save(row.name, ContentFile(picture(50, 50)))
+    av_opens.clear()
+
+    post = _publish_video_post(task, second)
+
+    assert av_opens == ["r"]  # the size no longer matches the row: the file is read again
+    assert post.status == "failed" and post.failure_kind == "permanent"
+    assert "does not fit TikTok: it is png in png_pipe, not H.264 in MP4" in post.error_message
+    assert len(mocked_responses.calls) == 1  # only the first publish was sent
+
+
+def test_a_verified_render_is_still_checked_against_each_spec(mocked_responses, monkeypatch):
+    """Trusting the row skips the decode, not the spec: a tighter limit still refuses it."""
+    from dataclasses import replace as dc_replace
+
+    mocked_responses.post(MAKE, body="Accepted")
+    first, second = (WebhookFactory(url=MAKE, target_platforms=["tiktok"]) for _ in range(2))
+    task = TaskFactory()
+    assert _publish_video_post(task, first).status == "processing"
+    row = RenderedFile.objects.get(kind="video")
+    assert row.verified_at is not None and row.duration is not None
+    [spec] = PLATFORMS["tiktok"].media_requirements
+    # TikTok now asks for a shorter clip than the stored one lasts.
+    shorter = dc_replace(spec, min_duration=None, max_duration=row.duration - 1)
+    monkeypatch.setattr(PLATFORMS["tiktok"], "media_requirements", (shorter,))
+    monkeypatch.setattr("social_media.media.render_spec", lambda s: spec)  # reuse the stored one
+
+    post = _publish_video_post(task, second)
+
+    assert post.status == "failed" and post.failure_kind == "permanent"
+    assert "more than" in post.error_message and " s" in post.error_message
+    assert len(mocked_responses.calls) == 1

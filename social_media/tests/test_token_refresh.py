@@ -12,6 +12,7 @@ from responses import matchers
 
 from quiz_backend.celery import app
 from social_media import tasks
+from social_media.platforms.pinterest.oauth import credentials_refresh_expiring
 from social_media.tests.contract import (
     PINTEREST_API,
     SITE_URL,
@@ -21,7 +22,7 @@ from social_media.tests.contract import (
     new_post,
     publish,
 )
-from social_media.token_refresh import credential_refresh_token, credentials_refresh_expiring
+from social_media.token_refresh import credential_refresh_token
 from tests.factories import PinterestCredentialsFactory
 
 pytestmark = pytest.mark.django_db
@@ -123,9 +124,9 @@ def test_refresh_is_skipped_with_one_log_line_without_client_settings(
     credential = expiring(1)
 
     with caplog.at_level(logging.INFO, logger="social_media"):
-        result = tasks.refresh_pinterest_tokens()
+        result = tasks.refresh_tokens()
 
-    assert result == {"due": 0, "refreshed": 0, "failed": 0}
+    assert result == {"pinterest": {"due": 0, "refreshed": 0, "failed": 0}}
     assert len(mocked_responses.calls) == 0
     assert len([r for r in caplog.records if "PINTEREST_CLIENT_ID" in r.getMessage()]) == 1
     credential.refresh_from_db()
@@ -169,8 +170,8 @@ def test_a_token_another_worker_refreshed_is_used_without_a_call(mocked_response
 
 def test_the_refresh_runs_hourly_on_the_beat_schedule():
     app.loader.import_default_modules()
-    entry = app.conf.beat_schedule["refresh-pinterest-tokens"]
-    assert entry["task"] == "social_media.refresh_pinterest_tokens"
+    entry = app.conf.beat_schedule["refresh-platform-tokens"]
+    assert entry["task"] == "social_media.refresh_tokens"
     assert entry["task"] in app.tasks
     assert entry["schedule"] == 3600
 

@@ -128,7 +128,7 @@ def delivered_post(db, settings):
 
 def publish(post: SocialMediaPost):
     from social_media.media import NO_MEDIA
-    from social_media.platforms import PLATFORMS
+    from social_media.platforms.registry import PLATFORMS
 
     return PLATFORMS["instagram"].publish(post, post.webhook, NO_MEDIA)
 

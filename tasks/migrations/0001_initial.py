@@ -2,7 +2,7 @@
 
 import django.core.validators
 import django.db.models.deletion
-import social_media.platforms
+import quiz_backend.platform_catalog
 import uuid
 from django.db import migrations, models
 
@@ -44,7 +44,7 @@ class Migration(migrations.Migration):
             name='SocialMediaPost',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('platform', models.CharField(choices=social_media.platforms.platform_choices, max_length=32, verbose_name='platform')),
+                ('platform', models.CharField(choices=quiz_backend.platform_catalog.platform_choices, max_length=32, verbose_name='platform')),
                 ('status', models.CharField(choices=[('pending', 'Pending'), ('processing', 'Processing'), ('published', 'Published'), ('failed', 'Failed')], db_index=True, default='pending', max_length=12, verbose_name='status')),
                 ('post_id', models.CharField(blank=True, max_length=255, verbose_name='post ID')),
                 ('post_url', models.URLField(blank=True, max_length=2048, verbose_name='post URL')),

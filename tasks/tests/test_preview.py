@@ -290,3 +290,32 @@ def test_malformed_answers_on_the_change_page_give_a_form_error_not_a_crash(admi
     ]
     task.refresh_from_db()
     assert isinstance(task.answers, list)
+
+
+@pytest.mark.parametrize("gone", ["deleted", "unreachable"])
+def test_change_page_with_a_render_gone_from_storage_says_not_rendered(
+    admin_client, settings, gone
+):
+    from django.core.files.storage import default_storage
+
+    from quiz_media.models import RenderedFile
+    from social_media.media import tasks_render_media
+
+    PinterestCredentialsFactory()
+    task = TaskFactory(image_url="")
+    tasks_render_media(task_ids=[task.pk])
+    row = RenderedFile.objects.get(kind="question_card")
+    if gone == "deleted":
+        default_storage.delete(row.name)
+    else:
+        settings.STORAGES = {
+            **settings.STORAGES,
+            "default": {"BACKEND": "quiz_media.tests.test_find_rendered.UnreachableStorage"},
+        }
+
+    response = admin_client.get(reverse("admin:tasks_task_change", args=[task.pk]), **EN)
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Not rendered yet" in html
+    assert row.name not in html  # no link to a file that is not there

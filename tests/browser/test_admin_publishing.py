@@ -39,7 +39,9 @@ pytestmark = [
 
 WEBHOOK_PLATFORMS = ["instagram", "tiktok", "youtube_shorts", "yandex_dzen"]
 SIX = 6
-FINAL_WAIT = 20.0
+# Each task renders its cards and a full-size video in the worker first (seconds of CPU on a
+# busy 2-core machine); the wait ends as soon as every post is final.
+FINAL_WAIT = 60.0
 SCHEDULE_AHEAD = 6  # seconds: long enough to see the posts wait, short enough to wait for
 
 TEXT = {

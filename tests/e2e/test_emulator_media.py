@@ -143,7 +143,7 @@ def test_pinterest_refuses_what_it_cannot_use(emu, files, path, body, content_ty
 
 
 def test_pinterest_refuses_an_image_over_20_mb(emu, files, monkeypatch):
-    from emulator import pinterest
+    from emulator.platforms import pinterest
 
     base, served = files
     served["/big.png"] = (png(200, 300), "image/png")

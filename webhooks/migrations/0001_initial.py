@@ -2,7 +2,7 @@
 
 import django.db.models.deletion
 import quiz_backend.encryption
-import social_media.platforms
+import quiz_backend.platform_catalog
 import webhooks.models
 from django.db import migrations, models
 
@@ -19,7 +19,7 @@ class Migration(migrations.Migration):
             name='SocialMediaCredentials',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('platform', models.CharField(choices=social_media.platforms.api_platform_choices, max_length=32, verbose_name='platform')),
+                ('platform', models.CharField(choices=quiz_backend.platform_catalog.api_platform_choices, max_length=32, verbose_name='platform')),
                 ('access_token', quiz_backend.encryption.EncryptedTextField(verbose_name='access token')),
                 ('refresh_token', quiz_backend.encryption.EncryptedTextField(blank=True, default='', verbose_name='refresh token')),
                 ('token_expires_at', models.DateTimeField(blank=True, null=True, verbose_name='token expires at')),

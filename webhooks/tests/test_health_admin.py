@@ -236,12 +236,24 @@ def test_an_unreachable_webhook_is_explained(admin_client, mocked_responses):
     assert message.startswith(f"{webhook}: Could not reach the webhook")
 
 
-def test_an_unsafe_webhook_url_is_refused_by_the_url_guard(admin_client, mocked_responses):
-    webhook = WebhookFactory(url="http://127.0.0.1:8025/hook")
+@pytest.mark.parametrize(
+    "url, reason",
+    [
+        ("http://127.0.0.1:8025/hook", "Webhook URLs must use https."),
+        (
+            "https://169.254.169.254/latest/meta-data/",
+            "The host 169.254.169.254 resolves to an internal address (169.254.169.254).",
+        ),
+    ],
+)
+def test_an_unsafe_webhook_url_is_refused_by_the_url_guard(
+    admin_client, mocked_responses, url, reason
+):
+    webhook = WebhookFactory(url=url)
 
     response = run_action(admin_client, HOOK_LIST, "send_test_event", [webhook])
 
-    assert messages_of(response) == [f"{webhook}: Refused: Webhook URLs must use https."]
+    assert messages_of(response) == [f"{webhook}: Refused: {reason}"]
     assert len(mocked_responses.calls) == 0
 
 

@@ -29,7 +29,7 @@ def parse_spec(text: str) -> MediaSpec:
     if match["w"]:
         spec = replace(spec, width=int(match["w"]), height=int(match["h"]))
     if match["format"]:
-        spec = replace(spec, format=match["format"])  # type: ignore[arg-type]
+        spec = replace(spec, format=match["format"])  # type: ignore[arg-type]  # _SPEC allows png|jpeg|mp4 only
     return spec
 
 

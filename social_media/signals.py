@@ -8,6 +8,8 @@ from typing import Any
 from django.conf import settings
 from django.db.models.signals import post_save, pre_save
 
+from social_media.scheduling import task_schedule_sync
+from social_media.services import publish_to_social_media
 from tasks.models import Task
 
 logger = logging.getLogger("social_media")
@@ -34,8 +36,6 @@ def auto_publish_to_social_media(
     before = instance.__dict__.pop(_BEFORE, None)
     auto = settings.SOCIAL_MEDIA_AUTO_PUBLISH
     if before is not None:
-        from social_media.scheduling import task_schedule_sync
-
         task_schedule_sync(
             task=instance,
             was_published=before["published"],
@@ -49,8 +49,6 @@ def auto_publish_to_social_media(
             "🌐 Автопубликация выключена (SOCIAL_MEDIA_AUTO_PUBLISH): задача %s", instance.pk
         )
         return
-    from social_media.services import publish_to_social_media
-
     publish_to_social_media(instance, new_task=created)
 
 

@@ -22,7 +22,7 @@ from social_media import target_cache
 from social_media.admin_display import badge, external_link, publishing_state, status_badge
 from social_media.captions import CaptionBook
 from social_media.media import tasks_render_media_enqueue
-from social_media.platforms import PLATFORMS
+from social_media.platforms.registry import PLATFORMS
 from social_media.preview import preview_notes, preview_problems, task_preview
 from social_media.publish_plan import plan_totals, publish_plan
 from social_media.services import PublishSummary, tasks_publish_bulk

@@ -6,7 +6,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django import forms
-from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import models
@@ -19,11 +18,12 @@ from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from social_media.admin.webhook_forms import CredentialsForm, WebhookForm
 from social_media.admin_display import badge
 from social_media.connection import credential_test_connection, webhook_send_test_event
 from social_media.models import AttemptKind, PublishAttempt
 from social_media.platforms.base import RETRYABLE, Outcome
-from webhooks.admin_forms import CredentialsForm, WebhookForm
+from social_media.token_refresh import token_expiry_warning_days
 from webhooks.models import CallbackAuth, SocialMediaCredentials, Webhook
 
 if TYPE_CHECKING:
@@ -96,7 +96,9 @@ class SocialMediaCredentialsAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("token expiry"), ordering="token_expires_at")
     def token_expiry(self, credential: SocialMediaCredentials) -> str:
-        return expiry_badge(credential.token_expires_at)
+        return expiry_badge(
+            credential.token_expires_at, token_expiry_warning_days(credential.platform)
+        )
 
     @admin.display(description=_("connection"))
     def connection_check(self, credential: SocialMediaCredentials) -> str:
@@ -163,8 +165,11 @@ def too_many(model_admin: admin.ModelAdmin, request: HttpRequest, queryset: Quer
     return True
 
 
-def expiry_badge(expires_at: datetime | None) -> str:
-    """ "expires in N days" / "expired", coloured by urgency; "—" without an expiry."""
+def expiry_badge(expires_at: datetime | None, warning_days: int | None = None) -> str:
+    """ "expires in N days" / "expired", coloured by urgency; "—" without an expiry.
+
+    Within ``warning_days`` (the platform's rule, e.g. when Pinterest refreshes) it is due.
+    """
     if expires_at is None:
         return "—"
     left = expires_at - timezone.now()
@@ -177,7 +182,7 @@ def expiry_badge(expires_at: datetime | None) -> str:
         label = ngettext("expires in %(days)d day", "expires in %(days)d days", left.days) % {
             "days": left.days
         }
-        soon = left.days < settings.PINTEREST_REFRESH_BEFORE_DAYS
+        soon = warning_days is not None and left.days < warning_days
         colour = "#fd7e14" if soon else "#198754"
     return format_html('<span title="{}">{}</span>', when, badge(label, colour))
 

@@ -18,14 +18,13 @@ from django.db import transaction
 from standardwebhooks import Webhook as StandardWebhook
 
 from quiz_backend.env import env_str
+from social_media.platforms.registry import PLATFORMS, webhook_platform_keys
+from social_media.platforms.spec import Route
 from tasks.models import Task
 from webhooks.models import CallbackAuth, SocialMediaCredentials, Webhook, WebhookType
 
 DEMO_HOOK = "demo"
 DEMO_SERVICE = "Make.com (emulator)"
-PINTEREST_BOARD = "549755885175"
-FACEBOOK_PAGE = "104512345678901"
-WEBHOOK_PLATFORMS = ["instagram", "tiktok", "youtube_shorts", "yandex_dzen"]
 
 # Three questions, each in Russian and in English (one translation group per pair). The
 # first has its own picture (a 2:3 PNG from the emulator: Pinterest takes it as it is,
@@ -91,8 +90,8 @@ DEMO_TASKS: list[dict[str, Any]] = [
 class Command(BaseCommand):
     help = (
         "Load demo data for the local run: an admin user, six unpublished quiz tasks "
-        "(Russian and English), and Pinterest, Facebook and Make.com accounts that point "
-        "at the platform emulator."
+        "(Russian and English), an account on each API platform and a Make.com webhook for "
+        "the webhook platforms, all pointing at the platform emulator."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -130,12 +129,12 @@ class Command(BaseCommand):
         with transaction.atomic():
             password = self._admin(options["admin_username"], options["admin_password"])
             created = self._tasks(emulator)
-            self._credentials(emulator)
+            accounts = self._credentials()
             webhook = self._webhook(emulator, secret)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {created} new task(s) ({Task.objects.count()} in all), "
-                f"Pinterest and Facebook accounts and webhook “{webhook}” on {emulator}."
+                f"{accounts} accounts and webhook “{webhook}” on {emulator}."
             )
         )
         if password:
@@ -186,22 +185,25 @@ class Command(BaseCommand):
                     Task.objects.filter(pk=task.pk).update(image_url=image_url)
         return created
 
-    def _credentials(self, emulator: str) -> None:
-        accounts = [
-            ("pinterest", "board_id", PINTEREST_BOARD, "pina_demo_emulator_access_token"),
-            ("facebook", "page_id", FACEBOOK_PAGE, "EAAB-demo-emulator-page-token"),
-        ]
-        for platform, key, value, token in accounts:
+    def _credentials(self) -> str:
+        """Each API platform's demo account (its ``demo_credential``); returns their labels."""
+        labels = []
+        for key, platform in PLATFORMS.items():
+            demo = platform.demo_credential
+            if demo is None or not platform.supports(Route.API):
+                continue
             credential = (
-                SocialMediaCredentials.objects.filter(platform=platform)
-                .filter(**{f"extra_data__{key}": value})
+                SocialMediaCredentials.objects.filter(platform=key)
+                .filter(**{f"extra_data__{name}": value for name, value in demo.extra_data.items()})
                 .first()
-            ) or SocialMediaCredentials(platform=platform, extra_data={key: value})
-            credential.access_token = token
+            ) or SocialMediaCredentials(platform=key, extra_data=dict(demo.extra_data))
+            credential.access_token = demo.access_token
             credential.is_active = True
             credential.needs_reconnect = False
             credential.last_error = ""
             self._save(credential)
+            labels.append(str(platform.label))
+        return ", ".join(labels)
 
     def _webhook(self, emulator: str, secret: str) -> Webhook:
         webhook = Webhook.objects.filter(service_name=DEMO_SERVICE).first() or Webhook(
@@ -209,7 +211,7 @@ class Command(BaseCommand):
         )
         webhook.url = f"{emulator}/make/{DEMO_HOOK}"
         webhook.webhook_type = WebhookType.SOCIAL_MEDIA
-        webhook.target_platforms = list(WEBHOOK_PLATFORMS)
+        webhook.target_platforms = sorted(webhook_platform_keys())
         webhook.callback_auth = CallbackAuth.SIGNATURE
         webhook.is_active = True
         if secret:

@@ -17,7 +17,7 @@ from quiz_backend.json_fields import (
     ShapedJSONFormMixin,
     WebhookPlatformsField,
 )
-from social_media.platforms import api_platform_choices
+from social_media.platforms.registry import api_platform_choices
 from webhooks.models import SocialMediaCredentials, Webhook, WebhookType
 
 TOKEN_FIELDS = ("access_token", "refresh_token")

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from emulator import media
-from emulator.state import EmulatorState
+from emulator.state import EmulatorState, Fault
 from emulator.wire import Request, Response, json_response
 
 PREFIX = r"/facebook/v\d+\.\d+"
@@ -240,3 +240,18 @@ ROUTES = [
     ("GET", r"/(?P<page_id>\d+)/(?:published_posts|posts|feed)", published_posts, True),
     ("GET", r"/(?P<object_id>[\w]+)", get_object, True),
 ]
+
+
+CREATE_HANDLERS = {publish_photo, publish_feed}
+
+
+def not_found(method: str, path: str) -> Response:
+    return graph_error(400, 100, f"Unknown path components: {path}", error_type="OAuthException")
+
+
+def status_fault(fault: Fault) -> Response:
+    return server_error(fault.status, fault.code)
+
+
+def rate_limit_fault(fault: Fault, headers: dict[str, str]) -> Response:
+    return throttled(fault.code or 4, fault.status, fault.retry_after)

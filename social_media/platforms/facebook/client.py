@@ -1,39 +1,20 @@
-"""Facebook: a page photo post (the task's image or its generated card), Graph API."""
+"""Facebook Graph API for Pages: the wire (endpoints, error codes, appsecret_proof)."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import json
-import logging
-import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.utils.translation import gettext_lazy as _
-
-from quiz_media.specs import MediaSpec
-from social_media.captions import content_for
 from social_media.http import ApiClient, ApiError
-from social_media.platforms.base import (
-    BasePlatform,
-    Outcome,
-    PublishResult,
-    TaskImageRule,
-    is_ascii_digits,
-)
-from social_media.platforms.lookup import MAX_LOOKUP_PAGES, all_older, lookup_cutoff
+from social_media.platforms.base import Outcome, platform_setting
 
 if TYPE_CHECKING:
     import requests
 
-    from social_media.media import PostMedia
-    from tasks.models import SocialMediaPost
     from webhooks.models import SocialMediaCredentials
-
-logger = logging.getLogger(__name__)
 
 # https://developers.facebook.com/docs/graph-api/guides/error-handling
 THROTTLING_CODES = {4, 17, 32, 341, 613, 80001}
@@ -88,9 +69,9 @@ class GraphClient(ApiClient):
     def __init__(
         self, *, token: str, base_url: str | None = None, secrets: Iterable[str] = ()
     ) -> None:
-        app_secret = settings.FACEBOOK_APP_SECRET
+        app_secret = platform_setting("FACEBOOK_APP_SECRET")
         super().__init__(
-            base_url=base_url or settings.FACEBOOK_GRAPH_API_BASE_URL,
+            base_url=base_url or platform_setting("FACEBOOK_GRAPH_API_BASE_URL"),
             secrets=[token, app_secret, *secrets],
             platform_name="Facebook",
         )
@@ -173,105 +154,3 @@ class GraphClient(ApiClient):
         elif code in PERMISSION_CODES or (code is not None and response.status_code < 500):
             result.outcome = Outcome.PERMANENT
         return result
-
-
-# "Photos must be under 10 MB" (Graph API photo reference); kept a little under it.
-PHOTO_MAX_BYTES = 10_000_000
-
-
-class FacebookPlatform(BasePlatform):
-    key = "facebook"
-    label = "Facebook"
-    kind = "api"
-    # A 1.91:1 card (1200 x 628, Facebook's shared-image shape); the task's own image
-    # is used when it is 1.91:1 or square. See docs/media.md.
-    media_requirements = (MediaSpec("question_card", 1200, 628, "png", PHOTO_MAX_BYTES),)
-    task_image_rule = TaskImageRule(
-        formats=("JPEG", "PNG"),
-        aspect_ratios=(1.91, 1.0),
-        max_bytes=PHOTO_MAX_BYTES,
-        min_width=600,
-        min_height=314,
-    )
-
-    def validate_extra_data(self, extra_data: dict[str, Any]) -> None:
-        page_id = str(extra_data.get("page_id", "")).strip()
-        if not page_id:
-            raise ValidationError({"extra_data": _('Facebook needs {"page_id": "…"}.')})
-        if not is_ascii_digits(page_id):
-            raise ValidationError({"extra_data": _("Facebook page_id must contain only digits.")})
-
-    def publish(
-        self, post: SocialMediaPost, target: SocialMediaCredentials, media: PostMedia
-    ) -> PublishResult:
-        page_id = page_of(target)
-        if not page_id:
-            return PublishResult(Outcome.PERMANENT, error_message=NO_PAGE)
-        content = content_for(post.task, self.key)
-        client = GraphClient(token=target.access_token)
-        try:
-            if media.image is not None:
-                answer = client.publish_photo(
-                    page_id=page_id, image_url=media.image.url, caption=content.description
-                )
-                post_id = _field(answer, "post_id") or _field(answer, "id")
-            else:
-                answer = client.publish_feed_post(
-                    page_id=page_id, message=content.description, link=content.link
-                )
-                post_id = _field(answer, "id")
-        except ApiError as error:
-            return error.to_result()
-        status, excerpt = client.last_status, client.last_excerpt
-        if not post_id:
-            return PublishResult(
-                Outcome.UNKNOWN,
-                http_status=status,
-                error_message="Facebook: the answer has no post id; the post may exist.",
-                response_excerpt=excerpt,
-            )
-        try:
-            post_url = client.get_permalink(post_id=post_id) or POST_URL.format(id=post_id)
-        except ApiError:
-            post_url = POST_URL.format(id=post_id)  # the post exists; the link is a bonus
-        return PublishResult(
-            Outcome.SUCCESS,
-            post_id=post_id,
-            post_url=post_url,
-            http_status=status,
-            response_excerpt=excerpt,
-        )
-
-    def reconcile(
-        self, post: SocialMediaPost, target: SocialMediaCredentials
-    ) -> PublishResult | None:
-        page_id = page_of(target)
-        if not page_id:
-            return PublishResult(Outcome.PERMANENT, error_message=NO_PAGE)
-        client = GraphClient(token=target.access_token)
-        # The task link, not followed by another digit (task 1 is not task 12).
-        link = re.compile(re.escape(post.task.public_url) + r"(?!\d)")
-        cutoff = lookup_cutoff(post)
-        after = ""
-        for _page in range(MAX_LOOKUP_PAGES):
-            try:
-                posts, following = client.recent_posts(page_id=page_id, after=after)
-            except ApiError as error:
-                return error.to_result()
-            for item in posts:
-                if link.search(str(item.get("message") or "")) and item.get("id"):
-                    return PublishResult(
-                        Outcome.SUCCESS,
-                        post_id=str(item["id"]),
-                        post_url=str(item.get("permalink_url") or POST_URL.format(id=item["id"])),
-                        http_status=client.last_status,
-                    )
-            if not following or following == after or all_older(posts, "created_time", cutoff):
-                return None  # the end of the page's posts, or posts older than ours
-            after = following
-        logger.warning(
-            "🔎 Facebook: пост %s не найден на %d страницах ленты — отправляем снова",
-            post.pk,
-            MAX_LOOKUP_PAGES,
-        )
-        return None

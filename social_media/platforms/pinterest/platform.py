@@ -5,118 +5,34 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from quiz_media.specs import MediaSpec
 from social_media.captions import content_for
 from social_media.content import PostContent
-from social_media.http import ApiClient, ApiError
+from social_media.http import ApiError
 from social_media.platforms.base import (
     BasePlatform,
+    ConnectionVerdict,
+    DemoCredential,
     Outcome,
     PublishResult,
+    RefreshResult,
     TaskImageRule,
     is_ascii_digits,
 )
 from social_media.platforms.lookup import MAX_LOOKUP_PAGES, all_older, lookup_cutoff
+from social_media.platforms.pinterest import conf, connection, oauth
+from social_media.platforms.pinterest.client import NO_BOARD, PinterestClient, board_of, pin_url
+from social_media.platforms.spec import Route
 
 if TYPE_CHECKING:
-    import requests
-
     from social_media.media import PostMedia
     from tasks.models import SocialMediaPost
     from webhooks.models import SocialMediaCredentials
 
 logger = logging.getLogger(__name__)
-
-PIN_URL = "https://www.pinterest.com/pin/{id}/"
-
-
-def pin_url(pin_id: str) -> str:
-    """The pin's public page (``PINTEREST_PIN_URL``; the pattern is not in the v5 spec)."""
-    return getattr(settings, "PINTEREST_PIN_URL", PIN_URL).replace("{id}", str(pin_id))
-
-
-NO_BOARD = (
-    'Pinterest: the credential has no board_id in its extra data ({"board_id": "…"}); '
-    "set it in the admin, then retry."
-)
-
-
-def board_of(credential: SocialMediaCredentials) -> str:
-    extra = credential.extra_data if isinstance(credential.extra_data, dict) else {}
-    return str(extra.get("board_id") or "").strip()
-
-
-class PinterestClient(ApiClient):
-    """Pinterest API v5 (https://developers.pinterest.com/docs/api/v5/)."""
-
-    def __init__(self, *, token: str, base_url: str | None = None) -> None:
-        super().__init__(
-            base_url=base_url or settings.PINTEREST_API_BASE_URL,
-            secrets=[token],
-            platform_name="Pinterest",
-        )
-        self.session.headers["Authorization"] = f"Bearer {token}"
-
-    # https://developers.pinterest.com/docs/api/v5/pins-create
-    def create_pin(
-        self,
-        *,
-        board_id: str,
-        title: str,
-        description: str,
-        link: str,
-        alt_text: str,
-        image_url: str,
-    ) -> dict[str, Any]:
-        return self.request(
-            "POST",
-            "pins",
-            json={
-                "board_id": board_id,
-                "title": title,
-                "description": description,
-                "link": link,
-                "alt_text": alt_text,
-                "media_source": {"source_type": "image_url", "url": image_url},
-            },
-        )
-
-    # https://developers.pinterest.com/docs/api/v5/user_account-get
-    def get_user_account(self) -> dict[str, Any]:
-        return self.request("GET", "user_account")
-
-    # https://developers.pinterest.com/docs/api/v5/boards-get
-    def get_board(self, *, board_id: str) -> dict[str, Any]:
-        return self.request("GET", f"boards/{board_id}")
-
-    # https://developers.pinterest.com/docs/api/v5/boards-list_pins
-    # Paginated: {"items": [...], "bookmark": "<cursor>" | null}; page_size 1-250.
-    def list_board_pins(
-        self, *, board_id: str, page_size: int = 100, bookmark: str = ""
-    ) -> tuple[list[dict[str, Any]], str]:
-        """One page of the board's pins and the bookmark of the next ("" at the end)."""
-        params: dict[str, str | int] = {"page_size": page_size}
-        if bookmark:
-            params["bookmark"] = bookmark
-        body = self.request("GET", f"boards/{board_id}/pins", params=params)
-        items = body.get("items") if isinstance(body, dict) else None
-        following = body.get("bookmark") if isinstance(body, dict) else None
-        pins = [item for item in items or [] if isinstance(item, dict)]
-        return pins, following if isinstance(following, str) else ""
-
-    def error_from_response(self, response: requests.Response, body: Any) -> ApiError:
-        message = f"HTTP {response.status_code}"
-        if isinstance(body, dict) and body.get("message"):
-            message = f"HTTP {response.status_code}, code {body.get('code')}: {body['message']}"
-        error = self.generic_error(response, message)
-        # Pinterest answers 429 for spam blocks too; waiting does not lift those.
-        if response.status_code == 429 and "spam" in message.lower():
-            error.outcome = Outcome.PERMANENT
-        return error
 
 
 def _create_pin(
@@ -138,11 +54,11 @@ def _refresh_after_401(credential: SocialMediaCredentials, error: ApiError) -> P
     Without a refresh token or client credentials the 401 stands (AUTH). A refresh
     Pinterest refuses is AUTH too; one that could not reach Pinterest is retried later.
     """
-    from social_media.token_refresh import credential_refresh_token, refresh_possible
-
-    if not refresh_possible(credential):
+    if not oauth.refresh_possible(credential):
         return error.to_result()
-    refreshed = credential_refresh_token(credential=credential, stale_token=credential.access_token)
+    refreshed = oauth.credential_refresh_token(
+        credential=credential, stale_token=credential.access_token
+    )
     if refreshed.ok:
         return None
     outcome = Outcome.AUTH if refreshed.rejected else Outcome.TRANSIENT
@@ -154,40 +70,20 @@ def _refresh_after_401(credential: SocialMediaCredentials, error: ApiError) -> P
     )
 
 
-class PinterestOAuthClient(ApiClient):
-    """Pinterest's token endpoint: HTTP Basic ``client_id:client_secret``, form body."""
-
-    def __init__(
-        self, *, client_id: str, client_secret: str, refresh_token: str, base_url: str | None = None
-    ) -> None:
-        super().__init__(
-            base_url=base_url or settings.PINTEREST_API_BASE_URL,
-            secrets=[client_secret, refresh_token],
-            platform_name="Pinterest",
-        )
-        self.session.auth = (client_id, client_secret)
-        self.refresh_token = refresh_token
-
-    # https://developers.pinterest.com/docs/api/v5/oauth-token (grant_type=refresh_token)
-    def refresh_access_token(self) -> dict[str, Any]:
-        body = self.request(
-            "POST",
-            "oauth/token",
-            data={"grant_type": "refresh_token", "refresh_token": self.refresh_token},
-        )
-        self.last_excerpt = ""  # the answer carries the new tokens
-        return body
-
-    error_from_response = PinterestClient.error_from_response
-
-
 MB = 1024 * 1024
 
 
 class PinterestPlatform(BasePlatform):
     key = "pinterest"
     label = "Pinterest"
-    kind = "api"
+    routes = (Route.API,)
+    text_limits = conf.TEXT_LIMITS
+    settings = conf.SETTINGS
+    secret_patterns = conf.SECRET_PATTERNS
+    demo_credential = DemoCredential(
+        extra_data={"board_id": "549755885175"},
+        access_token="pina_demo_emulator_access_token",  # noqa: S106
+    )
     # help.pinterest.com/en/business/article/pinterest-product-specs: static Pins are PNG
     # or JPEG, at most 20 MB, 2:3 recommended (1000 x 1500). See docs/media.md.
     media_requirements = (MediaSpec("question_card", 1000, 1500, "png", 20 * MB),)
@@ -278,3 +174,25 @@ class PinterestPlatform(BasePlatform):
             MAX_LOOKUP_PAGES,
         )
         return None
+
+    def test_connection(
+        self, credential: SocialMediaCredentials
+    ) -> tuple[ConnectionVerdict, str | None]:
+        return connection.test_pinterest(credential)
+
+    def refresh_possible(self, credential: SocialMediaCredentials) -> bool:
+        return oauth.refresh_possible(credential)
+
+    def refresh_token(
+        self, credential: SocialMediaCredentials, stale_token: str | None = None
+    ) -> RefreshResult:
+        return oauth.credential_refresh_token(credential=credential, stale_token=stale_token)
+
+    def refresh_expiring_tokens(self) -> dict[str, int]:
+        return oauth.credentials_refresh_expiring()
+
+    def expiry_warning_days(self) -> int:
+        return oauth.refresh_before_days()
+
+
+PLATFORM = PinterestPlatform()

@@ -21,7 +21,7 @@ from rest_framework.views import APIView
 from quiz_backend.api import MachineLanguageMixin
 from quiz_backend.redaction import redact
 from social_media.callbacks import CallbackError, post_apply_callback
-from social_media.platforms import webhook_platform_keys
+from social_media.platforms.registry import webhook_platform_keys
 from tasks.models import PostStatus
 from webhooks.authentication import CallbackAuthentication, WebhookCaller
 from webhooks.models import CallbackReceipt

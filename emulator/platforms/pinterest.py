@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from emulator import media
-from emulator.state import EmulatorState
-from emulator.wire import Request, Response, json_response
+from emulator.state import EmulatorState, Fault
+from emulator.wire import Request, Response, json_response, phrase
 
 PREFIX = "/pinterest/v5"
 USERNAME = "quiz_demo"
@@ -311,3 +311,24 @@ ROUTES = [
 
 def authenticate(request: Request) -> Response | None:
     return None if request.bearer_token() else auth_failed()
+
+
+CREATE_HANDLERS = {create_pin}
+
+
+def not_found(method: str, path: str) -> Response:
+    return error(404, 404, f"Not found: {method} {path}")
+
+
+def status_fault(fault: Fault) -> Response:
+    code = fault.code if fault.code is not None else (1 if fault.status < 500 else 0)
+    return error(fault.status, code, f"{phrase(fault.status)} (emulated fault).")
+
+
+def rate_limit_fault(fault: Fault, headers: dict[str, str]) -> Response:
+    message = "You have exceeded your rate limit. Try again later."
+    return error(fault.status, fault.code or 8, message, headers)
+
+
+def expired_token() -> Response:
+    return auth_failed()

@@ -22,7 +22,7 @@ from social_media.caption_sandbox import ALLOWED_FILTERS, ALLOWED_TAGS, TEMPLATE
 from social_media.captions import caption_language, caption_preview
 from social_media.content import CAPTION_FIELDS, CAPTION_VARIABLES, default_template
 from social_media.models import CaptionTemplate, PublishAttempt
-from social_media.platforms import PLATFORMS
+from social_media.platforms.registry import PLATFORMS
 from social_media.services import posts_retry
 from tasks.models import SocialMediaPost, Task
 
@@ -269,7 +269,8 @@ class CaptionTemplateAdmin(admin.ModelAdmin):
         if task_id:
             if not request.user.has_perm("tasks.view_task"):
                 return JsonResponse({"error": gettext("Permission denied.")}, status=403)
-            known = task_id.isdigit() and len(task_id) <= 18
+            # ASCII digits only: str.isdigit() also accepts "²", which int() refuses.
+            known = task_id.isascii() and task_id.isdigit() and len(task_id) <= 18
             task = Task.objects.filter(pk=int(task_id)).first() if known else None
             if task is None:
                 return JsonResponse({"error": gettext("No such task.")}, status=400)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from webhooks.api import SocialMediaCallbackApi
+from social_media.api import SocialMediaCallbackApi
 
 urlpatterns = [
     path(

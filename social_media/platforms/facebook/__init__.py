@@ -1,0 +1,1 @@
+"""Facebook (Graph API, Pages): see ``platform.py``; plain declarations in ``conf.py``."""

@@ -1,0 +1,20 @@
+"""Facebook's plain declarations, read before Django starts (see ``platforms/spec.py``)."""
+
+from social_media.platforms.spec import SecretPattern, Setting, TextLimits
+
+# Facebook post messages accept 63,206 characters.
+TEXT_LIMITS = TextLimits(title=255, description=63206, link_in_description=True)
+
+SETTINGS = (
+    # Graph API v26.0 (released 2026-07-29) is the current version; see
+    # https://developers.facebook.com/docs/graph-api/changelog/versions/
+    Setting("FACEBOOK_GRAPH_API_BASE_URL", "https://graph.facebook.com/v26.0"),
+    Setting("FACEBOOK_APP_SECRET"),
+    # With FACEBOOK_APP_SECRET, lets "test connection" ask Graph debug_token about a page token.
+    Setting("FACEBOOK_APP_ID"),
+)
+
+SECRET_PATTERNS = (
+    # Facebook access tokens start with EAA
+    SecretPattern(r"\b(EAA)([A-Za-z0-9]{20,})"),
+)

@@ -1,0 +1,1 @@
+"""Instagram, published through a Make.com / Zapier scenario (the webhook route)."""

@@ -1,0 +1,1 @@
+"""Pinterest (API v5): see ``platform.py``; plain declarations in ``conf.py``."""

@@ -1,0 +1,1 @@
+"""TikTok, published through a Make.com / Zapier scenario (the webhook route)."""

@@ -1,0 +1,1 @@
+"""Yandex Dzen, published through a Make.com / Zapier scenario (the webhook route)."""

@@ -1,0 +1,1 @@
+"""YouTube Shorts, published through a Make.com / Zapier scenario (the webhook route)."""
