@@ -293,7 +293,7 @@ def test_edited_brand_settings_reach_the_next_publish_s_media(emulated_platforms
     assert (brand.primary_color, brand.accent_color) == ("#123456", "#654321")
     from quiz_media.services import cache_key, content_for, current_brand
     from social_media.media import render_spec
-    from social_media.platforms import PLATFORMS
+    from social_media.platforms.registry import PLATFORMS
 
     (spec,) = PLATFORMS["pinterest"].media_requirements
     wanted = cache_key(content_for(second.task), render_spec(spec), current_brand())
