@@ -232,7 +232,7 @@ def render(
 
     A caller resolving several media at once passes the ``brand`` it loaded and the rows it
     already looked up (``known``, by cache key, from ``rendered_rows``): a reuse then costs
-    no query of its own."""
+    no query of its own, and a new render's row replaces the entry for its key there."""
     check_spec(spec)
     content = content_for(task)
     brand = current_brand() if brand is None else brand
@@ -266,6 +266,8 @@ def render(
         # Another worker recorded it first, or its file had gone: the file is ours now.
         RenderedFile.objects.filter(pk=row.pk).update(**values)
         row.refresh_from_db()
+    if known is not None:
+        known[key] = row  # the caller's copy stays current (a new file is not yet verified)
     logger.info("Rendered %s for task %s: %s (%s bytes)", spec.kind, task.pk, name, len(data))
     return _as_media(row)
 
