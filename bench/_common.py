@@ -10,6 +10,7 @@ benchmark process (``emulator.testing.InProcessEmulator``).
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import platform
@@ -17,8 +18,11 @@ import socket
 import statistics
 import subprocess
 import sys
+import threading
+import time
 import warnings
 from datetime import UTC, datetime
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -172,11 +176,57 @@ def free_port() -> int:
 
 
 def platform_settings(port: int) -> dict[str, str]:
-    """The product's API base URLs for the emulator on ``127.0.0.1:port``."""
+    """The product's API base URLs for the emulator on ``127.0.0.1:port``, and where the
+    renders are stored and served from (``media_settings``)."""
     return {
         "PINTEREST_API_BASE_URL": f"http://127.0.0.1:{port}/pinterest/v5",
         "FACEBOOK_GRAPH_API_BASE_URL": f"http://127.0.0.1:{port}/facebook/v26.0",
+        **media_settings(),
     }
+
+
+MEDIA_DIR = ROOT / "var" / "bench-media"
+# Rendering is not what the publishing benchmarks measure (bench/render_media.py does):
+# short videos keep the untimed pre-render phase short.
+BENCH_VIDEO_SECONDS = "5"
+_media_server: list[Any] = []
+
+
+class _QuietFiles(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def media_settings() -> dict[str, str]:
+    """Renders go to ``var/bench-media``, served on 127.0.0.1 (started once, in a thread of
+    this process) so the emulator can download them as a platform does."""
+    if not _media_server:
+        MEDIA_DIR.mkdir(parents=True, exist_ok=True)
+        handler = functools.partial(_QuietFiles, directory=str(MEDIA_DIR))
+        server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        _media_server.append(server)
+    port = _media_server[0].server_address[1]
+    return {
+        "MEDIA_ROOT": str(MEDIA_DIR),
+        "MEDIA_PUBLIC_URL": f"http://127.0.0.1:{port}/",
+        "QUIZ_MEDIA_VIDEO_SECONDS": BENCH_VIDEO_SECONDS,
+    }
+
+
+def prerender(task_ids: list[int]) -> float:
+    """Render every medium the active platforms need for these tasks, before the timed
+    phase: renders are cached per task, so the publishes then reuse them and the timed
+    phase measures publishing, not rendering. Returns the seconds it took."""
+    from social_media.media import tasks_render_media
+
+    started = time.perf_counter()
+    result = tasks_render_media(task_ids=task_ids)
+    if result["failed"]:
+        raise SystemExit(f"pre-rendering failed for {result['failed']} media")
+    seconds = time.perf_counter() - started
+    print(f"pre-rendered {result['rendered']} media for {len(task_ids)} tasks in {seconds:.1f} s")
+    return seconds
 
 
 def start_emulator(port: int, latency_ms: int) -> InProcessEmulator:

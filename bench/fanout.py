@@ -6,12 +6,14 @@
                                                            # 10,002 posts: memory over time
 
 Publishes N tasks to six platforms (the platform emulator answers every request after
-100 ms) and lets a real Celery worker (prefork, concurrency C, Redis broker)
-deliver them. Reports posts/s from the first hand-off until every post is final
+100 ms) and lets a real Celery worker (``--pool``: prefork, threads or gevent;
+concurrency C; Redis broker) deliver them. Reports posts/s from the first hand-off
+until every post is final
 (API platforms ``published``, webhook platforms delivered and awaiting their
 callback) against the ideal ``C / 0.1 s``; checks that the emulator received exactly
 one create request per post (no duplicates); samples the worker's memory
-(PSS of the parent + pool processes) every half second: start, peak, end.
+(PSS of the parent + pool processes) every half second: start, peak, end; and the
+worker's CPU time per post (user + system of all its processes, from /proc).
 """
 
 from __future__ import annotations
@@ -55,6 +57,22 @@ def _pss_kib(pid: int) -> int:
         except OSError:
             continue
     return total
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of ``pid`` and its children (the pool), from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(entry.name) == pid or int(fields[1]) == pid:
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
 
 
 def _start_worker(concurrency: int, port: int, pool: str) -> subprocess.Popen:
@@ -124,16 +142,18 @@ def _run(concurrency: int, tasks_count: int, port: int, timeout: float, pool: st
         _wait_ready(concurrency)
         time.sleep(1)
         memory.append(_pss_kib(worker.pid))
+        cpu_before = _cpu_seconds(worker.pid)
         tasks = Task.objects.bulk_create(
             Task(
                 question=f"Q{n}?",
                 answers=["3", "6"],
                 correct_answer="3",
-                image_url="https://cdn.quiz.example.com/tasks/1.png",
                 published=True,
             )
             for n in range(tasks_count)
         )
+        # Untimed: every post then reuses its task's renders (publishing is measured).
+        prerender_seconds = _common.prerender([task.pk for task in tasks])
         started = time.perf_counter()
         with transaction.atomic():
             publish_tasks(tasks)  # hands the posts to Redis when this block commits
@@ -153,6 +173,7 @@ def _run(concurrency: int, tasks_count: int, port: int, timeout: float, pool: st
                 break
             time.sleep(0.2)
         elapsed = time.perf_counter() - started
+        worker_cpu = _cpu_seconds(worker.pid) - cpu_before
         memory.append(_pss_kib(worker.pid))
         received = emulator.create_counts()  # create requests per platform
     finally:
@@ -181,9 +202,13 @@ def _run(concurrency: int, tasks_count: int, port: int, timeout: float, pool: st
         "failed": counts["failed"],
         "seconds": round(elapsed, 1),
         "handoff_seconds": round(handed_off, 1),
+        "prerender_seconds": round(prerender_seconds, 1),  # untimed, before "seconds"
         "posts_per_second": round(achieved, 1),
         "ideal_posts_per_second": round(ideal, 1),
         "share_of_ideal": round(achieved / ideal, 2),
+        # CPU the worker (all its processes) spent per post: what bounds throughput
+        # on a machine whose cores are busy, whatever the latency.
+        "worker_cpu_ms_per_post": round(worker_cpu * 1000 / max(posts, 1), 2),
         "requests_received": received,
         "extra_requests": duplicates,
         "worker_pss_mib": {
@@ -218,7 +243,7 @@ def main() -> None:
     parser.add_argument(
         "--pool",
         action="append",
-        choices=["prefork", "threads"],
+        choices=["prefork", "threads", "gevent"],
         help="Celery worker pool (repeatable; default prefork)",
     )
     parser.add_argument(
@@ -241,6 +266,7 @@ def main() -> None:
             f"in {row['seconds']} s "
             f"(hand-off {row['handoff_seconds']} s), {row['posts_per_second']} posts/s = "
             f"{row['share_of_ideal']:.0%} of ideal {row['ideal_posts_per_second']}; "
+            f"worker CPU {row['worker_cpu_ms_per_post']} ms/post; "
             f"extra requests {row['extra_requests']}; PSS MiB {row['worker_pss_mib']}",
             flush=True,
         )

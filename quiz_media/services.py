@@ -15,6 +15,9 @@ import io
 import json
 import logging
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
@@ -79,9 +82,23 @@ def content_for(task: Task) -> CardContent:
     )
 
 
+_preloaded_brand: ContextVar[BrandSettings | None] = ContextVar("preloaded_brand", default=None)
+
+
+@contextmanager
+def brand_preloaded(row: BrandSettings | None) -> Iterator[BrandSettings | None]:
+    """Inside, ``current_brand`` uses ``row`` (the worker's cached copy, checked against
+    the database by the claim's fingerprint) instead of a query."""
+    token = _preloaded_brand.set(row)
+    try:
+        yield row
+    finally:
+        _preloaded_brand.reset(token)
+
+
 def current_brand() -> Brand:
     """The brand settings in force: the admin's BrandSettings over the QUIZ_MEDIA_* defaults."""
-    brand = BrandSettings.load()
+    brand = _preloaded_brand.get() or BrandSettings.load()
     logo_name = (brand.logo.name or "") if brand.logo else ""
     return Brand(
         site_name=brand.effective_site_name,
@@ -202,17 +219,29 @@ def media_public_url(name: str) -> str:
 # --- render -------------------------------------------------------------------------------
 
 
-def render(task: Task, spec: MediaSpec) -> RenderedMedia:
+def render(
+    task: Task,
+    spec: MediaSpec,
+    *,
+    brand: Brand | None = None,
+    known: dict[str, RenderedFile] | None = None,
+) -> RenderedMedia:
     """Render (or reuse from cache) one medium for a task. Cached by a hash of everything that
     shapes it (task text fields, language, template version, spec, brand settings, video length).
-    Concurrency-safe (two workers at once produce one stored file). Raises MediaRenderError."""
+    Concurrency-safe (two workers at once produce one stored file). Raises MediaRenderError.
+
+    A caller resolving several media at once passes the ``brand`` it loaded and the rows it
+    already looked up (``known``, by cache key, from ``rendered_rows``): a reuse then costs
+    no query of its own, and a new render's row replaces the entry for its key there."""
     check_spec(spec)
     content = content_for(task)
-    brand = current_brand()
+    brand = current_brand() if brand is None else brand
     key = render_key(task, spec, brand, content=content)
     name = storage_name(key, spec)
 
-    row = RenderedFile.objects.filter(cache_key=key).first()
+    row = known.get(key) if known is not None else None
+    if row is None:
+        row = RenderedFile.objects.filter(cache_key=key).first()
     if row is not None and _exists(row.name):
         _touch(row)
         return _as_media(row)
@@ -237,8 +266,17 @@ def render(task: Task, spec: MediaSpec) -> RenderedMedia:
         # Another worker recorded it first, or its file had gone: the file is ours now.
         RenderedFile.objects.filter(pk=row.pk).update(**values)
         row.refresh_from_db()
+    if known is not None:
+        known[key] = row  # the caller's copy stays current (a new file is not yet verified)
     logger.info("Rendered %s for task %s: %s (%s bytes)", spec.kind, task.pk, name, len(data))
     return _as_media(row)
+
+
+def rendered_rows(task: Task, specs: list[MediaSpec], brand: Brand) -> dict[str, RenderedFile]:
+    """The stored renders of ``specs`` for ``task`` that exist, by cache key: one query."""
+    content = content_for(task)
+    keys = [render_key(task, spec, brand, content=content) for spec in specs]
+    return {row.cache_key: row for row in RenderedFile.objects.filter(cache_key__in=keys)}
 
 
 def produce(

@@ -8,6 +8,9 @@ preview (``caption_preview``).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -68,8 +71,23 @@ def content_for(task: Task, platform_key: str, book: CaptionBook | None = None) 
 
 def captions_for(task: Task, platform_key: str, book: CaptionBook | None = None) -> Captions | None:
     if book is None:
+        book = _preloaded_book.get()
+    if book is None:
         book = CaptionBook.load(platform=platform_key, language=task.language)
     return book.for_task(task, platform_key)
+
+
+_preloaded_book: ContextVar[CaptionBook | None] = ContextVar("preloaded_captions", default=None)
+
+
+@contextmanager
+def captions_preloaded(book: CaptionBook | None) -> Iterator[CaptionBook | None]:
+    """Inside, ``captions_for`` uses ``book`` (all active templates) instead of a query."""
+    token = _preloaded_book.set(book)
+    try:
+        yield book
+    finally:
+        _preloaded_book.reset(token)
 
 
 # --- checking on save ----------------------------------------------------------------

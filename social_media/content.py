@@ -12,6 +12,7 @@ below, or the staff's own ones (``social_media.captions``), passed in as
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from dataclasses import dataclass, field
@@ -170,8 +171,17 @@ class PostContent:
 def _difficulty_label(task: Task, language: str) -> str:
     if task.difficulty not in Difficulty.values:
         return str(task.difficulty or "")
+    return _difficulty_in(str(task.difficulty), language)
+
+
+@functools.lru_cache(maxsize=64)
+def _difficulty_in(difficulty: str, language: str) -> str:
+    """The label in ``language`` (switching the translation costs more than the rest of
+    a caption; the catalogues do not change while the process runs)."""
+    from tasks.models import Difficulty
+
     with translation.override(language):
-        return str(Difficulty(task.difficulty).label)
+        return str(Difficulty(difficulty).label)
 
 
 def caption_context(task: Task, platform_key: str) -> dict[str, Any]:

@@ -16,18 +16,23 @@ from typing import Any, TypeVar
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F, Q
+from django.db import connection, transaction
+from django.db.models import F, Q, QuerySet
+from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 
+from quiz_media.models import BrandSettings
+from quiz_media.services import brand_preloaded
 from quiz_media.specs import MediaRenderError, MediaStorageError
+from social_media import target_cache
+from social_media.captions import CaptionBook, captions_preloaded
 from social_media.media import post_media_resolve
 from social_media.models import AttemptKind, PublishAttempt
 from social_media.platforms.base import RETRYABLE
 from social_media.platforms.registry import PLATFORMS, Outcome, PublishResult
-from social_media.targets import Target, Targets
-from tasks.models import PostStatus, SocialMediaPost
-from webhooks.models import SocialMediaCredentials
+from social_media.targets import Target, Targets, targets_preloaded
+from tasks.models import PostStatus, SocialMediaPost, Task
+from webhooks.models import SocialMediaCredentials, Webhook
 
 logger = logging.getLogger("social_media")
 
@@ -58,6 +63,17 @@ def _abandoned(now: datetime) -> Q:
 
 def post_claim(post_id: int) -> tuple[SocialMediaPost, uuid.UUID] | None:
     """Take the post for this worker, or return ``None`` if it is not ours to send."""
+    claimed = _claim(post_id)
+    return (claimed[0], claimed[1]) if claimed else None
+
+
+def _claim(post_id: int) -> tuple[SocialMediaPost, uuid.UUID, str | None] | None:
+    """The claim, plus the fingerprint of the targets and caption templates (PostgreSQL).
+
+    On PostgreSQL the claim, the post and its task, and the fingerprint come back
+    from one statement; the ORM path (other databases, and taking over an
+    abandoned post) costs two.
+    """
     now = timezone.now()
     token = uuid.uuid4()
     lease = now + timedelta(seconds=settings.SOCIAL_MEDIA_LEASE_SECONDS)
@@ -69,13 +85,87 @@ def post_claim(post_id: int) -> tuple[SocialMediaPost, uuid.UUID] | None:
         "updated_at": now,
     }
     rows = SocialMediaPost.objects.filter(pk=post_id)
-    claimed = rows.filter(_claimable(now)).update(**claim)
+    if target_cache.supported():
+        returned = _claim_returning(rows.filter(_claimable(now)), claim)
+        if returned is not None:
+            post, fingerprint = returned
+            return post, token, fingerprint
+        claimed = 0
+    else:
+        claimed = rows.filter(_claimable(now)).update(**claim)
     if not claimed:
         claimed = _reclaim_abandoned(post_id, now, claim)
     if not claimed:
         return None
-    post = SocialMediaPost.objects.select_related("task", "webhook").get(pk=post_id)
-    return post, token
+    post = SocialMediaPost.objects.select_related("task").get(pk=post_id)
+    return post, token, None
+
+
+def _update_sql(rows: QuerySet[Any], values: dict[str, Any]) -> tuple[str, tuple[Any, ...]]:
+    """The SQL of ``rows.update(**values)``, to be combined with another statement."""
+    query = rows.query.chain(UpdateQuery)
+    assert isinstance(query, UpdateQuery)
+    query.add_update_values(values)
+    sql, params = query.get_compiler(rows.db).as_sql()
+    return sql, tuple(params)
+
+
+def _columns(model: type[Any]) -> list[Any]:
+    return list(model._meta.concrete_fields)
+
+
+def _claim_returning(
+    rows: QuerySet[SocialMediaPost], claim: dict[str, Any]
+) -> tuple[SocialMediaPost, str] | None:
+    """One round trip: the conditional claim UPDATE, the post and task it returns."""
+    quote = connection.ops.quote_name
+    post_fields, task_fields = _columns(SocialMediaPost), _columns(Task)
+    update_sql, params = _update_sql(rows, claim)
+    returning = ", ".join(quote(f.column) for f in post_fields)
+    selected = ", ".join(
+        [f"claimed.{quote(f.column)}" for f in post_fields]
+        + [f"task.{quote(f.column)}" for f in task_fields]
+    )
+    task_id = quote(str(SocialMediaPost._meta.get_field("task").column))
+    task_pk = quote(str(Task._meta.get_field("id").column))
+
+    # Quoted identifiers and Django-compiled SQL; every value is a parameter.
+    sql = (
+        f"WITH claimed AS ({update_sql} RETURNING {returning}) "  # noqa: S608
+        f"SELECT {selected}, {target_cache.fingerprint_sql()} FROM claimed "
+        f"JOIN {quote(Task._meta.db_table)} task ON task.{task_pk} = claimed.{task_id}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    converters = connection.ops.get_db_converters
+    values = list(row)
+    for index, db_field in enumerate([*post_fields, *task_fields]):
+        for convert in converters(db_field):
+            values[index] = convert(values[index], db_field, connection)
+        for convert in db_field.get_db_converters(connection):
+            values[index] = convert(values[index], db_field, connection)
+    split = len(post_fields)
+    alias = connection.alias
+    post = SocialMediaPost.from_db(alias, [f.attname for f in post_fields], values[:split])
+    task = Task.from_db(
+        alias, [f.attname for f in task_fields], values[split : split + len(task_fields)]
+    )
+    post.task = task
+    return post, str(values[-1])
+
+
+def _targets_and_captions(
+    fingerprint: str | None,
+) -> tuple[Targets, CaptionBook | None, BrandSettings | None]:
+    """The active targets, caption templates and brand settings; reloaded only when the
+    fingerprint changed."""
+    if fingerprint is None:
+        return Targets.load(), None, None
+    loaded = target_cache.snapshot(fingerprint)
+    return loaded.targets, loaded.captions, loaded.brand
 
 
 def _reclaim_abandoned(post_id: int, now: datetime, claim: dict[str, Any]) -> int:
@@ -114,20 +204,30 @@ def _reclaim_abandoned(post_id: int, now: datetime, claim: dict[str, Any]) -> in
     return 0
 
 
-def _target_for(post: SocialMediaPost) -> Target | None:
-    kind = PLATFORMS[post.platform].kind
-    return Targets.load(kind=kind).for_task(post.task).get(post.platform)
+def _target_for(post: SocialMediaPost, targets: Targets | None = None) -> Target | None:
+    if targets is None:
+        targets = Targets.load(kind=PLATFORMS[post.platform].kind)
+    target = targets.for_task(post.task).get(post.platform)
+    if isinstance(target, Webhook) and target.pk == post.webhook_id:
+        post.webhook = target  # already loaded: no query if the platform code reads it
+    return target
 
 
 def post_publish(*, post_id: int) -> SocialMediaPost | None:
     """Claim and send one post; return it in its new state (``None`` if not claimed)."""
-    claimed = post_claim(post_id)
+    claimed = _claim(post_id)
     if claimed is None:
         logger.info("Пост %s уже обрабатывается или не готов к отправке — пропуск", post_id)
         return None
-    post, token = claimed
+    post, token, fingerprint = claimed
+    targets, book, brand = _targets_and_captions(fingerprint)
+    with targets_preloaded(targets), captions_preloaded(book), brand_preloaded(brand):
+        return _publish_claimed(post, token)
+
+
+def _publish_claimed(post: SocialMediaPost, token: uuid.UUID) -> SocialMediaPost:
     platform = PLATFORMS.get(post.platform)
-    target = _target_for(post) if platform else None
+    target = _target_for(post, Targets.load()) if platform else None
     if platform is None or target is None:
         result = PublishResult(
             Outcome.PERMANENT,
@@ -143,7 +243,9 @@ def post_publish(*, post_id: int) -> SocialMediaPost | None:
         return _apply(post, token, result, target=target)
 
     if post.needs_reconcile:
-        found = _attempt(post, AttemptKind.RECONCILE, lambda: platform.reconcile(post, target))
+        found, attempt = _attempt(
+            post, AttemptKind.RECONCILE, lambda: platform.reconcile(post, target)
+        )
         if found is not None:
             if found.outcome != Outcome.SUCCESS:
                 # The lookup failed: try again later, still looking first.
@@ -153,9 +255,10 @@ def post_publish(*, post_id: int) -> SocialMediaPost | None:
                     error_message=found.error_message,
                     retry_after=found.retry_after,
                 )
-            return _apply(post, token, found, target=target)
-    result = _attempt(post, AttemptKind.PUBLISH, lambda: _publish_with_media(post, target))
-    return _apply(post, token, result, target=target)
+            return _apply(post, token, found, target=target, attempt=attempt)
+        attempt.save()  # not found: record the lookup, then send
+    result, attempt = _attempt(post, AttemptKind.PUBLISH, lambda: _publish_with_media(post, target))
+    return _apply(post, token, result, target=target, attempt=attempt)
 
 
 def _publish_with_media(post: SocialMediaPost, target: Target) -> PublishResult:
@@ -179,7 +282,11 @@ def _publish_with_media(post: SocialMediaPost, target: Target) -> PublishResult:
 _Result = TypeVar("_Result", PublishResult, PublishResult | None)
 
 
-def _attempt(post: SocialMediaPost, kind: str, call: Callable[[], _Result]) -> _Result:
+def _attempt(
+    post: SocialMediaPost, kind: str, call: Callable[[], _Result]
+) -> tuple[_Result, PublishAttempt]:
+    """Record the attempt's start, make the call; the finished attempt is written by
+    the caller (with the post's outcome, in one statement: see ``_apply``)."""
     attempt = PublishAttempt.objects.create(
         post=post, number=post.attempt_count, kind=kind, started_at=timezone.now()
     )
@@ -209,8 +316,36 @@ def _attempt(post: SocialMediaPost, kind: str, call: Callable[[], _Result]) -> _
     else:
         attempt.outcome = "not_found"
         attempt.error_message = "Not on the platform yet; safe to send."
-    attempt.save()
-    return result
+    return result, attempt
+
+
+_ATTEMPT_RESULT_FIELDS = (
+    "finished_at",
+    "duration_ms",
+    "http_status",
+    "outcome",
+    "error_message",
+    "response_excerpt",
+)
+
+
+def _update_with_attempt(
+    rows: QuerySet[SocialMediaPost], fields: dict[str, Any], attempt: PublishAttempt | None
+) -> int:
+    """``rows.update(**fields)`` and the finished attempt's row, in one round trip."""
+    if attempt is None:
+        return rows.update(**fields)
+    if connection.vendor != "postgresql":
+        attempt.save(update_fields=_ATTEMPT_RESULT_FIELDS)
+        return rows.update(**fields)
+    attempt_sql, attempt_params = _update_sql(
+        PublishAttempt.objects.filter(pk=attempt.pk),
+        {name: getattr(attempt, name) for name in _ATTEMPT_RESULT_FIELDS},
+    )
+    post_sql, post_params = _update_sql(rows, fields)
+    with connection.cursor() as cursor:
+        cursor.execute(f"WITH finished AS ({attempt_sql}) {post_sql}", attempt_params + post_params)
+        return cursor.rowcount
 
 
 def retry_delay(retry_number: int, retry_after: float | None = None) -> float | None:
@@ -226,7 +361,12 @@ def retry_delay(retry_number: int, retry_after: float | None = None) -> float | 
 
 
 def _apply(
-    post: SocialMediaPost, token: uuid.UUID, result: PublishResult, *, target: Target | None
+    post: SocialMediaPost,
+    token: uuid.UUID,
+    result: PublishResult,
+    *,
+    target: Target | None,
+    attempt: PublishAttempt | None = None,
 ) -> SocialMediaPost:
     """Record the attempt's outcome on the post, if this worker still holds its claim."""
     now = timezone.now()
@@ -291,7 +431,8 @@ def _apply(
         )
         log = (logging.ERROR, "❌ Задача %s, %s: %s", result.error_message)
 
-    updated = SocialMediaPost.objects.filter(pk=post.pk, claim_token=token).update(**fields)
+    rows = SocialMediaPost.objects.filter(pk=post.pk, claim_token=token)
+    updated = _update_with_attempt(rows, fields, attempt)
     if not updated:
         # A callback or a manual action changed the post meanwhile; theirs stands.
         logger.warning(
@@ -310,7 +451,12 @@ def _apply(
             needs_reconnect=True, last_error=result.error_message, updated_at=now
         )
         logger.error("🔑 %s: токен отклонён, нужно переподключение", target)
-    post.refresh_from_db()
+    if updated:
+        # What was written is what the post now holds: no query to read it back.
+        for name, value in fields.items():
+            setattr(post, name, value)
+    else:
+        post.refresh_from_db()
     return post
 
 

@@ -9,18 +9,23 @@ from __future__ import annotations
 import email.utils
 import json
 import logging
+import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 from django.conf import settings
+from requests.adapters import HTTPAdapter
 from urllib3.exceptions import NameResolutionError, NewConnectionError
 
 from quiz_backend.redaction import redact
 from social_media.platforms.base import Outcome, PublishResult
+
+if TYPE_CHECKING:
+    from requests.sessions import _Settings
 
 logger = logging.getLogger(__name__)
 
@@ -28,9 +33,58 @@ EXCERPT_LIMIT = 2000
 USER_AGENT = "quiz-backend-social-publisher/1.0"
 
 
+_per_thread = threading.local()
+
+
+def shared_adapter(key: str = "", factory: type[HTTPAdapter] | None = None, **kwargs: Any) -> Any:
+    """This thread's transport adapter for ``key``: its connection pool outlives one post.
+
+    Every publish gets its own ``Session`` (headers, auth) but the keep-alive
+    connections are reused, so a worker does not open a TCP (and TLS) connection
+    per post. Per thread: the threads and gevent pools share no pool between posts
+    running at once.
+    """
+    adapters: dict[str, HTTPAdapter] = _per_thread.__dict__.setdefault("adapters", {})
+    adapter = adapters.get(key)
+    if adapter is None:
+        adapter = adapters[key] = (factory or HTTPAdapter)(**kwargs)
+    return adapter
+
+
+class PlatformSession(requests.Session):
+    """A ``requests.Session`` on the thread's shared adapters; the environment's proxy
+    settings are read once per URL origin, not on every request."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        adapter = shared_adapter()
+        self.mount("https://", adapter)
+        self.mount("http://", adapter)
+
+    def merge_environment_settings(
+        self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any
+    ) -> _Settings:
+        if not self.trust_env or proxies:
+            return super().merge_environment_settings(url, proxies, stream, verify, cert)
+        cache: dict[tuple[Any, ...], _Settings] = _per_thread.__dict__.setdefault("environment", {})
+        origin = str(url).split("/", 3)[:3]
+        key = (*origin, stream, verify, cert)
+        found = cache.get(key)
+        if found is None:
+            found = cache[key] = super().merge_environment_settings(
+                url, proxies, stream, verify, cert
+            )
+        merged = found.copy()
+        merged["proxies"] = dict(found["proxies"])  # the caller may change its copy
+        return merged
+
+    def close(self) -> None:
+        """The adapters belong to the thread, not to this session: leave them open."""
+
+
 def get_session() -> requests.Session:
     """A session for platform calls; the seam tests and adapters hook into."""
-    session = requests.Session()
+    session = PlatformSession()
     session.headers["User-Agent"] = USER_AGENT
     # Redirects are refused per request (allow_redirects=False). Do not set
     # max_redirects=0: requests then raises TooManyRedirects on any 3xx answer

@@ -231,27 +231,42 @@ def _agrees(facts: FileFacts, row: RenderedFile) -> bool:
     return MIME_OF_PILLOW.get(facts.container) == row.mime_type
 
 
-def _stored_facts(media: RenderedMedia, spec: MediaSpec, size: int) -> FileFacts:
+def _row_of(media: RenderedMedia) -> RenderedFile | None:
+    if not media.cache_key:
+        return None
+    return RenderedFile.objects.filter(cache_key=media.cache_key, name=media.name).first()
+
+
+def _stored_facts(
+    media: RenderedMedia, spec: MediaSpec, size: int, row: RenderedFile | None
+) -> FileFacts:
     """The stored file's facts: from its row when a publish already read this very file (same
     size in storage), else read from the file (Pillow / PyAV) and the row marked verified."""
-    row = None
-    if media.cache_key:
-        row = RenderedFile.objects.filter(cache_key=media.cache_key, name=media.name).first()
     if row is not None and row.verified_at is not None and row.bytes == size:
         return _row_facts(row)
     facts = _probe_video(media.name) if spec.format == "mp4" else _probe_image(media.name)
     if row is not None and row.bytes == size and _agrees(facts, row):
-        RenderedFile.objects.filter(pk=row.pk, bytes=size).update(verified_at=timezone.now())
+        now = timezone.now()
+        RenderedFile.objects.filter(pk=row.pk, bytes=size).update(verified_at=now)
+        row.verified_at = now
     return facts
 
 
-def media_mismatch(media: RenderedMedia, spec: MediaSpec) -> str:
+def media_mismatch(
+    media: RenderedMedia, spec: MediaSpec, *, row: RenderedFile | None = None
+) -> str:
     """Why ``media`` (a stored render) is not what ``spec`` accepts; ``""`` when it fits.
 
     Read from the stored file, not from the render's own description; a file a publish
     has already read (its ``RenderedFile.verified_at``) is taken from its row while the
-    stored size still matches, so a repeat publish does not decode it again.
+    stored size still matches, so a repeat publish does not decode it again. A caller that
+    already holds the render's row (``render(known=...)`` keeps it current) passes it as
+    ``row``: the check then costs no query; without it the row is looked up.
     """
+    if row is not None and (row.cache_key != media.cache_key or row.name != media.name):
+        row = None  # not this render's row: look it up
+    if row is None:
+        row = _row_of(media)
     wanted = f"{spec.width}×{spec.height} {spec.format.upper()}"
     try:
         size = default_storage.size(media.name)
@@ -261,7 +276,7 @@ def media_mismatch(media: RenderedMedia, spec: MediaSpec) -> str:
             f"({type(exc).__name__})."
         ) from exc
     try:
-        facts = _stored_facts(media, spec, size)
+        facts = _stored_facts(media, spec, size, row)
     except Exception as exc:  # an unreadable file is never sent
         return f"the stored file cannot be read ({type(exc).__name__})"
     if spec.format == "mp4":
@@ -322,8 +337,17 @@ def post_media_resolve(*, task: Task, platform: BasePlatform) -> PostMedia:
     Raises ``MediaRenderError`` (a readable message) when a medium cannot be made or
     does not fit the platform: the post then fails permanently.
     """
-    from quiz_media.services import render
+    from quiz_media.services import current_brand, render, rendered_rows
 
+    own_image = bool(platform.task_image_rule and task.image_url)
+    wanted = [
+        render_spec(spec)
+        for spec in platform.media_requirements
+        if not (spec.kind == "question_card" and own_image)
+    ]
+    # One query for the brand and one for every stored render this post may reuse.
+    brand = current_brand() if platform.media_requirements else None
+    known = rendered_rows(task, wanted, brand) if brand is not None and wanted else {}
     items: dict[str, RenderedMedia] = {}
     for spec in platform.media_requirements:
         if spec.kind == "question_card" and platform.task_image_rule and task.image_url:
@@ -338,8 +362,10 @@ def post_media_resolve(*, task: Task, platform: BasePlatform) -> PostMedia:
                 platform.label,
                 check.reason,
             )
-        rendered = render(task, render_spec(spec))
-        problem = media_mismatch(rendered, spec)
+        rendered = render(task, render_spec(spec), brand=brand, known=known)
+        # ``known`` holds the render's current row (``render`` records a new one there), so
+        # a verified render is trusted without a query and a new one read back once.
+        problem = media_mismatch(rendered, spec, row=known.get(rendered.cache_key or ""))
         if problem:
             raise MediaRenderError(
                 f"The generated {KIND_LABELS[spec.kind]} does not fit {platform.label}: {problem}."
@@ -390,8 +416,9 @@ def preview_post_media(previews: list[MediaPreview]) -> PostMedia:
 def tasks_render_media(*, task_ids: list[int]) -> dict[str, int]:
     """Render (or reuse) every medium the active platforms need for these tasks.
 
-    Runs in the worker (``social_media.render_task_media``). A render that fails is
-    logged and counted; the others go on.
+    Runs in the worker (``social_media.render_task_media``). Each stored file is read back
+    once (``media_mismatch``), so a publish trusts its verified row. A render that fails
+    (or is not what its spec accepts) is logged and counted; the others go on.
     """
     from quiz_media.services import render
     from social_media.platforms.registry import PLATFORMS
@@ -408,14 +435,23 @@ def tasks_render_media(*, task_ids: list[int]) -> dict[str, int]:
         }
         for spec in sorted(specs, key=lambda s: (s.kind, s.width, s.height, s.format)):
             try:
-                render(task, spec)
+                rendered = render(task, spec)
+                # Read the stored file back once now (and mark its row verified), so the
+                # publishes that use it trust the row instead of decoding it.
+                problem = media_mismatch(rendered, spec)
             except MediaRenderError as error:
                 failed += 1
                 logger.warning(
                     "🎬 Задача %s: медиа %s не отрисовано: %s", task.pk, spec.kind, error
                 )
             else:
-                done += 1
+                if problem:
+                    failed += 1
+                    logger.warning(
+                        "🎬 Задача %s: медиа %s не подходит: %s", task.pk, spec.kind, problem
+                    )
+                else:
+                    done += 1
     logger.info("🎬 Перерисовка медиа задач %s: готово %s, ошибок %s", task_ids, done, failed)
     return {"rendered": done, "failed": failed}
 

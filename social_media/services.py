@@ -16,11 +16,13 @@ from functools import partial
 from typing import TypeGuard
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Model, Q, QuerySet
+from django.db.models.sql import InsertQuery
 from django.utils import timezone
 
-from social_media.targets import Targets
+from social_media import target_cache
+from social_media.targets import Targets, preloaded_targets
 from tasks.models import PostStatus, SocialMediaPost, Task
 from webhooks.models import Webhook
 
@@ -79,6 +81,16 @@ def publish_tasks(
     summary = PublishSummary(tasks=len(tasks))
     if not tasks:
         return summary
+    # The fingerprint the in-memory targets must still match (new tasks: checked by
+    # the outbox INSERT itself, see ``_insert_checked``).
+    expected: str | None = None
+    if targets is None:
+        targets = preloaded_targets()
+    if targets is None and target_cache.supported():
+        cached = target_cache.current() if new_tasks else None
+        if cached is None:
+            cached = target_cache.snapshot(target_cache.fingerprint())
+        targets, expected = cached.targets, cached.fingerprint
     targets = targets or Targets.load()
     now = timezone.now()
     existing: dict[int, dict[str, SocialMediaPost]] = defaultdict(dict)
@@ -129,6 +141,28 @@ def publish_tasks(
         for post in new_posts:
             if post.next_attempt_at is not None and post.next_attempt_at <= now:
                 post.enqueued_at = now
+        if expected is not None:
+            try:
+                ids, found = _insert_checked(new_posts)
+            except IntegrityError:
+                # Outside a transaction the INSERT is checked at once: a webhook this
+                # process still knew was deleted. Nothing was written; look again.
+                if connection.in_atomic_block:
+                    raise
+                ids, found = [], target_cache.fingerprint()
+                if found == expected:
+                    raise
+            if found != expected:
+                # The targets changed since this process loaded them: start again
+                # from the current ones (this transaction's rows are replaced).
+                SocialMediaPost.objects.filter(pk__in=ids)._raw_delete(connection.alias)
+                fresh = target_cache.snapshot(found)
+                return publish_tasks(
+                    tasks, retry_failed=retry_failed, targets=fresh.targets, new_tasks=True
+                )
+            queued = [pk for pk, post in zip(ids, new_posts, strict=True) if post.enqueued_at]
+            enqueue_after_commit(queued, stamped=True)
+            return summary
         SocialMediaPost.objects.bulk_create(new_posts)
         if all(post.pk is not None for post in new_posts):
             enqueue_after_commit([p.pk for p in new_posts if p.enqueued_at], stamped=True)
@@ -155,6 +189,38 @@ def publish_tasks(
     )
     enqueue_after_commit(due_ids)
     return summary
+
+
+def _insert_checked(posts: list[SocialMediaPost]) -> tuple[list[int], str]:
+    """INSERT the posts and read the targets' fingerprint, in one statement.
+
+    Returns the new ids (in the order of ``posts``) and the fingerprint as the
+    INSERT saw it; with no posts, only the fingerprint is read.
+    """
+    if not posts:
+        return [], target_cache.fingerprint()
+    opts = SocialMediaPost._meta
+    fields = [f for f in opts.local_concrete_fields if f is not opts.pk]
+    query = InsertQuery(SocialMediaPost)
+    query.insert_values(fields, list[Model](posts))
+    compiler = query.get_compiler(using=connection.alias)  # the connection, not its proxy
+    compiler.returning_fields = [opts.pk]
+    [(insert_sql, params)] = compiler.as_sql()
+    pk = connection.ops.quote_name(str(opts.pk.column))
+    # Django-compiled INSERT, quoted names; every value is a parameter.
+    sql = (
+        f"WITH inserted AS ({insert_sql}) "  # noqa: S608
+        f"SELECT (SELECT array_agg({pk} ORDER BY {pk}) FROM inserted), "
+        f"{target_cache.fingerprint_sql()}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    ids = [int(pk_value) for pk_value in (row[0] if row and row[0] else [])]
+    for post, pk_value in zip(posts, ids, strict=True):
+        post.pk = pk_value
+        post._state.adding = False
+    return ids, str(row[1]) if row else ""
 
 
 def _is_webhook(target: object) -> TypeGuard[Webhook]:

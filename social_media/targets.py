@@ -64,6 +64,11 @@ class Targets:
         return found
 
 
+def preloaded_targets() -> Targets | None:
+    """The targets a caller loaded for this request (``targets_preloaded``), if any."""
+    return _preloaded.get()
+
+
 @contextmanager
 def targets_preloaded(targets: Targets) -> Iterator[Targets]:
     """Let everything inside one request (a save and its signal) share one load."""

@@ -22,7 +22,7 @@ from requests import PreparedRequest
 from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 
-from social_media.http import get_session
+from social_media.http import get_session, shared_adapter
 
 if TYPE_CHECKING:
     from requests.adapters import _HostParams, _PoolKwargs  # names from the type stubs
@@ -128,7 +128,13 @@ def guarded_session(url: str) -> requests.Session:
         # The name as requests will send it (IDNA-encoded), to match each request against.
         prepared = PreparedRequest()
         prepared.prepare_url(url, None)
-        adapter = PinnedAddressAdapter(addresses[0], host=urlsplit(str(prepared.url)).hostname)
+        host = urlsplit(str(prepared.url)).hostname
+        # Kept per thread and per (checked address, host name): its connections go only
+        # to that address and only for that name, so a pooled connection pinned for one
+        # host is never handed to a request for another.
+        adapter = shared_adapter(
+            f"pinned:{addresses[0]}:{host}", PinnedAddressAdapter, address=addresses[0], host=host
+        )
         session.mount("https://", adapter)
         session.mount("http://", adapter)
     return session

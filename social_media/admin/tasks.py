@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.db import models
@@ -17,6 +18,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from quiz_backend.json_fields import AnswersField, ShapedJSONFormMixin
+from social_media import target_cache
 from social_media.admin_display import badge, external_link, publishing_state, status_badge
 from social_media.captions import CaptionBook
 from social_media.media import tasks_render_media_enqueue
@@ -198,10 +200,21 @@ class TaskAdmin(admin.ModelAdmin):
         if not obj.published:
             super().save_model(request, obj, form, change)
             return
-        # One load of the active targets serves the publishing signal and the warnings.
-        with targets_preloaded(Targets.load()) as targets:
+        captions = None
+        if target_cache.supported() and settings.SOCIAL_MEDIA_AUTO_PUBLISH:
+            # The publishing signal checks the process's copy of the targets (in its
+            # INSERT) and reloads it if it changed; the warnings use the same copy.
+            if target_cache.current() is None:
+                target_cache.snapshot(target_cache.fingerprint())  # once per process
             super().save_model(request, obj, form, change)
-        previews = task_preview(obj, targets)
+            snapshot = target_cache.current()
+            assert snapshot is not None
+            targets, captions = snapshot.targets, snapshot.captions
+        else:
+            # One load of the active targets serves the publishing signal and the warnings.
+            with targets_preloaded(Targets.load()) as targets:
+                super().save_model(request, obj, form, change)
+        previews = task_preview(obj, targets, captions)
         problems = preview_problems(previews)
         if problems:
             self.message_user(

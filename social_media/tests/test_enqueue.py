@@ -93,8 +93,11 @@ def test_a_broker_failure_leaves_every_post_to_the_relay(monkeypatch):
 
 
 def test_a_new_task_is_handed_over_without_look_ups_or_a_stamping_update(sent):
+    from social_media import target_cache
+
     PinterestCredentialsFactory()
     FacebookCredentialsFactory()
+    target_cache.snapshot(target_cache.fingerprint())  # the process's copy, loaded once
 
     with CaptureQueriesContext(connection) as queries:
         task = TaskFactory(published=True)
@@ -105,6 +108,7 @@ def test_a_new_task_is_handed_over_without_look_ups_or_a_stamping_update(sent):
     ]
     assert "UPDATE" not in statements
     assert post_selects == []
+    assert len(statements) == 2  # the task's INSERT; the posts' INSERT, which checks the copy
     posts = SocialMediaPost.objects.filter(task=task)
     assert sorted(sent) == sorted(p.pk for p in posts)
     assert all(p.enqueued_at is not None for p in posts)

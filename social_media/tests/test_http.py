@@ -194,3 +194,35 @@ def test_to_result_carries_every_field():
         429,
     )
     assert (result.retry_after, result.response_excerpt) == (30.0, "{}")
+
+
+def test_sessions_of_one_thread_share_their_connection_pool_and_not_their_headers():
+    import threading
+
+    from social_media.http import get_session
+
+    first, second = get_session(), get_session()
+    first.headers["Authorization"] = "Bearer one"
+    assert first.get_adapter("https://x.example/") is second.get_adapter("https://x.example/")
+    assert "Authorization" not in second.headers
+    first.close()  # a session's close leaves the thread's pool open
+    assert getattr(first.get_adapter("https://x.example/"), "poolmanager", None) is not None
+
+    other: list = []
+    thread = threading.Thread(target=lambda: other.append(get_session().get_adapter("http://x/")))
+    thread.start()
+    thread.join()
+    assert other[0] is not first.get_adapter("http://x/")
+
+
+def test_the_environment_proxy_is_still_used_when_its_settings_are_cached(monkeypatch):
+    from social_media.http import get_session
+
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv("NO_PROXY", "")
+    session = get_session()
+    url = "https://api.proxied-once.example/v5/pins"
+    for _ in range(2):
+        merged = session.merge_environment_settings(url, {}, None, None, None)
+        assert merged["proxies"]["https"] == "http://proxy.example:3128"
+        merged["proxies"].clear()  # a caller's change does not reach the cache

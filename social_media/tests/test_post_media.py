@@ -474,3 +474,44 @@ def test_a_verified_render_is_still_checked_against_each_spec(mocked_responses, 
     assert post.status == "failed" and post.failure_kind == "permanent"
     assert "more than" in post.error_message and " s" in post.error_message
     assert len(mocked_responses.calls) == 1
+
+
+def test_the_pre_render_job_reads_each_file_back_once_so_publishing_decodes_nothing(
+    mocked_responses, av_opens
+):
+    from social_media.media import tasks_render_media
+
+    mocked_responses.post(MAKE, body="Accepted")
+    webhook = WebhookFactory(url=MAKE, target_platforms=["tiktok"])
+    task = TaskFactory(published=True)
+    assert tasks_render_media(task_ids=[task.pk]) == {"rendered": 1, "failed": 0}
+    assert [mode for mode in av_opens if mode == "r"] == ["r"]  # read back once, there
+    row = RenderedFile.objects.get(kind="video")
+    assert row.verified_at is not None
+
+    av_opens.clear()
+    assert _publish_video_post(task, webhook).status == "processing"
+    assert av_opens == []  # the media step's own row lookup was trusted: no decode
+    assert len(mocked_responses.calls) == 1
+
+
+def test_a_render_remade_because_its_file_went_is_read_back_before_it_is_sent(
+    mocked_responses, av_opens
+):
+    """The media step's rows are current: a verified row whose file had gone is re-rendered,
+    and the new file is read back (not trusted on the old row's mark)."""
+    mocked_responses.post(MAKE, body="Accepted")
+    first, second = (WebhookFactory(url=MAKE, target_platforms=["tiktok"]) for _ in range(2))
+    task = TaskFactory()
+    assert _publish_video_post(task, first).status == "processing"
+    row = RenderedFile.objects.get(kind="video")
+    assert row.verified_at is not None
+    default_storage.delete(row.name)
+    av_opens.clear()
+
+    assert _publish_video_post(task, second).status == "processing"
+
+    assert "r" in av_opens  # the new file was read back before it was sent
+    assert default_storage.exists(row.name)
+    assert RenderedFile.objects.get(kind="video").verified_at is not None
+    assert len(mocked_responses.calls) == 2

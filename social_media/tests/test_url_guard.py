@@ -295,6 +295,34 @@ def test_a_guarded_session_refuses_a_host_it_did_not_check(dns, network):
     assert network.connects == []
 
 
+def test_pooled_pinned_connections_are_never_shared_between_hosts_or_addresses(dns, network):
+    """The worker keeps pinned adapters (and their connection pools) per thread: one per
+    (checked address, host name). Fails if a pool pinned for one host could serve another
+    host on the same address, or if a re-checked host kept its old address's pool."""
+    dns["hook.eu1.make.com"] = ["52.58.1.2"]
+    dns["other.example"] = ["52.58.1.2"]  # the same public address, another name
+    first = guarded_session("https://hook.eu1.make.com/abc")
+    again = guarded_session("https://hook.eu1.make.com/abc")
+    other = guarded_session("https://other.example/abc")
+
+    assert first.get_adapter("https://hook.eu1.make.com/") is again.get_adapter(
+        "https://hook.eu1.make.com/"
+    )  # pooled: the next delivery reuses the kept-alive connection
+    assert other.get_adapter("https://other.example/") is not first.get_adapter(
+        "https://hook.eu1.make.com/"
+    )
+    with pytest.raises(requests.exceptions.InvalidURL, match="not checked"):
+        other.post("https://hook.eu1.make.com/abc", data=b"{}", timeout=1)
+    with pytest.raises(requests.exceptions.InvalidURL, match="not checked"):
+        first.post("https://other.example/abc", data=b"{}", timeout=1)
+
+    dns["hook.eu1.make.com"] = ["54.86.1.2"]  # checked again for the next delivery
+    moved = guarded_session("https://hook.eu1.make.com/abc")
+    with pytest.raises(requests.ConnectionError):
+        moved.post("https://hook.eu1.make.com/abc", data=b"{}", timeout=1)
+    assert network.connects == [("54.86.1.2", 443)]  # never the old address's pool
+
+
 # --- TLS to a pinned address: SNI and the certificate check use the host name ------------
 
 

@@ -387,7 +387,10 @@ def test_saving_a_published_task_loads_the_active_targets_once(
 
     assert response.status_code == 302
     credential_loads = [
-        q for q in queries.captured_queries if 'FROM "webhooks_socialmediacredentials"' in q["sql"]
+        q
+        for q in queries.captured_queries
+        if 'FROM "webhooks_socialmediacredentials"' in q["sql"]
+        and "string_agg" not in q["sql"]  # the copy's fingerprint (ids, versions) is no load
     ]
     assert len(credential_loads) == 1
     assert SocialMediaPost.objects.filter(task=Task.objects.get()).count() == 2
