@@ -300,3 +300,17 @@ def record(section: str, results: dict[str, Any]) -> None:
     RESULTS_JSON.parent.mkdir(parents=True, exist_ok=True)
     RESULTS_JSON.write_text(json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True) + "\n")
     print(f"recorded {section!r} in {RESULTS_JSON.relative_to(ROOT)}")
+
+
+def post_counts() -> dict[str, int]:
+    """Posts in the benchmark database: all, published, delivered to a webhook, failed."""
+    from django.db.models import Count, Q
+
+    from tasks.models import PostStatus, SocialMediaPost
+
+    return SocialMediaPost.objects.aggregate(
+        total=Count("id"),
+        published=Count("id", filter=Q(status=PostStatus.PUBLISHED)),
+        delivered=Count("id", filter=Q(status=PostStatus.PROCESSING, delivered_at__isnull=False)),
+        failed=Count("id", filter=Q(status=PostStatus.FAILED)),
+    )

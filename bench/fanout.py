@@ -113,19 +113,6 @@ def _wait_ready(concurrency: int) -> None:
     raise SystemExit(f"the worker (concurrency {concurrency}) did not answer a ping in 60 s")
 
 
-def _final_count() -> dict[str, int]:
-    from django.db.models import Count, Q
-
-    from tasks.models import PostStatus, SocialMediaPost
-
-    return SocialMediaPost.objects.aggregate(
-        total=Count("id"),
-        published=Count("id", filter=Q(status=PostStatus.PUBLISHED)),
-        delivered=Count("id", filter=Q(status=PostStatus.PROCESSING, delivered_at__isnull=False)),
-        failed=Count("id", filter=Q(status=PostStatus.FAILED)),
-    )
-
-
 def _run(concurrency: int, tasks_count: int, port: int, timeout: float, pool: str) -> dict:
     from django.db import transaction
 
@@ -158,11 +145,11 @@ def _run(concurrency: int, tasks_count: int, port: int, timeout: float, pool: st
         with transaction.atomic():
             publish_tasks(tasks)  # hands the posts to Redis when this block commits
         handed_off = time.perf_counter() - started
-        counts = _final_count()
+        counts = _common.post_counts()
         progress: list[tuple[int, int]] = []  # (posts final, PSS KiB) along the run
         next_sample = 0.0
         while True:
-            counts = _final_count()
+            counts = _common.post_counts()
             done = counts["published"] + counts["delivered"] + counts["failed"]
             elapsed = time.perf_counter() - started
             if elapsed >= next_sample:

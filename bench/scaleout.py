@@ -146,19 +146,6 @@ def _wait_ready(names: list[str]) -> None:
     raise SystemExit(f"workers {names} did not all answer a ping in 120 s")
 
 
-def _counts() -> dict[str, int]:
-    from django.db.models import Count, Q
-
-    from tasks.models import PostStatus, SocialMediaPost
-
-    return SocialMediaPost.objects.aggregate(
-        total=Count("id"),
-        published=Count("id", filter=Q(status=PostStatus.PUBLISHED)),
-        delivered=Count("id", filter=Q(status=PostStatus.PROCESSING, delivered_at__isnull=False)),
-        failed=Count("id", filter=Q(status=PostStatus.FAILED)),
-    )
-
-
 def _taken_over() -> int:
     from tasks.models import SocialMediaPost
 
@@ -230,7 +217,7 @@ def _run(
         with transaction.atomic():
             publish_tasks(tasks)  # hands the posts to Redis when this block commits
         while True:
-            counts = _counts()
+            counts = _common.post_counts()
             done = counts["published"] + counts["delivered"] + counts["failed"]
             elapsed = time.perf_counter() - started
             if kill_one and killed_at is None and done >= counts["total"] / 3:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.contrib import admin
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
@@ -83,3 +85,16 @@ def publishing_state(
     if failed_posts:
         return STATES["failed"]
     return STATES["in_progress"]
+
+
+class ReadOnlyTabularInline(admin.TabularInline):
+    """An inline that shows rows the system writes: no adding, changing or deleting."""
+
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False

@@ -16,7 +16,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from social_media.admin_display import external_link, status_badge
+from social_media.admin_display import ReadOnlyTabularInline, external_link, status_badge
 from social_media.analytics import FAILURE_KINDS
 from social_media.caption_sandbox import ALLOWED_FILTERS, ALLOWED_TAGS, TEMPLATE_MAX_LENGTH
 from social_media.captions import caption_language, caption_preview
@@ -30,10 +30,8 @@ if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
 
-class PublishAttemptInline(admin.TabularInline):
+class PublishAttemptInline(ReadOnlyTabularInline):
     model = PublishAttempt
-    extra = 0
-    can_delete = False
     fields = (
         "number",
         "kind",
@@ -45,14 +43,6 @@ class PublishAttemptInline(admin.TabularInline):
         "response_excerpt",
     )
     readonly_fields = fields
-
-    def has_add_permission(self, request: HttpRequest, obj: SocialMediaPost | None = None) -> bool:
-        return False
-
-    def has_change_permission(
-        self, request: HttpRequest, obj: SocialMediaPost | None = None
-    ) -> bool:
-        return False
 
 
 class FailureKindFilter(admin.SimpleListFilter):

@@ -19,7 +19,13 @@ from django.utils.translation import gettext_lazy as _
 
 from quiz_backend.json_fields import AnswersField, ShapedJSONFormMixin
 from social_media import target_cache
-from social_media.admin_display import badge, external_link, publishing_state, status_badge
+from social_media.admin_display import (
+    ReadOnlyTabularInline,
+    badge,
+    external_link,
+    publishing_state,
+    status_badge,
+)
 from social_media.captions import CaptionBook
 from social_media.media import tasks_render_media_enqueue
 from social_media.platforms.registry import PLATFORMS
@@ -37,10 +43,8 @@ admin.site.site_title = _("Quiz backend")
 admin.site.index_title = _("Administration")
 
 
-class SocialMediaPostInline(admin.TabularInline):
+class SocialMediaPostInline(ReadOnlyTabularInline):
     model = SocialMediaPost
-    extra = 0
-    can_delete = False
     show_change_link = True
     fields = (
         "platform",
@@ -51,12 +55,6 @@ class SocialMediaPostInline(admin.TabularInline):
         "published_at",
     )
     readonly_fields = fields
-
-    def has_add_permission(self, request: HttpRequest, obj: Task | None = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Task | None = None) -> bool:
-        return False
 
     @admin.display(description=_("status"))
     def status_badge(self, post: SocialMediaPost) -> str:

@@ -169,3 +169,30 @@ def test_changelist_query_count_does_not_grow_with_rows(
     with django_assert_max_num_queries(len(few)):
         response = admin_client.get(CHANGELIST)
     assert response.context["cl"].result_count == SocialMediaPost.objects.count() == 50
+
+
+@pytest.mark.parametrize(
+    ("url_name", "inline_prefix"),
+    [
+        ("admin:tasks_task_change", "social_posts"),
+        ("admin:tasks_socialmediapost_change", "attempts"),
+    ],
+)
+def test_posts_and_attempts_are_shown_read_only(admin_client, url_name, inline_prefix):
+    post = SocialMediaPostFactory(status=PostStatus.FAILED, error_message="HTTP 500")
+    PublishAttempt.objects.create(
+        post=post, number=1, started_at=timezone.now(), outcome="transient"
+    )
+    obj = post.task if url_name == "admin:tasks_task_change" else post
+
+    response = admin_client.get(reverse(url_name, args=[obj.pk]))
+
+    assert response.status_code == 200
+    inline = next(
+        f for f in response.context["inline_admin_formsets"] if f.formset.prefix == inline_prefix
+    )
+    assert (inline.has_add_permission, inline.has_change_permission) == (False, False)
+    assert not inline.formset.can_delete
+    assert inline.formset.total_form_count() == 1  # the existing row, no blank one to add
+    # Only the hidden id and parent key: every shown column is read-only.
+    assert set(inline.formset.forms[0].fields) <= {"id", "task", "post"}
