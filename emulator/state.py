@@ -14,8 +14,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from emulator.platforms import KEYS as STAND_IN_KEYS
+from emulator.platforms import NATIVE_NAMES
 
-NATIVE_PLATFORMS = ("instagram", "youtube", "tiktok")  # emulator/platforms/native.py
+NATIVE_PLATFORMS = NATIVE_NAMES  # emulator/platforms/native.py
 # The product's API platforms' stand-ins (by product key), Make.com, then the stand-ins
 # of platforms the product does not call yet.
 PLATFORMS = (*STAND_IN_KEYS, "make", *NATIVE_PLATFORMS, "telegram", "vk")

@@ -35,11 +35,17 @@ from types import ModuleType
 
 from social_media.platforms import KEYS as PLATFORM_KEYS
 
+# The native stand-ins' names (``native.py`` mounts them, whether or not the product has
+# a client of that key yet: Instagram's API route is served by ``instagram.py`` there).
+NATIVE_NAMES: tuple[str, ...] = ("instagram", "youtube", "tiktok")
+
 
 def _is_api_stand_in(key: str) -> bool:
-    """The product calls ``key``'s API (its package has a client) and a stand-in exists."""
+    """The product calls ``key``'s API (its package has a client) and a stand-in of the
+    first kind exists (not a native one, which ``native.py`` mounts)."""
     return (
-        find_spec(f"social_media.platforms.{key}.client") is not None
+        key not in NATIVE_NAMES
+        and find_spec(f"social_media.platforms.{key}.client") is not None
         and find_spec(f"emulator.platforms.{key}") is not None
     )
 
