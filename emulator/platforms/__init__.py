@@ -16,12 +16,11 @@ Two kinds live here:
   - the platform's own answers: ``not_found(method, path)``, ``status_fault(fault)``,
     ``rate_limit_fault(fault, headers)`` and ``expired_token()``.
 
-- **Native APIs the product does not call yet**: Instagram Graph publishing, YouTube
-  uploads and TikTok Content Posting, registered in ``native.py`` by their emulator names
-  (``instagram``, ``youtube``, ``tiktok``, which are not product keys: the product's
-  webhook-only ``instagram`` and ``tiktok`` have no client and so no stand-in of the
-  first kind), and Telegram and VK, which ``server.py`` mounts itself (see
-  emulator/README.md).
+- **Native APIs**: Instagram Graph publishing, YouTube uploads and TikTok Content
+  Posting, registered in ``native.py`` by their emulator names (``NATIVE_NAMES``:
+  ``instagram``, ``youtube``, ``tiktok``); they are never stand-ins of the first kind,
+  even when the product has a client of that key (Instagram's API route), and Telegram
+  and VK, which ``server.py`` mounts itself (see emulator/README.md).
 
 This module only finds the keys of the first kind (without importing the stand-ins, so
 ``emulator.state`` may use it); ``stand_ins()`` imports them.

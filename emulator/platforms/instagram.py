@@ -3,7 +3,8 @@
 Containers (``POST {ig-user}/media``: images, reels, stories, carousel items and
 carousels), their status (``GET {container}?fields=status_code,status``), publishing
 (``POST {ig-user}/media_publish``), the publishing quota
-(``GET {ig-user}/content_publishing_limit``), published media and the account's media list.
+(``GET {ig-user}/content_publishing_limit``), published media, their insights
+(``GET {media}/insights?metric=…``) and the account's media list.
 The emulator fetches ``image_url``/``video_url`` (loopback only) and checks the media as
 Instagram does. Facts: docs/platform-api-facts-native.md, section 1.
 
@@ -557,6 +558,7 @@ def publish(state: EmulatorState, request: Request) -> Response:
             "comments_count": 0,
             "is_comment_enabled": True,
             "container_id": creation_id,
+            "published": store.now(),
         }
         if media["media_type"] == "STORIES":
             media["media_type"] = "VIDEO" if container.get("video_url") else "IMAGE"
@@ -603,6 +605,77 @@ def list_media(state: EmulatorState, request: Request) -> Response:
     return json_response({"data": data, "paging": paging})
 
 
+# Current media metrics (docs/platform-api-facts-native.md §1.9); a deprecated or unknown
+# one fails the whole call, as Graph does.
+INSIGHT_METRICS = ("views", "reach", "likes", "comments", "saved", "shares", "total_interactions")
+DEPRECATED_METRICS = ("impressions", "plays", "clips_replays_count", "video_views")
+
+
+def _insight_values(store: InstagramStore, media: dict[str, Any]) -> dict[str, int]:
+    """The media's numbers: set by a test (``media["insights"]``) or grown with its age."""
+    if isinstance(media.get("insights"), dict):
+        return dict(media["insights"])
+    age = max(store.now() - media["published"], 0.0)
+    views = int(age // 2)
+    likes, comments = views // 10, views // 40
+    saved, shares = views // 50, views // 60
+    return {
+        "views": views,
+        "reach": views * 4 // 5,
+        "likes": likes,
+        "comments": comments,
+        "saved": saved,
+        "shares": shares,
+        "total_interactions": likes + comments + saved + shares,
+    }
+
+
+def insights(state: EmulatorState, request: Request) -> Response:
+    """``GET {media}/insights?metric=views,likes,…``: lifetime values of a published media.
+
+    A metric without data (``media["insights"]`` without it, or ``None``) is left out of
+    ``data``: Graph answers an empty data set, not 0.
+    """
+    store = _store(state)
+    refused = _expired_token_used(store, request)
+    if refused:
+        return refused
+    asked = [m.strip() for m in request.query.get("metric", "").split(",") if m.strip()]
+    if not asked:
+        return invalid_parameter("The parameter metric is required.")
+    for metric in asked:
+        if metric in DEPRECATED_METRICS or metric not in INSIGHT_METRICS:
+            return invalid_parameter(
+                f"metric[{asked.index(metric)}] must be one of the following values: "
+                + ", ".join(INSIGHT_METRICS)
+            )
+    media_id = request.params["media_id"]
+    with store.lock:
+        media = store.media.get(media_id)
+        values = _insight_values(store, media) if media is not None else {}
+    if media is None:
+        return graph_error(
+            100,
+            f"Unsupported get request. Object with ID '{media_id}' does not exist, cannot be "
+            "loaded due to missing permissions, or does not support this operation.",
+            error_type="GraphMethodException",
+            subcode=33,
+        )
+    data = [
+        {
+            "name": metric,
+            "period": "lifetime",
+            "values": [{"value": values[metric]}],
+            "title": metric.replace("_", " ").capitalize(),
+            "description": "",
+            "id": f"{media_id}/insights/{metric}/lifetime",
+        }
+        for metric in asked
+        if values.get(metric) is not None
+    ]
+    return json_response({"data": data})
+
+
 def configure(store: InstagramStore, data: dict[str, Any]) -> str:
     return apply_settings(store.settings, data)
 
@@ -613,5 +686,6 @@ ROUTES = [
     ("GET", r"/(?P<ig_user_id>\d+)/media", list_media, True),
     ("POST", r"/(?P<ig_user_id>\d+)/media_publish", publish, True),
     ("GET", r"/(?P<ig_user_id>\d+)/content_publishing_limit", publishing_limit, True),
+    ("GET", r"/(?P<media_id>\d+)/insights", insights, True),
     ("GET", r"/(?P<object_id>\d+)", get_object, True),
 ]

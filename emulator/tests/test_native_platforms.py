@@ -111,6 +111,26 @@ def test_instagram_image_is_published_and_listed(emu):
     assert emu.create_count("instagram") == 3  # one container, two publish requests
 
 
+def test_instagram_media_insights_grow_with_age_and_can_be_set(emu):
+    container = _container(emu, image_url=_file(emu, "square"), caption="Quiz")
+    media_id = _ig(emu, "POST", f"{IG_USER}/media_publish", creation_id=container).json()["id"]
+    emu.configure("instagram", advance_seconds=200)
+
+    grown = _ig(emu, "GET", f"{media_id}/insights", metric="views,likes,saved").json()
+    emu.native("instagram").media[media_id]["insights"] = {"views": 7, "likes": None}
+    set_by_test = _ig(emu, "GET", f"{media_id}/insights", metric="views,likes").json()
+    deprecated = _ig(emu, "GET", f"{media_id}/insights", metric="views,impressions")
+    unknown = _ig(emu, "GET", "17900000000099999/insights", metric="views")
+
+    values = {entry["name"]: entry["values"][0]["value"] for entry in grown["data"]}
+    assert values == {"views": 100, "likes": 10, "saved": 2}
+    assert grown["data"][0]["period"] == "lifetime"
+    # No data for a metric: left out, not 0.
+    assert [(e["name"], e["values"]) for e in set_by_test["data"]] == [("views", [{"value": 7}])]
+    assert deprecated.status_code == 400 and deprecated.json()["error"]["code"] == 100
+    assert unknown.status_code == 400 and unknown.json()["error"]["error_subcode"] == 33
+
+
 def test_instagram_reel_is_in_progress_until_polled_enough(emu):
     container = _container(emu, media_type="REELS", video_url=_file(emu, "h264"), caption="r")
     early = _ig(emu, "POST", f"{IG_USER}/media_publish", creation_id=container).json()["error"]
