@@ -389,6 +389,9 @@ def _apply(
         fields["route"] = route_of(target)
     if result.state is not None:
         fields["platform_state"] = result.state
+        if not result.state and outcome != Outcome.WAITING:
+            # The platform starts over (e.g. its container expired): a new waiting window.
+            fields["step_deadline"] = None
     if result.notice:
         fields["notice"] = result.notice
     if outcome != Outcome.WAITING:

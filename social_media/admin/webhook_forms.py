@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -17,7 +18,8 @@ from quiz_backend.json_fields import (
     ShapedJSONFormMixin,
     WebhookPlatformsField,
 )
-from social_media.platforms.registry import api_platform_choices
+from social_media.platforms.registry import PLATFORMS, api_platform_choices
+from social_media.platforms.spec import Route
 from webhooks.models import SocialMediaCredentials, Webhook, WebhookType
 
 TOKEN_FIELDS = ("access_token", "refresh_token")
@@ -52,6 +54,20 @@ def _clash_list(clashes: Iterable[tuple[object, set[str] | None]]) -> str:
     )
 
 
+def extra_data_help() -> str:
+    """What each API platform's credential keeps in its extra data (from the registry)."""
+    parts = []
+    for platform in PLATFORMS.values():
+        if not platform.supports(Route.API):
+            continue
+        if platform.extra_data_help:
+            parts.append(f"{platform.label}: {platform.extra_data_help}")
+        elif platform.demo_credential is not None and platform.demo_credential.extra_data:
+            example = json.dumps(platform.demo_credential.extra_data, ensure_ascii=False)
+            parts.append(f"{platform.label}: {example}")
+    return "; ".join(parts)
+
+
 def _token_input() -> forms.CharField:
     return forms.CharField(
         required=False,
@@ -83,6 +99,8 @@ class CredentialsForm(ShapedJSONFormMixin, forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.token_replaced = False
+        if "extra_data" in self.fields:
+            self.fields["extra_data"].help_text = extra_data_help()
         for name in TOKEN_FIELDS:
             field = self.fields[name]
             model_field = SocialMediaCredentials._meta.get_field(name)

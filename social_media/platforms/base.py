@@ -192,6 +192,9 @@ class BasePlatform:
     secret_patterns: tuple[SecretPattern, ...] = ()
     #: Demo data for ``load_demo_data``: a credential for an API platform.
     demo_credential: DemoCredential | None = None
+    #: What a credential's extra data holds, shown under the field in the admin
+    #: (empty: the demo credential's extra data is shown as the example).
+    extra_data_help: str | Promise = ""
 
     #: How many posts one ``read_metrics`` call may take.
     metrics_batch_size: int = 1

@@ -141,6 +141,7 @@ def e2e_worker(
             "CELERY_TASK_ALWAYS_EAGER": "false",
             "PINTEREST_API_BASE_URL": f"{emulator.url}/pinterest/v5",
             "FACEBOOK_GRAPH_API_BASE_URL": f"{emulator.url}/facebook/v26.0",
+            "INSTAGRAM_GRAPH_API_BASE_URL": emulator.instagram_url,
             "PINTEREST_PIN_URL": f"{emulator.url}/pin/{{id}}/",
             "ALLOW_PRIVATE_WEBHOOK_URLS": "true",
             "SOCIAL_MEDIA_RETRY_DELAYS": "1,1,1",

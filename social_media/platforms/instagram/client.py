@@ -151,7 +151,8 @@ class InstagramClient(ApiClient):
         )
         data = answer.get("data") if isinstance(answer, dict) else None
         entry = data[0] if isinstance(data, list) and data and isinstance(data[0], dict) else {}
-        config = entry.get("config") if isinstance(entry.get("config"), dict) else {}
+        found = entry.get("config")
+        config: dict[str, Any] = found if isinstance(found, dict) else {}
         return PublishingLimit(
             usage=_count(entry.get("quota_usage")) or 0,
             total=_count(config.get("quota_total")),
