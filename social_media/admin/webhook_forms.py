@@ -55,7 +55,8 @@ def _clash_list(clashes: Iterable[tuple[object, set[str] | None]]) -> str:
 
 
 def extra_data_help() -> str:
-    """What each API platform's credential keeps in its extra data (from the registry)."""
+    """What each API platform's credential keeps in its extra data (from the registry):
+    its ``extra_data_help``, else the keys of its demo account, e.g. {"board_id": "…"}."""
     parts = []
     for platform in PLATFORMS.values():
         if not platform.supports(Route.API):
@@ -63,8 +64,9 @@ def extra_data_help() -> str:
         if platform.extra_data_help:
             parts.append(f"{platform.label}: {platform.extra_data_help}")
         elif platform.demo_credential is not None and platform.demo_credential.extra_data:
-            example = json.dumps(platform.demo_credential.extra_data, ensure_ascii=False)
-            parts.append(f"{platform.label}: {example}")
+            # The keys of the demo account's extra data, values elided.
+            keys = dict.fromkeys(platform.demo_credential.extra_data, "…")
+            parts.append(f"{platform.label}: {json.dumps(keys, ensure_ascii=False)}")
     return "; ".join(parts)
 
 

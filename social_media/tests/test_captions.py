@@ -370,11 +370,13 @@ def test_a_branch_only_some_tasks_reach_is_checked_too():
 
 
 def test_facebook_descriptions_must_keep_the_link():
-    # Facebook finds a post again by the task link in its text.
+    # Facebook (and Instagram) find a post again by the task link in its text.
     errors = template_errors("facebook", "en", {"description": "{{ question }}"})
 
     assert "{{ link }}" in errors["description"]
-    assert template_errors("instagram", "en", {"description": "{{ question }}"}) == {}
+    instagram = template_errors("instagram", "en", {"description": "{{ question }}"})
+    assert "{{ link }}" in instagram["description"]
+    assert template_errors("yandex_dzen", "en", {"description": "{{ question }}"}) == {}
     assert template_errors("facebook", "en", {"description": "{{ question }} {{ link }}"}) == {}
 
 

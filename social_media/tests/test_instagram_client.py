@@ -361,3 +361,15 @@ def test_a_200_that_is_not_json_is_unknown(mocked_responses, client):
         client.media_publish(ig_user_id=IG_USER, creation_id="1")
 
     assert caught.value.outcome == Outcome.UNKNOWN
+
+
+def test_instagram_tokens_are_masked_in_logs_and_messages():
+    from quiz_backend.redaction import redact
+
+    text = "token IGQVJWZAkZAGdfUXJ0aFQxbnlpNlZA2ZAU1 and IGAAB1234567890abcdefghijkl"
+
+    masked = redact(text)
+
+    assert "IGQVJWZAkZAGdfUXJ0aFQxbnlpNlZA2ZAU1" not in masked
+    assert "IGAAB1234567890abcdefghijkl" not in masked
+    assert masked.startswith("token IGQV")

@@ -319,5 +319,5 @@ def test_the_credential_form_explains_each_platforms_extra_data():
 
     assert 'Instagram: {"ig_user_id": "<digits>", "publish_as": "image"}' in english
     assert "carousel (question and answer cards) or reels (the video)" in english
-    assert 'Pinterest: {"board_id": "549755885175"}' in english
+    assert 'Pinterest: {"board_id": "…"}; Facebook: {"page_id": "…"}; Instagram: {' in english
     assert "карточки с вопросом и ответом" in russian

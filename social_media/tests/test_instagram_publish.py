@@ -139,7 +139,11 @@ def test_an_image_post_is_the_question_card_with_the_caption(emu, clock):
 
 
 def test_a_carousel_is_the_question_card_then_the_answer_card(emu, clock):
-    credential("carousel")
+    demo = PLATFORMS["instagram"].demo_credential  # the local run's account: a carousel
+    assert demo is not None
+    SocialMediaCredentials.objects.create(
+        platform="instagram", access_token=demo.access_token, extra_data=demo.extra_data
+    )
 
     post = run(new_post("instagram"), clock)
 

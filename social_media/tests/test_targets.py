@@ -82,7 +82,7 @@ def test_wrong_kinds_and_bad_lists_are_ignored():
     # Rows that bypassed the admin's validation must not break routing.
     WebhookFactory(target_platforms=["pinterest", "myspace", "tiktok"])
     WebhookFactory(target_platforms={"instagram": True})
-    PinterestCredentialsFactory(platform="instagram")
+    PinterestCredentialsFactory(platform="yandex_dzen")  # a webhook-only platform
     PinterestCredentialsFactory(platform="myspace")
 
     found = Targets.load().for_task(TaskFactory.build())
