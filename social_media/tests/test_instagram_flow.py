@@ -4,12 +4,14 @@ Graph is stubbed at the HTTP boundary (``responses``)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from urllib.parse import parse_qs
 
 import pytest
 import time_machine
 
+from quiz_media.specs import RenderedMedia
 from social_media.platforms.instagram.flow import MAX_HASHTAGS, backoff, caption_of
 from social_media.tests.contract import GRAPH_API, SITE_URL, START, new_post, publish
 from tasks.models import SocialMediaPost
@@ -272,3 +274,22 @@ def test_the_caption_keeps_at_most_30_hashtags():
 
 def test_the_backoff_doubles_up_to_a_minute():
     assert [backoff(n) for n in range(8)] == [2.0, 2.0, 4.0, 8.0, 16.0, 32.0, 60.0, 60.0]
+
+
+def test_activity_restricted_is_a_spam_answer_with_a_long_wait(mocked_responses):
+    from social_media.media import NO_MEDIA
+    from social_media.platforms.instagram.platform import PLATFORM
+
+    credential = account()
+    post = new_post("instagram")
+    mocked_responses.get(LIMIT, json=QUOTA)
+    spam = {"error": {"code": 4, "error_subcode": 2207051, "message": "restricted"}}
+    mocked_responses.post(MEDIA, status=400, json=spam)
+    card = RenderedMedia(
+        "q.jpg", "https://cdn.example/q.jpg", "question_card", 1080, 1350, "image/jpeg", 9000
+    )
+
+    result = PLATFORM.publish(post, credential, replace(NO_MEDIA, items={"question_card": card}))
+
+    assert (result.outcome, result.spam) == ("rate_limited", True)
+    assert result.retry_after == 6 * 3600

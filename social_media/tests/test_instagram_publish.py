@@ -253,6 +253,20 @@ def test_a_slow_status_read_is_retried_without_a_lookup(emu, clock):
     assert post.status == "published" and len(store(emu).media) == 1
 
 
+def test_a_timeout_creating_the_container_makes_a_new_one_without_a_lookup(emu, clock):
+    credential("image")
+    # The container is made after the client gave up: unpublished, it is invisible.
+    emu.fault("instagram", "timeout", seconds=5, process="after", path="/media", method="POST")
+
+    post = publish(new_post("instagram"))
+    emu.release()
+    assert (post.status, post.failure_kind, post.needs_reconcile) == ("pending", "transient", False)
+    post = run(post, clock)
+
+    assert post.status == "published"
+    assert len(store(emu).media) == 1 and len(publishes(emu)) == 1
+
+
 def test_a_timeout_on_media_publish_is_reconciled_by_the_container_without_a_duplicate(emu, clock):
     credential("image")
     # The publish goes through, the answer never arrives in time.
