@@ -293,3 +293,16 @@ def test_activity_restricted_is_a_spam_answer_with_a_long_wait(mocked_responses)
 
     assert (result.outcome, result.spam) == ("rate_limited", True)
     assert result.retry_after == 6 * 3600
+
+
+def test_a_junk_stored_state_starts_with_the_credentials_form(mocked_responses):
+    account("image")
+    post = new_post("instagram")
+    SocialMediaPost.objects.filter(pk=post.pk).update(platform_state={"form": "story"})
+    mocked_responses.get(LIMIT, json=QUOTA)
+    created = mocked_responses.post(MEDIA, json={"id": "C9"})
+
+    post = publish(post)
+
+    assert post.platform_state == {"form": "image", "container": "C9", "polls": 0}
+    assert "image_url" in form(created.calls[0])

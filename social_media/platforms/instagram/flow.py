@@ -112,7 +112,9 @@ class Publisher:
         self.ig_user_id = ig_user_id
         stored = post.platform_state if isinstance(post.platform_state, dict) else {}
         self.state: dict[str, Any] = dict(stored)
-        self.form = str(self.state.get("form") or form)
+        stored_form = self.state.get("form")
+        # The form the stored containers were made as; a new post takes the credential's.
+        self.form = stored_form if stored_form in FORMS else form
 
     # --- publish ------------------------------------------------------------------------
 
