@@ -20,16 +20,16 @@ from social_media.platforms.base import (
     BasePlatform,
     ConnectionVerdict,
     DemoCredential,
+    MetricsBatch,
     PublishResult,
     is_ascii_digits,
 )
 from social_media.platforms.spec import Route
-from social_media.platforms.vk import conf, connection, publishing
+from social_media.platforms.vk import conf, connection, metrics, publishing
 from social_media.platforms.vk.reconcile import find_on_wall
 
 if TYPE_CHECKING:
     from social_media.media import PostMedia
-    from social_media.platforms.base import MetricsBatch
     from tasks.models import SocialMediaPost
     from webhooks.models import SocialMediaCredentials
 
@@ -57,7 +57,7 @@ class VkPlatform(BasePlatform):
     # Wall photos: JPEG, PNG or GIF up to 50 MB (3rd-party limits, facts §5.2); a square
     # card suits VK's feed. See docs/media.md.
     media_requirements = (MediaSpec("question_card", 1080, 1080, "png", 20 * MB),)
-    metrics_batch_size = 100  # wall.getById ids per call (metrics.BATCH_SIZE)
+    metrics_batch_size = metrics.BATCH_SIZE
 
     def validate_extra_data(self, extra_data: dict[str, Any]) -> None:
         group_id = str(extra_data.get("group_id", "")).strip()
@@ -101,8 +101,6 @@ class VkPlatform(BasePlatform):
     def read_metrics(
         self, posts: list[SocialMediaPost], target: SocialMediaCredentials
     ) -> MetricsBatch:
-        from social_media.platforms.vk import metrics
-
         return metrics.read_metrics(posts, target)
 
 

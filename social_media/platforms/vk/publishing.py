@@ -35,6 +35,7 @@ logger = logging.getLogger("social_media")
 POLL_ANSWERS = (1, 10)
 POLL_QUESTION_CHARS = 255
 POLL_ANSWER_CHARS = 100
+POLL_DOES_NOT_FIT = "Posted without a poll: a VK poll takes 1-10 options of at most 100 characters."
 # wall.post answers 100 "attachments is invalid" when a stored photo or poll is gone.
 STALE_ATTACHMENT = "attachments"
 
@@ -123,19 +124,21 @@ def publish(
         logger.info("📷 VK: карточка поста %s загружена (%s)", post.pk, state["photo"])
     if "poll" not in state:
         poll = poll_of(post) if wants_poll(credential) else None
-        if poll is None:
-            state["poll"] = ""
-        else:
+        state["poll"] = ""
+        if poll is None and wants_poll(credential):
+            state["poll_left_out"] = POLL_DOES_NOT_FIT
+        elif poll is not None:
             try:
                 state["poll"] = client.create_poll(
                     group_id=group_id, question=poll[0], answers=poll[1]
                 )
             except ApiError as error:
-                if error.outcome != Outcome.PERMANENT:
+                if not (isinstance(error, VkApiError) and error.code == 100):
+                    state.pop("poll")
                     return result_of(error, state, before_post=True)
-                # VK refused this poll (its texts): the post goes out without it.
+                # VK refused this poll's texts: the post goes out without it.
                 logger.warning("📊 VK: опрос поста %s не создан: %s", post.pk, error.message)
-                state["poll"] = ""
+                state["poll_left_out"] = f"VK refused the poll ({error.message})."[:500]
     attachments = [state["photo"], *([state["poll"]] if state["poll"] else [])]
     message = content_for(post.task, "vk").description
     try:
@@ -161,4 +164,5 @@ def publish(
         http_status=client.last_status,
         response_excerpt=client.last_excerpt,
         state=state,
+        notice=str(state.get("poll_left_out") or ""),
     )
