@@ -150,7 +150,7 @@ def test_a_server_error_is_unknown_only_for_the_post_itself(mocked_responses):
 
 @pytest.mark.parametrize("status", [500, 502, 503])
 def test_http_server_errors_are_transient(mocked_responses, status):
-    mocked_responses.post(f"{API}/wall.get", status=status, body="<html>Bad Gateway</html>")
+    mocked_responses.get(f"{API}/wall.get", status=status, body="<html>Bad Gateway</html>")
 
     with pytest.raises(VkApiError) as caught:
         client().wall_page(group_id="1")
@@ -159,7 +159,7 @@ def test_http_server_errors_are_transient(mocked_responses, status):
 
 
 def test_a_vk_error_with_a_5xx_status_is_not_permanent(mocked_responses):
-    mocked_responses.post(f"{API}/wall.get", status=500, json=vk_error(100, "Invalid"))
+    mocked_responses.get(f"{API}/wall.get", status=500, json=vk_error(100, "Invalid"))
 
     with pytest.raises(VkApiError) as caught:
         client().wall_page(group_id="1")
@@ -169,7 +169,7 @@ def test_a_vk_error_with_a_5xx_status_is_not_permanent(mocked_responses):
 
 
 def test_http_429_is_rate_limited_with_its_retry_after(mocked_responses):
-    mocked_responses.post(f"{API}/wall.get", status=429, headers={"Retry-After": "7"}, body="")
+    mocked_responses.get(f"{API}/wall.get", status=429, headers={"Retry-After": "7"}, body="")
 
     with pytest.raises(VkApiError) as caught:
         client().wall_page(group_id="1")
@@ -338,7 +338,7 @@ def test_a_call_past_the_pace_is_refused_without_sending(mocked_responses, setti
     monkeypatch.setattr(
         client_module, "PACER", Pacer(window=1.1, max_wait=0.5, clock=clock, sleep=clock.sleep)
     )
-    mocked_responses.post(f"{API}/wall.get", json={"response": {"count": 0, "items": []}})
+    mocked_responses.get(f"{API}/wall.get", json={"response": {"count": 0, "items": []}})
     vk = client()
 
     assert vk.wall_page(group_id="1") == []

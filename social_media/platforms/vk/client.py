@@ -111,8 +111,9 @@ class VkClient(ApiClient):
         self.session.headers["Authorization"] = f"Bearer {token}"
 
     # --- the wire ---------------------------------------------------------------------
-    def call(self, method: str, **params: Any) -> Any:
-        """One API method: its ``response``, or ``VkApiError``."""
+    def call(self, method: str, *, read: bool = False, **params: Any) -> Any:
+        """One API method: its ``response``, or ``VkApiError``. GET and POST are the same
+        to VK; short reads (``read``) go as GET, everything else as a POST form."""
         per_second = int(platform_setting("VK_REQUESTS_PER_SECOND"))
         if PACER.take(self.pace_key, per_second) is None:
             wait = PACER.next_free(self.pace_key, per_second)
@@ -123,7 +124,11 @@ class VkClient(ApiClient):
                 retry_after=max(wait, 1.0),
             )
         form = {key: _form_value(value) for key, value in params.items() if value is not None}
-        body = self.request("POST", method, data={**form, "v": self.version})
+        form["v"] = self.version
+        if read:
+            body = self.request("GET", method, params=form)
+        else:
+            body = self.request("POST", method, data=form)
         if not isinstance(body, dict):
             raise self._no_response(method)
         if "error" in body:
@@ -133,9 +138,11 @@ class VkClient(ApiClient):
         return body["response"]
 
     def _no_response(self, method: str) -> VkApiError:
+        posting = method == "wall.post"
         return VkApiError(
-            Outcome.UNKNOWN if method == "wall.post" else Outcome.TRANSIENT,
-            f"VK: {method} answered without a response.",
+            Outcome.UNKNOWN if posting else Outcome.TRANSIENT,
+            f"VK: {method} answered without a response"
+            + ("; the post may exist." if posting else "."),
             http_status=self.last_status,
             excerpt=self.last_excerpt,
         )
@@ -179,7 +186,7 @@ class VkClient(ApiClient):
     # --- methods ----------------------------------------------------------------------
     # https://dev.vk.com/en/method/groups.getById
     def get_group(self, *, group_id: str) -> dict[str, Any]:
-        answer = self.call("groups.getById", group_ids=group_id)
+        answer = self.call("groups.getById", read=True, group_ids=group_id)
         groups = answer.get("groups") if isinstance(answer, dict) else answer
         first = groups[0] if isinstance(groups, list) and groups else None
         return first if isinstance(first, dict) else {}
@@ -279,7 +286,9 @@ class VkClient(ApiClient):
 
     # https://dev.vk.com/en/method/wall.get: newest first (a pinned post may come first)
     def wall_page(self, *, group_id: str, count: int = 100, offset: int = 0) -> list[dict]:
-        answer = self.call("wall.get", owner_id=f"-{group_id}", count=count, offset=offset)
+        answer = self.call(
+            "wall.get", read=True, owner_id=f"-{group_id}", count=count, offset=offset
+        )
         items = answer.get("items") if isinstance(answer, dict) else None
         return [item for item in items or [] if isinstance(item, dict)]
 
