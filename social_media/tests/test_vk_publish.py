@@ -487,3 +487,44 @@ def test_a_worker_lost_after_the_photo_was_saved_posts_once_without_uploading(em
     assert len(wall(emu)) == 1
     kinds = list(again.attempts.order_by("pk").values_list("kind", "outcome"))
     assert kinds[-2:] == [("reconcile", "not_found"), ("publish", "success")]
+
+
+def test_a_stored_photo_vk_no_longer_has_is_uploaded_again(emu):
+    """The state's photo is gone (deleted in VK): the post starts over instead of failing."""
+    credential()
+    emu.fault("vk", "status", status=500, on="create")
+    post = publish(new_post("vk"))
+    assert post.platform_state["photo"]
+    with emu.vk.lock:
+        emu.vk.photos.clear()
+
+    post = publish(make_due(post))
+
+    assert (post.status, post.failure_kind) == ("pending", "transient")
+    assert "attachments" in post.error_message
+    assert post.platform_state == {}
+    post = publish(make_due(post))
+    assert post.status == "published", post.error_message
+    assert uploads(emu) == 2
+    assert len(wall(emu)) == 1
+
+
+def test_threads_sharing_a_token_stay_within_vks_three_calls_a_second(emu):
+    """Three posts at once on one token (a threaded worker): the pacer spaces their calls,
+    so the emulator, which refuses a fourth call within a second, never answers error 6."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from social_media.platforms.vk.client import VkClient
+
+    def read_group(_n: int) -> list[str]:
+        client = VkClient(token=vk.USER_TOKEN)
+        return [str(client.get_group(group_id=str(GROUP))["name"]) for _ in range(3)]
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        names = [name for found in pool.map(read_group, range(3)) for name in found]
+
+    assert names == ["Quiz demo"] * 9
+    arrivals = sorted(r["received_at"] for r in emu.requests("vk", path="/method/"))
+    assert len(arrivals) == 9
+    # Any four consecutive calls span more than a second.
+    assert all(later - earlier > 0.95 for earlier, later in zip(arrivals, arrivals[3:]))
