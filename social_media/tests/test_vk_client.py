@@ -349,3 +349,30 @@ def test_a_call_past_the_pace_is_refused_without_sending(mocked_responses, setti
     assert caught.value.retry_after == pytest.approx(1.1)
     assert "nothing was sent" in caught.value.message
     assert len(mocked_responses.calls) == 1
+
+
+def test_a_flood_answer_is_marked_as_spam_and_keeps_the_steps_done(mocked_responses):
+    from social_media.platforms.vk.publishing import result_of
+
+    mocked_responses.post(f"{API}/wall.post", json=vk_error(9, "Flood control"))
+    with pytest.raises(VkApiError) as caught:
+        client().wall_post(group_id="1", message="x", attachments=[], guid="g")
+
+    result = result_of(caught.value, {"photo": "photo-1_2", "poll": ""})
+
+    assert (result.outcome, result.spam, result.retry_after) == (Outcome.RATE_LIMITED, True, 600.0)
+    assert result.state == {"photo": "photo-1_2", "poll": ""}
+
+
+def test_an_unknown_end_before_the_post_is_a_plain_retry():
+    from social_media.platforms.vk.publishing import result_of
+
+    lost = VkApiError(
+        Outcome.UNKNOWN, "VK: no answer within 1 s; the request may have been processed."
+    )
+
+    result = result_of(lost, {}, before_post=True)
+
+    assert result.outcome == Outcome.TRANSIENT
+    assert result.spam is False
+    assert "Nothing is on the wall yet" in result.error_message
