@@ -529,3 +529,20 @@ def test_threads_sharing_a_token_stay_within_vks_three_calls_a_second(emu):
     # Any four consecutive calls span more than a second.
     spans = [later - earlier for earlier, later in zip(arrivals, arrivals[3:], strict=False)]
     assert all(span > 0.95 for span in spans), spans
+
+
+@pytest.mark.parametrize(("length", "with_poll"), [(100, True), (101, False)])
+def test_cyrillic_poll_options_at_the_limit(emu, length, with_poll):
+    credential(poll=True)
+    option = ("Ответ" * 30)[:length]
+    post = publish(new_post("vk", question="Я" * 300, answers=["да", option]))
+
+    assert post.status == "published", post.error_message
+    attachments = wall(emu)[0]["attachments"]
+    assert [a["type"] for a in attachments] == (["photo", "poll"] if with_poll else ["photo"])
+    if with_poll:
+        poll = attachments[1]["poll"]
+        assert poll["answers"][1]["text"] == option
+        assert len(poll["question"]) == 255 and poll["question"].endswith("…")
+    else:
+        assert post.notice.startswith("Posted without a poll")
