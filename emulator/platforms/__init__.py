@@ -37,13 +37,18 @@ from social_media.platforms import KEYS as PLATFORM_KEYS
 # The native stand-ins' names (``native.py`` mounts them, whether or not the product has
 # a client of that key yet: Instagram's API route is served by ``instagram.py`` there).
 NATIVE_NAMES: tuple[str, ...] = ("instagram", "youtube", "tiktok")
+# Stand-ins with their own interface (routes, control API, pages) that ``server.py``
+# mounts itself, whether or not the product calls them yet.
+SELF_MOUNTED = frozenset({"telegram", "vk"})
 
 
 def _is_api_stand_in(key: str) -> bool:
     """The product calls ``key``'s API (its package has a client) and a stand-in of the
-    first kind exists (not a native one, which ``native.py`` mounts)."""
+    first kind exists (not a native one, which ``native.py`` mounts, nor one ``server.py``
+    mounts itself)."""
     return (
         key not in NATIVE_NAMES
+        and key not in SELF_MOUNTED
         and find_spec(f"social_media.platforms.{key}.client") is not None
         and find_spec(f"emulator.platforms.{key}") is not None
     )

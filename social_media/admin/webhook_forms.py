@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -19,7 +18,6 @@ from quiz_backend.json_fields import (
     WebhookPlatformsField,
 )
 from social_media.platforms.registry import PLATFORMS, api_platform_choices
-from social_media.platforms.spec import Route
 from webhooks.models import SocialMediaCredentials, Webhook, WebhookType
 
 TOKEN_FIELDS = ("access_token", "refresh_token")
@@ -54,20 +52,14 @@ def _clash_list(clashes: Iterable[tuple[object, set[str] | None]]) -> str:
     )
 
 
-def extra_data_help() -> str:
-    """What each API platform's credential keeps in its extra data (from the registry):
-    its ``extra_data_help``, else the keys of its demo account, e.g. {"board_id": "…"}."""
-    parts = []
-    for platform in PLATFORMS.values():
-        if not platform.supports(Route.API):
-            continue
-        if platform.extra_data_help:
-            parts.append(f"{platform.label}: {platform.extra_data_help}")
-        elif platform.demo_credential is not None and platform.demo_credential.extra_data:
-            # The keys of the demo account's extra data, values elided.
-            keys = dict.fromkeys(platform.demo_credential.extra_data, "…")
-            parts.append(f"{platform.label}: {json.dumps(keys, ensure_ascii=False)}")
-    return "; ".join(parts)
+def extra_data_help(base: object) -> str:
+    """The model's help text, then each API platform's own (``extra_data_help``)."""
+    extra = [
+        str(help_text)
+        for platform in PLATFORMS.values()
+        if (help_text := getattr(platform, "extra_data_help", ""))
+    ]
+    return " ".join([str(base), *extra])
 
 
 def _token_input() -> forms.CharField:
@@ -102,7 +94,9 @@ class CredentialsForm(ShapedJSONFormMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.token_replaced = False
         if "extra_data" in self.fields:
-            self.fields["extra_data"].help_text = extra_data_help()
+            self.fields["extra_data"].help_text = extra_data_help(
+                self.fields["extra_data"].help_text
+            )
         for name in TOKEN_FIELDS:
             field = self.fields[name]
             model_field = SocialMediaCredentials._meta.get_field(name)

@@ -317,7 +317,6 @@ def test_the_credential_form_explains_each_platforms_extra_data():
     with translation.override("ru"):
         russian = CredentialsForm().fields["extra_data"].help_text
 
-    assert 'Instagram: {"ig_user_id": "<digits>", "publish_as": "image"}' in english
-    assert "carousel (question and answer cards) or reels (the video)" in english
-    assert 'Pinterest: {"board_id": "…"}; Facebook: {"page_id": "…"}; Instagram: {' in english
+    assert 'Instagram: {"ig_user_id": "1784…"} (the professional account id' in english
+    assert '"carousel" (question and answer cards) or "reels" (the video).' in english
     assert "карточки с вопросом и ответом" in russian

@@ -27,6 +27,7 @@ from emulator.testing import InProcessEmulator
 from quiz_backend.celery import _configure as configure_celery
 from quiz_backend.celery import app as celery_app
 from quiz_backend.hermetic import database_url, subprocess_environ
+from social_media.platforms.spec import local_run_settings
 
 REPO = Path(__file__).resolve().parents[2]
 CALLBACK_PATH = "/api/webhooks/social-media-callback/"
@@ -143,6 +144,8 @@ def e2e_worker(
             "FACEBOOK_GRAPH_API_BASE_URL": f"{emulator.url}/facebook/v26.0",
             "INSTAGRAM_GRAPH_API_BASE_URL": emulator.instagram_url,
             "PINTEREST_PIN_URL": f"{emulator.url}/pin/{{id}}/",
+            # The platforms that declare their local-run values (Setting.local).
+            **local_run_settings(emulator.url),
             "ALLOW_PRIVATE_WEBHOOK_URLS": "true",
             "SOCIAL_MEDIA_RETRY_DELAYS": "1,1,1",
             "SOCIAL_MEDIA_HTTP_TIMEOUT": str(HTTP_TIMEOUT),

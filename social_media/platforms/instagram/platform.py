@@ -56,8 +56,9 @@ class InstagramPlatform(BasePlatform):
     secret_patterns = conf.SECRET_PATTERNS
     metrics_batch_size = 10
     extra_data_help = _(
-        '{"ig_user_id": "<digits>", "publish_as": "image"} — publish_as: image (the question '
-        "card, default), carousel (question and answer cards) or reels (the video)"
+        'Instagram: {"ig_user_id": "1784…"} (the professional account id, digits), '
+        'optionally "publish_as": "image" (the question card, default), "carousel" '
+        '(question and answer cards) or "reels" (the video).'
     )
     # The emulator's demo account (emulator/platforms/instagram.py IG_USER_ID).
     demo_credential = DemoCredential(
