@@ -115,3 +115,32 @@ class CaptionTemplate(models.Model):
         )
         if errors:
             raise ValidationError(errors)
+
+
+class QuotaUsage(models.Model):
+    """How much of a platform's daily quota one credential used in one quota window
+    (the window's start: the platform says when its day begins, e.g. midnight Pacific)."""
+
+    credential = models.ForeignKey(
+        "webhooks.SocialMediaCredentials",
+        on_delete=models.CASCADE,
+        related_name="quota_usage",
+        verbose_name=_("credential"),
+    )
+    platform = models.CharField(_("platform"), max_length=32, choices=platform_choices)
+    window_start = models.DateTimeField(_("quota window start"))
+    used = models.PositiveIntegerField(_("used"), default=0)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("quota usage")
+        verbose_name_plural = _("quota usage")
+        ordering = ["-window_start", "credential"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["credential", "platform", "window_start"], name="unique_quota_window"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.credential} · {self.window_start:%Y-%m-%d %H:%M} · {self.used}"

@@ -266,6 +266,11 @@ class BasePlatform:
         one credential); never raise. ``None``: the platform has no metrics to read."""
         return None
 
+    def quota_today(self, credential: SocialMediaCredentials) -> tuple[int, int] | None:
+        """``(used, limit)`` of the platform's daily quota as this credential's account sees
+        it today (shown on the credential); ``None``: no daily quota is tracked."""
+        return None
+
     def expiry_warning_days(self) -> int | None:
         """A token expiring within this many days is shown as due (``None``: no rule)."""
         return None

@@ -501,3 +501,186 @@ def test_a_long_cyrillic_description_is_cut_to_5000_bytes_keeping_the_link():
     assert len(description.encode()) <= 5000
     assert description.endswith(f"{link}\n#quiz\n\n#Shorts")
     assert len(description.encode()) > 4900
+
+
+# --- looking for an upload among the channel's videos ------------------------------------------
+
+UPLOADS = "UUquizDemoChannel0000001"
+
+
+def _playlist(rsps, items, following=None, token=""):
+    params = {"playlistId": UPLOADS, "part": "snippet", "maxResults": "50"}
+    if token:
+        params["pageToken"] = token
+    body = {"items": items} | ({"nextPageToken": following} if following else {})
+    rsps.get(f"{API}/playlistItems", json=body, match=[matchers.query_param_matcher(params)])
+
+
+def _item(video_id, description, published="2026-12-02T10:00:00Z"):
+    return {
+        "snippet": {
+            "publishedAt": published,
+            "description": description,
+            "resourceId": {"kind": "youtube#video", "videoId": video_id},
+        }
+    }
+
+
+@pytest.mark.django_db
+def test_an_upload_is_found_by_the_task_link_on_a_later_page(mocked_responses, settings):
+    from social_media.platforms.youtube_shorts.lookup import find_upload
+    from tests.factories import SocialMediaPostFactory
+
+    settings.SITE_URL = "https://quiz.example.com"
+    post = SocialMediaPostFactory(platform="youtube_shorts")
+    link = post.task.public_url
+    mocked_responses.get(
+        f"{API}/channels",
+        json={
+            "items": [{"id": "UCx", "contentDetails": {"relatedPlaylists": {"uploads": UPLOADS}}}]
+        },
+    )
+    _playlist(mocked_responses, [_item("other1", "no link here")], following="P2")
+    _playlist(mocked_responses, [_item("found1", f"Q\n\n{link}\n#Shorts")], token="P2")
+
+    assert find_upload(YouTubeClient(token=ACCESS), post) == "found1"
+
+
+@pytest.mark.django_db
+def test_the_lookup_stops_at_uploads_older_than_the_post(mocked_responses):
+    from social_media.platforms.youtube_shorts.lookup import find_upload
+    from tests.factories import SocialMediaPostFactory
+
+    post = SocialMediaPostFactory(platform="youtube_shorts")
+    mocked_responses.get(
+        f"{API}/channels",
+        json={"items": [{"contentDetails": {"relatedPlaylists": {"uploads": UPLOADS}}}]},
+    )
+    _playlist(mocked_responses, [_item("old", "x", "2020-01-01T00:00:00Z")], following="P2")
+
+    assert find_upload(YouTubeClient(token=ACCESS), post) == ""
+
+
+# --- metrics ---------------------------------------------------------------------------------
+
+
+def _shown(video_id: str):
+    """A published Short (its task saved unpublished, so no post is made for it on save)."""
+    from tests.factories import SocialMediaPostFactory
+
+    return SocialMediaPostFactory(
+        platform="youtube_shorts", task__published=False, post_id=video_id, status="published"
+    )
+
+
+@pytest.mark.django_db
+def test_metrics_pass_youtubes_values_through_and_skip_missing_videos(mocked_responses):
+    from social_media.platforms.registry import PLATFORMS
+
+    credential = _credential()
+    posts = [_shown(f"v{n}") for n in range(3)]
+    statistics = {"viewCount": "12", "likeCount": None, "commentCount": "junk", "extra": "1"}
+    mocked_responses.get(
+        f"{API}/videos",
+        json={"items": [{"id": "v0", "statistics": statistics}, {"id": "v1"}]},
+        match=[matchers.query_param_matcher({"id": "v0,v1,v2", "part": "statistics"})],
+    )
+
+    batch = PLATFORMS["youtube_shorts"].read_metrics(posts, credential)
+
+    assert batch.outcome == Outcome.SUCCESS
+    assert set(batch.readings) == {posts[0].pk}
+    reading = batch.readings[posts[0].pk]
+    assert reading.values == {"views": "12", "engagements": None, "comments": "junk"}
+    assert reading.raw == statistics
+
+
+@pytest.mark.django_db
+def test_metrics_are_read_fifty_ids_a_call(mocked_responses):
+    from social_media.platforms.registry import PLATFORMS
+
+    credential = _credential()
+    posts = [_shown(f"v{n}") for n in range(51)]
+    mocked_responses.get(f"{API}/videos", json={"items": []})
+    mocked_responses.get(f"{API}/videos", json={"items": [{"id": "v50", "statistics": {}}]})
+
+    batch = PLATFORMS["youtube_shorts"].read_metrics(posts, credential)
+
+    assert PLATFORMS["youtube_shorts"].metrics_batch_size == 50
+    sizes = [len(c.request.params["id"].split(",")) for c in mocked_responses.calls]
+    assert sizes == [50, 1]
+    assert set(batch.readings) == {posts[50].pk}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("status", "reason", "outcome"),
+    [
+        (401, "authError", Outcome.AUTH),
+        (429, "rateLimitExceeded", Outcome.RATE_LIMITED),
+        (403, "quotaExceeded", Outcome.RATE_LIMITED),
+        (503, "backendError", Outcome.TRANSIENT),
+    ],
+)
+def test_metrics_failures_say_what_to_do(mocked_responses, status, reason, outcome):
+    from social_media.platforms.registry import PLATFORMS
+
+    credential = _credential()
+    post = _shown("v1")
+    mocked_responses.get(f"{API}/videos", status=status, json=google_error(status, reason))
+
+    batch = PLATFORMS["youtube_shorts"].read_metrics([post], credential)
+
+    assert batch.outcome == outcome
+    assert batch.readings == {}
+    assert ACCESS not in batch.error_message
+    if reason == "quotaExceeded":
+        assert batch.retry_after and batch.retry_after > 0
+
+
+# --- the credential's extra data -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({}, 'needs {"channel_id": "UC…"}'),
+        ({"channel_id": "  "}, 'needs {"channel_id": "UC…"}'),
+        ({"channel_id": 42}, 'needs {"channel_id": "UC…"}'),
+        ({"channel_id": "UCshort"}, "22 letters"),
+        ({"channel_id": "UCquizDemoChannel0000001", "privacy_status": "hidden"}, "unlisted"),
+        ({"channel_id": "UCquizDemoChannel0000001", "made_for_kids": "no"}, "true or false"),
+        ({"channel_id": "UCquizDemoChannel0000001", "privacyStatus": "private"}, "privacyStatus"),
+    ],
+)
+def test_bad_extra_data_is_refused_with_a_clear_message(extra, message):
+    from django.core.exceptions import ValidationError
+    from django.utils import translation
+
+    from social_media.platforms.registry import PLATFORMS
+
+    with translation.override("en"), pytest.raises(ValidationError) as caught:
+        PLATFORMS["youtube_shorts"].validate_extra_data(extra)
+
+    assert message in str(caught.value.message_dict["extra_data"])
+
+
+def test_good_extra_data_passes_and_russian_messages_exist():
+    from django.core.exceptions import ValidationError
+    from django.utils import translation
+
+    from social_media.platforms.registry import PLATFORMS
+
+    platform = PLATFORMS["youtube_shorts"]
+    platform.validate_extra_data({"channel_id": "UCquizDemoChannel0000001"})
+    platform.validate_extra_data(
+        {
+            "channel_id": "UC_-abcdefghijklmnopqrst",
+            "privacy_status": "unlisted",
+            "made_for_kids": True,
+        }
+    )
+    with translation.override("ru"), pytest.raises(ValidationError) as caught:
+        platform.validate_extra_data({})
+    assert "channel_id" in str(caught.value.message_dict["extra_data"])
+    assert "нужно" in str(caught.value.message_dict["extra_data"])

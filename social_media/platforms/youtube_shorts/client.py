@@ -18,7 +18,6 @@ from social_media.platforms.youtube_shorts.quota import seconds_until_reset
 if TYPE_CHECKING:
     import requests
 
-SHORT_URL = "https://www.youtube.com/shorts/{id}"
 NAME = "YouTube"
 
 # The daily quota (the videos.insert bucket or the 10,000 units): wait for PT midnight.
@@ -43,7 +42,8 @@ PERMANENT_REASONS = {"youtubeSignupRequired"}
 
 
 def short_url(video_id: str) -> str:
-    return SHORT_URL.replace("{id}", video_id)
+    """The Short's public page (``YOUTUBE_SHORT_URL``)."""
+    return str(platform_setting("YOUTUBE_SHORT_URL")).replace("{id}", video_id)
 
 
 @dataclass
@@ -116,10 +116,22 @@ class YouTubeClient(GoogleApiClient):
         return [item for item in items or [] if isinstance(item, dict)]
 
     # https://developers.google.com/youtube/v3/docs/channels/list (mine=true, 1 unit)
-    def my_channels(self) -> list[dict]:
-        body = self.request("GET", "channels", params={"mine": "true", "part": "snippet"})
+    def my_channels(self, parts: str = "snippet") -> list[dict]:
+        body = self.request("GET", "channels", params={"mine": "true", "part": parts})
         items = body.get("items") if isinstance(body, dict) else None
         return [item for item in items or [] if isinstance(item, dict)]
+
+    # https://developers.google.com/youtube/v3/docs/playlistItems/list (1 unit a page)
+    def playlist_page(self, *, playlist_id: str, page_token: str = "") -> tuple[list[dict], str]:
+        """One page (50) of a playlist's items, newest first for uploads; the next token."""
+        params = {"playlistId": playlist_id, "part": "snippet", "maxResults": "50"}
+        if page_token:
+            params["pageToken"] = page_token
+        body = self.request("GET", "playlistItems", params=params)
+        items = body.get("items") if isinstance(body, dict) else None
+        following = body.get("nextPageToken") if isinstance(body, dict) else None
+        found = [item for item in items or [] if isinstance(item, dict)]
+        return found, following if isinstance(following, str) else ""
 
 
 class GoogleOAuthClient(ApiClient):

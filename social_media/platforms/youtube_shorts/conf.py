@@ -13,6 +13,8 @@ SETTINGS = (
     Setting("YOUTUBE_API_BASE_URL", "https://www.googleapis.com/youtube/v3"),
     # Where videos.insert starts a resumable upload session.
     Setting("YOUTUBE_UPLOAD_URL", "https://www.googleapis.com/upload/youtube/v3/videos"),
+    # Public page of a Short; "{id}" is replaced by the video id (the emulator serves its own).
+    Setting("YOUTUBE_SHORT_URL", "https://www.youtube.com/shorts/{id}"),
     # Google's OAuth 2.0 token endpoint (refreshing the hour-long access tokens).
     Setting("GOOGLE_OAUTH_TOKEN_URL", "https://oauth2.googleapis.com/token"),
     # The Google Cloud project's OAuth client (unset: tokens are not refreshed).
