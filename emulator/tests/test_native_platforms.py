@@ -391,11 +391,8 @@ def test_youtube_tokens_sessions_and_faults(emu, media):
 
 def test_youtube_uploads_playlist_lists_the_channels_videos_newest_first(emu, media):
     headers = _token(emu)
-    ids = [
-        _upload_whole(emu, headers, media["h264"], {**META, "snippet": {"title": f"Q{n}"}})
-        .json()["id"]
-        for n in range(3)
-    ]
+    metas = [{**META, "snippet": {"title": f"Q{n}"}} for n in range(3)]
+    ids = [_upload_whole(emu, headers, media["h264"], meta).json()["id"] for meta in metas]
     channel = requests.get(
         f"{emu.youtube_url}/youtube/v3/channels",
         params={"mine": "true", "part": "contentDetails"},

@@ -17,10 +17,23 @@ from quiz_backend.json_fields import (
     ShapedJSONFormMixin,
     WebhookPlatformsField,
 )
-from social_media.platforms.registry import api_platform_choices
+from social_media.platforms.registry import PLATFORMS, api_platform_choices
+from social_media.platforms.spec import Route
 from webhooks.models import SocialMediaCredentials, Webhook, WebhookType
 
 TOKEN_FIELDS = ("access_token", "refresh_token")
+
+
+def extra_data_help() -> str:
+    """The model's help text, then each API platform's own (``extra_data_help``)."""
+    field = SocialMediaCredentials._meta.get_field("extra_data")
+    assert isinstance(field, models.Field)
+    hints = [
+        f"{platform.label}: {platform.extra_data_help}"
+        for platform in PLATFORMS.values()
+        if platform.supports(Route.API) and platform.extra_data_help
+    ]
+    return " ".join([str(field.help_text), *hints]).strip()
 
 
 def _codes(languages: object) -> set[str] | None:
@@ -99,6 +112,7 @@ class CredentialsForm(ShapedJSONFormMixin, forms.ModelForm):
         if not self.instance.pk:
             self.fields["access_token"].required = True
             del self.fields["clear_refresh_token"]
+        self.fields["extra_data"].help_text = extra_data_help()
 
     def clean_access_token(self) -> str:
         value = self.cleaned_data.get("access_token", "")

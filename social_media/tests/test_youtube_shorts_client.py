@@ -587,6 +587,7 @@ def test_metrics_pass_youtubes_values_through_and_skip_missing_videos(mocked_res
     )
 
     batch = PLATFORMS["youtube_shorts"].read_metrics(posts, credential)
+    assert batch is not None
 
     assert batch.outcome == Outcome.SUCCESS
     assert set(batch.readings) == {posts[0].pk}
@@ -605,6 +606,7 @@ def test_metrics_are_read_fifty_ids_a_call(mocked_responses):
     mocked_responses.get(f"{API}/videos", json={"items": [{"id": "v50", "statistics": {}}]})
 
     batch = PLATFORMS["youtube_shorts"].read_metrics(posts, credential)
+    assert batch is not None
 
     assert PLATFORMS["youtube_shorts"].metrics_batch_size == 50
     sizes = [len(c.request.params["id"].split(",")) for c in mocked_responses.calls]
@@ -630,6 +632,7 @@ def test_metrics_failures_say_what_to_do(mocked_responses, status, reason, outco
     mocked_responses.get(f"{API}/videos", status=status, json=google_error(status, reason))
 
     batch = PLATFORMS["youtube_shorts"].read_metrics([post], credential)
+    assert batch is not None
 
     assert batch.outcome == outcome
     assert batch.readings == {}
@@ -659,10 +662,11 @@ def test_bad_extra_data_is_refused_with_a_clear_message(extra, message):
 
     from social_media.platforms.registry import PLATFORMS
 
-    with translation.override("en"), pytest.raises(ValidationError) as caught:
-        PLATFORMS["youtube_shorts"].validate_extra_data(extra)
+    with translation.override("en"):
+        with pytest.raises(ValidationError) as caught:
+            PLATFORMS["youtube_shorts"].validate_extra_data(extra)
 
-    assert message in str(caught.value.message_dict["extra_data"])
+        assert message in str(caught.value.message_dict["extra_data"])
 
 
 def test_good_extra_data_passes_and_russian_messages_exist():
@@ -680,7 +684,8 @@ def test_good_extra_data_passes_and_russian_messages_exist():
             "made_for_kids": True,
         }
     )
-    with translation.override("ru"), pytest.raises(ValidationError) as caught:
-        platform.validate_extra_data({})
-    assert "channel_id" in str(caught.value.message_dict["extra_data"])
-    assert "нужно" in str(caught.value.message_dict["extra_data"])
+    with translation.override("ru"):
+        with pytest.raises(ValidationError) as caught:
+            platform.validate_extra_data({})
+        assert "channel_id" in str(caught.value.message_dict["extra_data"])
+        assert "нужно" in str(caught.value.message_dict["extra_data"])

@@ -361,14 +361,14 @@ def test_a_worker_dying_mid_upload_is_resumed_without_resending(emu, credential)
     )
     assert sent.status_code == 308
 
-    post = delivery.post_publish(post_id=post.pk)  # takes over the abandoned post
+    taken = delivery.post_publish(post_id=post.pk)  # takes over the abandoned post
 
-    assert post is not None and post.status == "published"
+    assert taken is not None and taken.status == "published"
     assert len(videos(emu)) == 1
     starts = [first for first, _last in chunk_ranges(emu)]
     assert starts.count(0) == 1  # the dead worker's; the resume began at 2 × CHUNK
     assert 2 * CHUNK in starts
-    kinds = list(PublishAttempt.objects.filter(post=post).values_list("kind", flat=True))
+    kinds = list(PublishAttempt.objects.filter(post=taken).values_list("kind", flat=True))
     assert "reconcile" in kinds
 
 
@@ -386,10 +386,10 @@ def test_a_worker_dying_after_the_last_chunk_finds_the_video(emu, credential):
     )
     assert done.status_code == 201
 
-    post = delivery.post_publish(post_id=post.pk)
+    taken = delivery.post_publish(post_id=post.pk)
 
-    assert post is not None and post.status == "published"
-    assert post.post_id == done.json()["id"]
+    assert taken is not None and taken.status == "published"
+    assert taken.post_id == done.json()["id"]
     assert len(videos(emu)) == 1 and emu.create_count("youtube") == 1
 
 
@@ -399,12 +399,16 @@ def test_a_worker_dying_after_the_last_chunk_finds_the_video(emu, credential):
 def test_the_connection_test_checks_the_channel(emu, credential):
     platform = PLATFORMS["youtube_shorts"]
 
-    verdict, rejected = platform.test_connection(credential)
+    tested = platform.test_connection(credential)
+    assert tested is not None
+    verdict, rejected = tested
     assert verdict.ok and rejected is None
     assert "Quiz demo channel" in verdict.message
 
     credential.extra_data = {"channel_id": "UC" + "x" * 22, "privacy_status": "public"}
-    verdict, rejected = platform.test_connection(credential)
+    tested = platform.test_connection(credential)
+    assert tested is not None
+    verdict, rejected = tested
     assert not verdict.ok and rejected is None
     assert DEMO_CHANNEL in verdict.message
 

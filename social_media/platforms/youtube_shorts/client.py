@@ -58,11 +58,14 @@ def google_reason(body: Any) -> tuple[str, str]:
     error = body.get("error") if isinstance(body, dict) else None
     if not isinstance(error, dict):
         return "", ""
-    message = error.get("message") if isinstance(error.get("message"), str) else ""
+    message = error.get("message")
     items = error.get("errors")
     first = items[0] if isinstance(items, list) and items and isinstance(items[0], dict) else {}
-    reason = first.get("reason") if isinstance(first.get("reason"), str) else ""
-    return reason, message or str(first.get("message") or "")
+    reason = first.get("reason")
+    return (
+        reason if isinstance(reason, str) else "",
+        message if isinstance(message, str) and message else str(first.get("message") or ""),
+    )
 
 
 def classify(error: ApiError, status: int, reason: str) -> YouTubeError:

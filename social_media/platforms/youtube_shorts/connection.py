@@ -57,8 +57,8 @@ def test_youtube(credential: SocialMediaCredentials) -> tuple[ConnectionVerdict,
             False, _("The token works, but its Google account has no YouTube channel.")
         ), None
     ids = [str(channel.get("id") or "") for channel in channels]
-    snippet = channels[0].get("snippet") if isinstance(channels[0].get("snippet"), dict) else {}
-    title = str(snippet.get("title") or ids[0])
+    snippet = channels[0].get("snippet")
+    title = str((snippet.get("title") if isinstance(snippet, dict) else "") or ids[0])
     if wanted not in ids:
         return ConnectionVerdict(
             False,

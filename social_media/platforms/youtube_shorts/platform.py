@@ -56,6 +56,10 @@ class YouTubeShortsPlatform(BasePlatform):
     settings = conf.SETTINGS
     secret_patterns = conf.SECRET_PATTERNS
     metrics_batch_size = metrics.BATCH_SIZE
+    extra_data_help = _(
+        '{"channel_id": "UC…", "privacy_status": "public" (or "unlisted", "private"), '
+        '"made_for_kids": false}.'
+    )
     demo_credential = DemoCredential(
         extra_data={"channel_id": DEMO_CHANNEL, "privacy_status": "public"},
         access_token="ya29.demo_emulator_access_token",  # noqa: S106

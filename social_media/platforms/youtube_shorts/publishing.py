@@ -279,8 +279,8 @@ def _notice_set(credential: SocialMediaCredentials, notice: str) -> None:
 
 def forced_private_notice(requested: str, video: dict[str, Any], header: bool) -> str:
     """The notice when YouTube made the upload private although another privacy was asked."""
-    status = video.get("status") if isinstance(video.get("status"), dict) else {}
-    actual = str(status.get("privacyStatus") or "")
+    status = video.get("status")
+    actual = str((status.get("privacyStatus") if isinstance(status, dict) else "") or "")
     if requested == "private" or (actual in ("", requested) and not header):
         return ""
     return FORCED_PRIVATE.format(wanted=requested)
