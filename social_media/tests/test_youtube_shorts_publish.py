@@ -438,3 +438,72 @@ def test_without_a_credential_the_make_route_still_serves_youtube(emu):
     assert post.status == "processing"  # the scenario took it; its callback will tell
     assert post.route == "webhook"
     assert videos(emu) == []
+
+
+# --- a lost session, junk answers, secrets ----------------------------------------------------
+
+
+def test_a_session_that_cannot_be_read_is_looked_for_among_the_uploads(emu, credential):
+    post = run(new_post("youtube_shorts"), limit=1)
+    session, total = _session_uri(post), post.platform_state["total"]
+    _die_holding(post)
+    from django.core.files.storage import default_storage
+
+    with default_storage.open(post.platform_state["video"], "rb") as handle:
+        done = requests.put(
+            session,
+            data=handle.read(),
+            headers={"Content-Range": f"bytes 0-{total - 1}/{total}"},
+            timeout=5,
+        )
+    assert done.status_code == 201
+    # The stored session can no longer be decrypted (its key was rotated away).
+    SocialMediaPost.objects.filter(pk=post.pk).update(
+        platform_state={**post.platform_state, "session": "enc:unreadable"}
+    )
+
+    taken = delivery.post_publish(post_id=post.pk)
+
+    assert taken is not None and taken.status == "published"
+    assert taken.post_id == done.json()["id"]
+    assert len(videos(emu)) == 1
+    assert emu.requests("youtube", method="GET", path="/youtube/v3/playlistItems")
+
+
+def test_a_junk_answer_during_the_upload_is_asked_about_and_resumed(emu, credential):
+    post = run(new_post("youtube_shorts"), limit=1)
+    emu.fault("youtube", "malformed", method="PUT")  # 200 with an HTML page, nothing taken
+
+    post = run(post)
+
+    assert post.status == "published"
+    assert len(videos(emu)) == 1
+
+
+def test_the_session_uri_never_reaches_logs_messages_or_attempts(emu, credential, caplog):
+    caplog.set_level("DEBUG")
+    post = run(new_post("youtube_shorts"), limit=1)
+    upload_id = _session_uri(post).split("upload_id=")[1].split("&")[0]
+    emu.fault("youtube", "cut_upload")
+
+    post = run(post)
+
+    assert post.status == "published"
+    assert upload_id not in caplog.text
+    texts = PublishAttempt.objects.filter(post=post).values_list(
+        "error_message", "response_excerpt"
+    )
+    assert all(upload_id not in text for pair in texts for text in pair)
+    assert upload_id not in str(post.platform_state) + post.error_message + post.platform_step
+
+
+def test_the_credential_page_shows_todays_uploads(emu, credential, admin_client):
+    run(new_post("youtube_shorts"))
+
+    page = admin_client.get(
+        f"/admin/webhooks/socialmediacredentials/{credential.pk}/change/",
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+
+    assert page.status_code == 200
+    assert "1 of 100" in page.content.decode()
