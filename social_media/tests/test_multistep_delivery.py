@@ -117,6 +117,7 @@ def clock():
 
 
 def due(clock, post: SocialMediaPost) -> None:
+    assert post.next_attempt_at is not None
     clock.move_to(post.next_attempt_at + timedelta(milliseconds=1))
 
 
@@ -146,6 +147,7 @@ def test_a_waiting_post_is_rescheduled_then_published_once(mocked_responses, cre
     for _ in range(2):
         due(clock, post)
         post = publish(post)
+        assert post.next_attempt_at is not None
         waits.append(post.next_attempt_at - timezone.now())
     assert waits == [timedelta(seconds=2), timedelta(seconds=4)], "bounded backoff from the state"
     assert post.platform_step == "Stepper is processing (check 2)"
@@ -176,6 +178,7 @@ def test_the_waiting_deadline_gets_one_last_look_then_fails_the_post(
     post = publish(new_post("instagram"))
     assert post.step_deadline == START + timedelta(seconds=60)
     while post.status == "pending":
+        assert post.next_attempt_at and post.step_deadline
         assert post.next_attempt_at <= post.step_deadline, "never scheduled past the deadline"
         due(clock, post)
         post = publish(post)
