@@ -507,3 +507,19 @@ def test_the_credential_page_shows_todays_uploads(emu, credential, admin_client)
 
     assert page.status_code == 200
     assert "1 of 100" in page.content.decode()
+
+
+def test_a_video_rendered_again_mid_upload_starts_over_unless_the_old_one_finished(emu, credential):
+    post = run(new_post("youtube_shorts"), limit=1)
+    state = post.platform_state
+    # The stored render changed (another brand, a new template): another name and size.
+    SocialMediaPost.objects.filter(pk=post.pk).update(
+        platform_state={**state, "video": "renders/old.mp4", "total": state["total"] + 1}
+    )
+
+    post = run(post)
+
+    assert post.status == "published"
+    assert len(videos(emu)) == 1
+    with emu.state.lock:
+        assert len(emu.native("youtube").sessions) == 2  # the old one was asked, then left

@@ -155,6 +155,12 @@ def publish(
             return result
         # Google no longer knows the session (404): nothing of it became a video.
         logger.warning("📤 Пост %s: сессия загрузки YouTube истекла — начинаем новую", post.pk)
+    elif session:
+        # The video was rendered again since the session started: the old upload is
+        # dropped, unless it had already finished (its answer lost).
+        finished = reconcile(post, credential)
+        if finished is not None:
+            return finished
     return _start(post, credential, video.name, video.bytes, video.mime_type)
 
 
