@@ -689,3 +689,71 @@ def test_good_extra_data_passes_and_russian_messages_exist():
             platform.validate_extra_data({})
         assert "channel_id" in str(caught.value.message_dict["extra_data"])
         assert "нужно" in str(caught.value.message_dict["extra_data"])
+
+
+# --- the connection test -----------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_connection_test_refreshes_a_refused_token_and_checks_the_channel(mocked_responses):
+    from social_media.connection import credential_test_connection
+
+    credential = _credential(token_expires_at=None)
+    mocked_responses.get(f"{API}/channels", status=401, json=google_error(401, "authError"))
+    mocked_responses.post(TOKEN_URL, json={"access_token": "ya29.fresh000000", "expires_in": 3599})
+    mocked_responses.get(
+        f"{API}/channels",
+        json={"items": [{"id": "UCquizDemoChannel0000001", "snippet": {"title": "Quiz"}}]},
+        match=[matchers.header_matcher({"Authorization": "Bearer ya29.fresh000000"})],
+    )
+
+    verdict = credential_test_connection(credential=credential)
+
+    assert verdict.ok and "Quiz" in verdict.message
+    credential.refresh_from_db()
+    assert not credential.needs_reconnect
+
+
+@pytest.mark.django_db
+def test_a_connection_test_whose_refresh_google_could_not_answer_flags_nothing(mocked_responses):
+    from social_media.connection import credential_test_connection
+
+    credential = _credential(token_expires_at=None)
+    mocked_responses.get(f"{API}/channels", status=401, json=google_error(401, "authError"))
+    mocked_responses.post(TOKEN_URL, status=503, json={"error": "internal_failure"})
+
+    verdict = credential_test_connection(credential=credential)
+
+    assert not verdict.ok
+    credential.refresh_from_db()
+    assert not credential.needs_reconnect
+
+
+@pytest.mark.django_db
+def test_a_connection_test_with_a_revoked_refresh_token_asks_for_reconnection(mocked_responses):
+    from social_media.connection import credential_test_connection
+
+    credential = _credential(token_expires_at=None)
+    mocked_responses.get(f"{API}/channels", status=401, json=google_error(401, "authError"))
+    mocked_responses.post(TOKEN_URL, status=400, json={"error": "invalid_grant"})
+
+    verdict = credential_test_connection(credential=credential)
+
+    assert not verdict.ok
+    credential.refresh_from_db()
+    assert credential.needs_reconnect
+    assert REFRESH not in credential.last_error and ACCESS not in credential.last_error
+
+
+@pytest.mark.django_db
+def test_a_google_account_without_a_channel_is_said_so(mocked_responses):
+    from django.utils import translation
+
+    from social_media.connection import credential_test_connection
+
+    credential = _credential(token_expires_at=None)
+    mocked_responses.get(f"{API}/channels", json={"items": []})
+
+    with translation.override("en"):
+        verdict = credential_test_connection(credential=credential)
+        assert not verdict.ok and "no YouTube channel" in verdict.message

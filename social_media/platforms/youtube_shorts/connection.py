@@ -41,6 +41,8 @@ def test_youtube(credential: SocialMediaCredentials) -> tuple[ConnectionVerdict,
             refreshed = oauth.credential_refresh_token(
                 credential=credential, stale_token=credential.access_token
             )
+            if not refreshed.ok and not refreshed.rejected:
+                return ConnectionVerdict(False, refreshed.message), None  # try again later
             if not refreshed.ok:
                 raise
             channels = _channels(credential)
