@@ -523,3 +523,22 @@ def test_a_video_rendered_again_mid_upload_starts_over_unless_the_old_one_finish
     assert len(videos(emu)) == 1
     with emu.state.lock:
         assert len(emu.native("youtube").sessions) == 2  # the old one was asked, then left
+
+
+def test_the_quota_fault_and_the_channels_own_upload_cap_wait(emu, credential):
+    emu.fault("youtube", "quota")  # videos.insert answers 403 quotaExceeded once
+
+    post = run(new_post("youtube_shorts"), limit=1)
+
+    assert post.failure_kind == "rate_limited"
+    assert post.next_attempt_at is not None
+    assert post.next_attempt_at >= quota.next_reset() - timedelta(seconds=5)
+    # The channel's own cap (uploadLimitExceeded): try again in 24 hours.
+    QuotaUsage.objects.all().delete()
+    emu.configure("youtube", channel_upload_limit=1)
+    emu.native("youtube").uploads.append(emu.native("youtube").now())
+    capped = run(new_post("youtube_shorts", question="Capped?"), limit=1)
+    assert capped.failure_kind == "rate_limited"
+    assert capped.next_attempt_at is not None
+    assert capped.next_attempt_at >= timezone.now() + timedelta(hours=23, minutes=59)
+    assert videos(emu) == []

@@ -17,8 +17,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from social_media.http import ApiError
-from social_media.platforms.base import Outcome, RefreshResult, platform_setting
-from social_media.platforms.youtube_shorts.client import GoogleOAuthClient
+from social_media.platforms.base import Outcome, PublishResult, RefreshResult, platform_setting
+from social_media.platforms.youtube_shorts.client import NAME, GoogleOAuthClient
 from webhooks.models import SocialMediaCredentials
 
 logger = logging.getLogger("social_media")
@@ -52,6 +52,37 @@ def expiring(credential: SocialMediaCredentials, ahead: timedelta = REFRESH_AHEA
     """The access token has expired or will within ``ahead`` (unknown expiry: no)."""
     expires = credential.token_expires_at
     return expires is not None and expires <= timezone.now() + ahead
+
+
+def token_ready(credential: SocialMediaCredentials) -> PublishResult | None:
+    """Refresh an access token that expires within minutes; a result when that failed."""
+    if not expiring(credential) or not refresh_possible(credential):
+        return None
+    refreshed = credential_refresh_token(credential=credential, stale_token=credential.access_token)
+    if refreshed.ok:
+        return None
+    if refreshed.rejected:
+        return PublishResult(
+            Outcome.AUTH,
+            error_message=f"{NAME}: the access token expired and Google refused to refresh it "
+            f"({refreshed.message}). Reconnect the account.",
+        )
+    return PublishResult(Outcome.TRANSIENT, error_message=f"{NAME}: {refreshed.message}")
+
+
+def refresh_after_401(credential: SocialMediaCredentials, error: ApiError) -> PublishResult | None:
+    """Refresh once after Google refused the token; ``None`` when the call may be repeated."""
+    if error.outcome != Outcome.AUTH or not refresh_possible(credential):
+        return error.to_result()
+    refreshed = credential_refresh_token(credential=credential, stale_token=credential.access_token)
+    if refreshed.ok:
+        return None
+    return PublishResult(
+        Outcome.AUTH if refreshed.rejected else Outcome.TRANSIENT,
+        http_status=error.http_status,
+        error_message=f"{error.message} The token refresh failed: {refreshed.message}",
+        response_excerpt=error.excerpt,
+    )
 
 
 def credential_refresh_token(

@@ -81,39 +81,6 @@ def _failed(error: ApiError, state: dict[str, Any] | None = None) -> PublishResu
     )
 
 
-def _token_ready(credential: SocialMediaCredentials) -> PublishResult | None:
-    """Refresh an access token that expires within minutes; a result when that failed."""
-    if not oauth.expiring(credential) or not oauth.refresh_possible(credential):
-        return None
-    refreshed = oauth.credential_refresh_token(
-        credential=credential, stale_token=credential.access_token
-    )
-    if refreshed.ok:
-        return None
-    if refreshed.rejected:
-        return PublishResult(
-            Outcome.AUTH, error_message=f"{NAME}: the access token expired and {refreshed.message}"
-        )
-    return PublishResult(Outcome.TRANSIENT, error_message=f"{NAME}: {refreshed.message}")
-
-
-def _after_401(credential: SocialMediaCredentials, error: ApiError) -> PublishResult | None:
-    """Refresh once after Google refused the token; ``None`` when the call may be repeated."""
-    if error.outcome != Outcome.AUTH or not oauth.refresh_possible(credential):
-        return _failed(error)
-    refreshed = oauth.credential_refresh_token(
-        credential=credential, stale_token=credential.access_token
-    )
-    if refreshed.ok:
-        return None
-    return PublishResult(
-        Outcome.AUTH if refreshed.rejected else Outcome.TRANSIENT,
-        http_status=error.http_status,
-        error_message=f"{error.message} The token refresh failed: {refreshed.message}",
-        response_excerpt=error.excerpt,
-    )
-
-
 def _session_of(state: dict[str, Any]) -> str:
     stored = state.get("session")
     if not isinstance(stored, str) or not stored:
@@ -144,7 +111,7 @@ def publish(
         return PublishResult(Outcome.PERMANENT, error_message=f"{NAME}: no video to upload.")
     if video.bytes <= 0:
         return PublishResult(Outcome.PERMANENT, error_message=f"{NAME}: the video is empty.")
-    refused = _token_ready(credential)
+    refused = oauth.token_ready(credential)
     if refused is not None:
         return refused
     state = dict(post.platform_state or {})
@@ -184,7 +151,7 @@ def _start(
         except YouTubeError as error:
             quota_usage.record(credential, error)
             if error.outcome == Outcome.AUTH and _try == 0:
-                repeat = _after_401(credential, error)
+                repeat = oauth.refresh_after_401(credential, error)
                 if repeat is None:
                     continue
                 return repeat
@@ -238,7 +205,7 @@ def _upload(
             if error.reason == SESSION_GONE:
                 return None
             if error.outcome == Outcome.AUTH and _try == 0:
-                repeat = _after_401(credential, error)
+                repeat = oauth.refresh_after_401(credential, error)
                 if repeat is None:
                     continue
                 return _with_state(repeat, state)
