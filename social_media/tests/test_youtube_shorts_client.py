@@ -577,7 +577,7 @@ def _shown(video_id: str):
 def test_metrics_pass_youtubes_values_through_and_skip_missing_videos(mocked_responses):
     from social_media.platforms.registry import PLATFORMS
 
-    credential = _credential()
+    credential = _credential(token_expires_at=None)
     posts = [_shown(f"v{n}") for n in range(3)]
     statistics = {"viewCount": "12", "likeCount": None, "commentCount": "junk", "extra": "1"}
     mocked_responses.get(
@@ -600,7 +600,7 @@ def test_metrics_pass_youtubes_values_through_and_skip_missing_videos(mocked_res
 def test_metrics_are_read_fifty_ids_a_call(mocked_responses):
     from social_media.platforms.registry import PLATFORMS
 
-    credential = _credential()
+    credential = _credential(token_expires_at=None)
     posts = [_shown(f"v{n}") for n in range(51)]
     mocked_responses.get(f"{API}/videos", json={"items": []})
     mocked_responses.get(f"{API}/videos", json={"items": [{"id": "v50", "statistics": {}}]})
@@ -627,9 +627,11 @@ def test_metrics_are_read_fifty_ids_a_call(mocked_responses):
 def test_metrics_failures_say_what_to_do(mocked_responses, status, reason, outcome):
     from social_media.platforms.registry import PLATFORMS
 
-    credential = _credential()
+    credential = _credential(token_expires_at=None)
     post = _shown("v1")
     mocked_responses.get(f"{API}/videos", status=status, json=google_error(status, reason))
+    if status == 401:  # refreshed once: Google refuses the refresh token too
+        mocked_responses.post(TOKEN_URL, status=400, json={"error": "invalid_grant"})
 
     batch = PLATFORMS["youtube_shorts"].read_metrics([post], credential)
     assert batch is not None
@@ -757,3 +759,41 @@ def test_a_google_account_without_a_channel_is_said_so(mocked_responses):
     with translation.override("en"):
         verdict = credential_test_connection(credential=credential)
         assert not verdict.ok and "no YouTube channel" in verdict.message
+
+
+@pytest.mark.django_db
+def test_metrics_refresh_a_refused_token_once_and_read_on(mocked_responses):
+    from social_media.platforms.registry import PLATFORMS
+
+    credential = _credential(token_expires_at=None)
+    post = _shown("v1")
+    mocked_responses.get(f"{API}/videos", status=401, json=google_error(401, "authError"))
+    mocked_responses.post(TOKEN_URL, json={"access_token": "ya29.fresh000000", "expires_in": 3599})
+    mocked_responses.get(
+        f"{API}/videos",
+        json={"items": [{"id": "v1", "statistics": {"viewCount": "3"}}]},
+        match=[matchers.header_matcher({"Authorization": "Bearer ya29.fresh000000"})],
+    )
+
+    batch = PLATFORMS["youtube_shorts"].read_metrics([post], credential)
+
+    assert batch is not None and batch.outcome == Outcome.SUCCESS
+    assert batch.readings[post.pk].values["views"] == "3"
+
+
+@pytest.mark.django_db
+def test_metrics_refresh_a_token_about_to_expire_before_reading(mocked_responses):
+    from social_media.platforms.registry import PLATFORMS
+
+    credential = _credential()  # expires in two minutes
+    post = _shown("v1")
+    mocked_responses.post(TOKEN_URL, json={"access_token": "ya29.fresh000000", "expires_in": 3599})
+    mocked_responses.get(
+        f"{API}/videos",
+        json={"items": []},
+        match=[matchers.header_matcher({"Authorization": "Bearer ya29.fresh000000"})],
+    )
+
+    batch = PLATFORMS["youtube_shorts"].read_metrics([post], credential)
+
+    assert batch is not None and batch.outcome == Outcome.SUCCESS and batch.readings == {}

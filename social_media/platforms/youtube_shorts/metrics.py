@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from social_media.http import ApiError
 from social_media.platforms.base import MetricsBatch, MetricsReading, Outcome
+from social_media.platforms.youtube_shorts import oauth
 from social_media.platforms.youtube_shorts.client import YouTubeClient
 
 if TYPE_CHECKING:
@@ -26,26 +27,43 @@ def reading_of(statistics: dict[str, Any]) -> MetricsReading:
     return MetricsReading(values=values, raw=dict(statistics))
 
 
+def _failed(outcome: Outcome, message: str, retry_after: float | None = None) -> MetricsBatch:
+    if outcome == Outcome.UNKNOWN:
+        outcome = Outcome.TRANSIENT  # a read changes nothing: just try later
+    return MetricsBatch(outcome=outcome, error_message=message, retry_after=retry_after)
+
+
 def read_metrics(posts: list[SocialMediaPost], target: SocialMediaCredentials) -> MetricsBatch:
+    """The statistics of ``posts``; an access token (an hour long) that expires or was
+    refused is refreshed first, once, so an idle hour does not stop the readings."""
+    refused = oauth.token_ready(target)
+    if refused is not None:
+        return _failed(refused.outcome, refused.error_message)
     by_video: dict[str, list[int]] = {}
     for post in posts:
         if post.post_id:
             by_video.setdefault(post.post_id, []).append(post.pk)
     readings: dict[int, MetricsReading] = {}
-    client = YouTubeClient(token=target.access_token)
     ids = list(by_video)
-    for start in range(0, len(ids), BATCH_SIZE):
+    refreshed = False
+    start = 0
+    while start < len(ids):
+        client = YouTubeClient(token=target.access_token)
         try:
             items = client.list_videos(ids=ids[start : start + BATCH_SIZE], parts="statistics")
         except ApiError as error:
-            outcome = error.outcome
-            if outcome == Outcome.UNKNOWN:
-                outcome = Outcome.TRANSIENT  # a read changes nothing: just try later
+            if error.outcome == Outcome.AUTH and not refreshed:
+                refreshed = True
+                failed = oauth.refresh_after_401(target, error)
+                if failed is None:
+                    continue  # the same batch with the new token
+                return _failed(failed.outcome, failed.error_message)
+            failed_batch = _failed(error.outcome, error.message, error.retry_after)
             return MetricsBatch(
                 readings=readings,
-                outcome=outcome,
-                error_message=error.message,
-                retry_after=error.retry_after,
+                outcome=failed_batch.outcome,
+                error_message=failed_batch.error_message,
+                retry_after=failed_batch.retry_after,
             )
         for item in items:
             statistics = item.get("statistics")
@@ -53,4 +71,5 @@ def read_metrics(posts: list[SocialMediaPost], target: SocialMediaCredentials) -
                 continue
             for pk in by_video.get(str(item.get("id") or ""), []):
                 readings[pk] = reading_of(statistics)
+        start += BATCH_SIZE
     return MetricsBatch(readings=readings)
