@@ -18,22 +18,9 @@ from quiz_backend.json_fields import (
     WebhookPlatformsField,
 )
 from social_media.platforms.registry import PLATFORMS, api_platform_choices
-from social_media.platforms.spec import Route
 from webhooks.models import SocialMediaCredentials, Webhook, WebhookType
 
 TOKEN_FIELDS = ("access_token", "refresh_token")
-
-
-def extra_data_help() -> str:
-    """The model's help text, then each API platform's own (``extra_data_help``)."""
-    field = SocialMediaCredentials._meta.get_field("extra_data")
-    assert isinstance(field, models.Field)
-    hints = [
-        f"{platform.label}: {platform.extra_data_help}"
-        for platform in PLATFORMS.values()
-        if platform.supports(Route.API) and platform.extra_data_help
-    ]
-    return " ".join([str(field.help_text), *hints]).strip()
 
 
 def _codes(languages: object) -> set[str] | None:
@@ -63,6 +50,16 @@ def _clash_list(clashes: Iterable[tuple[object, set[str] | None]]) -> str:
         % {"other": other, "languages": describe_languages(codes)}
         for other, codes in clashes
     )
+
+
+def extra_data_help(base: object) -> str:
+    """The model's help text, then each API platform's own (``extra_data_help``)."""
+    extra = [
+        str(help_text)
+        for platform in PLATFORMS.values()
+        if (help_text := getattr(platform, "extra_data_help", ""))
+    ]
+    return " ".join([str(base), *extra])
 
 
 def _token_input() -> forms.CharField:
@@ -96,6 +93,10 @@ class CredentialsForm(ShapedJSONFormMixin, forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.token_replaced = False
+        if "extra_data" in self.fields:
+            self.fields["extra_data"].help_text = extra_data_help(
+                self.fields["extra_data"].help_text
+            )
         for name in TOKEN_FIELDS:
             field = self.fields[name]
             model_field = SocialMediaCredentials._meta.get_field(name)
@@ -112,7 +113,6 @@ class CredentialsForm(ShapedJSONFormMixin, forms.ModelForm):
         if not self.instance.pk:
             self.fields["access_token"].required = True
             del self.fields["clear_refresh_token"]
-        self.fields["extra_data"].help_text = extra_data_help()
 
     def clean_access_token(self) -> str:
         value = self.cleaned_data.get("access_token", "")

@@ -10,13 +10,29 @@ CHUNK_GRANULARITY = 256 * 1024
 
 SETTINGS = (
     # YouTube Data API v3 (https://developers.google.com/youtube/v3/docs).
-    Setting("YOUTUBE_API_BASE_URL", "https://www.googleapis.com/youtube/v3"),
+    Setting(
+        "YOUTUBE_API_BASE_URL",
+        "https://www.googleapis.com/youtube/v3",
+        local="{emulator}/youtube/v3",
+    ),
     # Where videos.insert starts a resumable upload session.
-    Setting("YOUTUBE_UPLOAD_URL", "https://www.googleapis.com/upload/youtube/v3/videos"),
+    Setting(
+        "YOUTUBE_UPLOAD_URL",
+        "https://www.googleapis.com/upload/youtube/v3/videos",
+        local="{emulator}/upload/youtube/v3/videos",
+    ),
     # Public page of a Short; "{id}" is replaced by the video id (the emulator serves its own).
-    Setting("YOUTUBE_SHORT_URL", "https://www.youtube.com/shorts/{id}"),
+    Setting(
+        "YOUTUBE_SHORT_URL",
+        "https://www.youtube.com/shorts/{id}",
+        local="{emulator}/youtube/shorts/{id}",
+    ),
     # Google's OAuth 2.0 token endpoint (refreshing the hour-long access tokens).
-    Setting("GOOGLE_OAUTH_TOKEN_URL", "https://oauth2.googleapis.com/token"),
+    Setting(
+        "GOOGLE_OAUTH_TOKEN_URL",
+        "https://oauth2.googleapis.com/token",
+        local="{emulator}/google/oauth2/token",
+    ),
     # The Google Cloud project's OAuth client (unset: tokens are not refreshed).
     Setting("GOOGLE_CLIENT_ID"),
     Setting("GOOGLE_CLIENT_SECRET"),

@@ -57,8 +57,8 @@ class YouTubeShortsPlatform(BasePlatform):
     secret_patterns = conf.SECRET_PATTERNS
     metrics_batch_size = metrics.BATCH_SIZE
     extra_data_help = _(
-        '{"channel_id": "UC…", "privacy_status": "public" (or "unlisted", "private"), '
-        '"made_for_kids": false}.'
+        'YouTube Shorts: {"channel_id": "UC…", "privacy_status": "public" (or "unlisted", '
+        '"private"), optionally "made_for_kids": true.'
     )
     demo_credential = DemoCredential(
         extra_data={"channel_id": DEMO_CHANNEL, "privacy_status": "public"},
