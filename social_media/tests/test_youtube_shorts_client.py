@@ -797,3 +797,14 @@ def test_metrics_refresh_a_token_about_to_expire_before_reading(mocked_responses
     batch = PLATFORMS["youtube_shorts"].read_metrics([post], credential)
 
     assert batch is not None and batch.outcome == Outcome.SUCCESS and batch.readings == {}
+
+
+def test_the_local_run_points_youtube_and_google_at_the_emulator():
+    from social_media.platforms.spec import local_run_settings
+
+    found = local_run_settings("http://127.0.0.1:8025")
+
+    assert found["YOUTUBE_API_BASE_URL"] == "http://127.0.0.1:8025/youtube/v3"
+    assert found["YOUTUBE_UPLOAD_URL"] == "http://127.0.0.1:8025/upload/youtube/v3/videos"
+    assert found["GOOGLE_OAUTH_TOKEN_URL"] == "http://127.0.0.1:8025/google/oauth2/token"
+    assert found["YOUTUBE_SHORT_URL"] == "http://127.0.0.1:8025/youtube/shorts/{id}"
