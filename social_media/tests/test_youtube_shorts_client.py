@@ -485,3 +485,21 @@ def test_a_long_cyrillic_description_is_cut_to_5000_bytes_keeping_the_link():
     assert len(description.encode()) <= 5000
     assert description.endswith(f"{link}\n#quiz\n\n#Shorts")
     assert len(description.encode()) > 4900
+
+
+def test_a_server_holding_every_byte_is_asked_for_the_video(mocked_responses):
+    data = b"w" * 100
+    mocked_responses.put(SESSION, status=308, headers=_range(99))  # all there, no answer
+    mocked_responses.put(
+        SESSION,
+        status=201,
+        json={"id": "late1"},
+        match=[matchers.header_matcher({"Content-Range": "bytes */100"})],
+    )
+
+    status = send_file(
+        UploadClient(token=ACCESS), SESSION, total=100, read=_reader(data), start=0,
+        budget_seconds=60,
+    )  # fmt: skip
+
+    assert status.video == {"id": "late1"}

@@ -542,3 +542,16 @@ def test_the_quota_fault_and_the_channels_own_upload_cap_wait(emu, credential):
     assert capped.next_attempt_at is not None
     assert capped.next_attempt_at >= timezone.now() + timedelta(hours=23, minutes=59)
     assert videos(emu) == []
+
+
+def test_an_unreadable_session_found_nowhere_starts_a_new_upload(emu, credential):
+    post = run(new_post("youtube_shorts"), limit=1)
+    SocialMediaPost.objects.filter(pk=post.pk).update(
+        platform_state={**post.platform_state, "session": "enc:unreadable"}
+    )
+
+    post = run(post)
+
+    assert post.status == "published"
+    assert len(videos(emu)) == 1
+    assert emu.requests("youtube", method="GET", path="/youtube/v3/playlistItems")

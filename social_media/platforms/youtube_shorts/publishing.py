@@ -116,6 +116,11 @@ def publish(
         return refused
     state = dict(post.platform_state or {})
     session = _session_of(state)
+    if state.get("session") and not session:
+        # A session is on record but cannot be read: look for the upload before another.
+        found = _look_in_uploads(post, credential)
+        if found is not None:
+            return found
     if session and state.get("video") == video.name and state.get("total") == video.bytes:
         result = _upload(credential, state, session)
         if result is not None:

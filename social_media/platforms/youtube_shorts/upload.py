@@ -205,6 +205,15 @@ def send_file(
     while True:
         if time.monotonic() - started > budget_seconds:
             return UploadStatus(received=offset)
+        if offset >= total:  # every byte is there, but no video came back yet: ask once
+            status = client.query(session, total)
+            if status.video is not None:
+                return status
+            raise YouTubeError(
+                Outcome.TRANSIENT,
+                f"{client.platform_name}: Google holds the whole upload but has not answered "
+                "with the video yet.",
+            )
         data = read(offset, min(size, total - offset))
         if not data:
             raise YouTubeError(
