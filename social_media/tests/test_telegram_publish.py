@@ -336,3 +336,23 @@ def test_read_metrics_returns_the_stored_poll_numbers_without_a_call(emu, creden
     assert batch.readings[post.pk].values == {"answers": 10, "correct_share": 0.6}
     assert batch.readings[post.pk].raw["correct_votes"] == 6
     assert len(emu.requests("telegram")) == before
+
+
+def test_a_worker_that_died_while_sending_the_poll_is_not_followed_by_a_second_poll(
+    emu, credential
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    post = run(telegram_post())  # the card is out and recorded
+    SocialMediaPost.objects.filter(pk=post.pk).update(
+        status="processing", locked_until=timezone.now() - timedelta(seconds=1)
+    )
+
+    post = run(post)  # the lease ran out: the next worker looks first
+
+    assert post.status == "failed"
+    assert "the quiz poll may have been posted" in post.error_message
+    assert sent(emu, "poll") == []
+    assert len(sent(emu, "photo")) == 1
