@@ -11,10 +11,10 @@ from django.utils import translation
 from emulator.platforms.telegram import DEFAULT_CHANNEL_ID, DEFAULT_TOKEN
 from emulator.testing import InProcessEmulator
 from social_media.platforms.registry import PLATFORMS
+from social_media.platforms.telegram.platform import PLATFORM as TELEGRAM
 from webhooks.models import SocialMediaCredentials
 
 pytestmark = pytest.mark.django_db
-TELEGRAM = PLATFORMS["telegram"]
 
 
 @pytest.fixture(autouse=True)
@@ -116,6 +116,8 @@ def test_russian_verdicts(emu):
 def test_valid_extra_data(extra):
     TELEGRAM.validate_extra_data(extra)  # does not raise
 
+    assert TELEGRAM is PLATFORMS["telegram"]
+    assert TELEGRAM.demo_credential is not None
     assert TELEGRAM.demo_credential.extra_data == {"chat_id": "@quiz_demo"}
 
 

@@ -149,12 +149,12 @@ def test_a_task_that_does_not_fit_a_poll_gets_lettered_options_and_a_spoiler(emu
 
 
 def test_cyrillic_at_every_poll_limit_is_accepted_by_the_bot_api(emu, credential):
-    answers = [CYRILLIC * 99 + str(i) for i in range(12)]
+    answers = [CYRILLIC * 99 + str(i) for i in range(4)]
     post = settle(
         telegram_post(
             question=CYRILLIC * 300,
             answers=answers,
-            correct_answer=answers[5],
+            correct_answer=answers[2],
             explanation=CYRILLIC * 200,
         )
     )
@@ -162,21 +162,34 @@ def test_cyrillic_at_every_poll_limit_is_accepted_by_the_bot_api(emu, credential
     assert post.status == "published"
     poll = sent(emu, "poll")[0]["poll"]
     assert poll["question"] == CYRILLIC * 300
-    assert len(poll["options"]) == 12
-    assert poll["correct_option_ids"] == [5]
+    assert [o["text"] for o in poll["options"]] == answers
+    assert poll["correct_option_ids"] == [2]
     assert poll["explanation"] == CYRILLIC * 200
 
 
+@pytest.mark.full_media  # twelve options need the real card size
+def test_twelve_options_are_one_quiz_poll(emu, credential):
+    answers = [f"Вариант {i}" for i in range(12)]
+
+    post = settle(telegram_post(answers=answers, correct_answer=answers[11]))
+
+    assert post.status == "published"
+    poll = sent(emu, "poll")[0]["poll"]
+    assert len(poll["options"]) == 12
+    assert poll["correct_option_ids"] == [11]
+
+
 def test_a_caption_at_the_limit_is_accepted_by_the_bot_api(emu, credential):
-    answers = ["😀" * 50 + str(i) for i in range(12)]
+    answers = ["😀" * 49 + str(i) for i in range(4)]  # 99 UTF-16 units each
     post = settle(
         telegram_post(question=CYRILLIC * 5000, answers=answers, correct_answer=answers[0])
     )
 
     assert post.status == "published"
     caption = sent(emu, "photo")[0]["caption"]
-    assert 1000 <= utf16_len(caption) <= 1024
+    assert utf16_len(caption) == 1024
     assert caption.endswith("#python #программирование #квиз #викторина")
+    assert "D) " + "😀" * 49 + "3" in caption
 
 
 def test_a_private_channel_gets_the_t_me_c_link(emu, credential):
@@ -197,6 +210,7 @@ def test_a_flood_wait_is_respected_and_nothing_is_sent_twice(emu, credential):
 
     assert post.status == "pending"
     assert post.failure_kind == "rate_limited"
+    assert post.next_attempt_at is not None and post.updated_at is not None
     assert (post.next_attempt_at - post.updated_at).total_seconds() >= 17
     assert sent(emu, "photo") == []
     post = settle(post)
@@ -322,7 +336,7 @@ def test_a_published_post_is_never_sent_again(emu, credential):
 
 
 def test_read_metrics_returns_the_stored_poll_numbers_without_a_call(emu, credential):
-    from social_media.platforms.registry import PLATFORMS
+    from social_media.platforms.telegram.platform import PLATFORM
 
     post = settle(telegram_post())
     state = post.platform_state
@@ -331,7 +345,7 @@ def test_read_metrics_returns_the_stored_poll_numbers_without_a_call(emu, creden
     post.refresh_from_db()
     before = len(emu.requests("telegram"))
 
-    batch = PLATFORMS["telegram"].read_metrics([post], credential)
+    batch = PLATFORM.read_metrics([post], credential)
 
     assert batch.readings[post.pk].values == {"answers": 10, "correct_share": 0.6}
     assert batch.readings[post.pk].raw["correct_votes"] == 6

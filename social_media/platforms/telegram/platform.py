@@ -49,9 +49,10 @@ class TelegramPlatform(BasePlatform):
         extra_data={"chat_id": "@quiz_demo"},
         access_token="123456789:AAEmulatorDemoBotToken-0123456789abcd",  # noqa: S106
     )
-    # sendPhoto: at most 10 MB, width + height <= 10000, ratio <= 20 (facts §4.3); a
-    # square card shows whole in channels on every client. Uploaded, never fetched by URL.
-    media_requirements = (MediaSpec("question_card", 1280, 1280, "png", 10 * MB),)
+    # sendPhoto: at most 10 MB, width + height <= 10000, ratio <= 20 (facts §4.3). A 4:5
+    # card has room for a quiz poll's 12 options (a square one does not). Uploaded (multipart),
+    # never fetched by URL.
+    media_requirements = (MediaSpec("question_card", 1080, 1350, "png", 10 * MB),)
     extra_data_help = _(
         'Telegram: {"chat_id": "@channel"} or {"chat_id": "-100…"}; optionally '
         '"bot_api_version": "9.5" for an older Bot API server.'

@@ -186,7 +186,8 @@ def publish(
             http_status=client.last_status,
         )
     if step == "poll":
-        poll = sent.get("poll") if isinstance(sent.get("poll"), dict) else {}
+        answered = sent.get("poll")
+        poll: dict[str, Any] = answered if isinstance(answered, dict) else {}
         correct = messages.poll.get("correct_option_ids") if messages.poll else None
         if correct is None and messages.poll:
             correct = [messages.poll["correct_option_id"]]
