@@ -107,6 +107,7 @@ def test_a_task_becomes_the_card_and_a_native_quiz_poll(emu, credential):
     assert state["poll"]["message_id"] == poll["message_id"]
     assert state["poll"]["id"] == poll["poll"]["id"]
     assert state["poll"]["url"] == f"{emu.url}/t.me/quiz_demo/{poll['message_id']}"
+    assert post.notice == "Sent as the question card and a native quiz poll."
     assert emu.create_count("telegram") == 2
 
 
@@ -145,6 +146,7 @@ def test_a_task_that_does_not_fit_a_poll_gets_lettered_options_and_a_spoiler(emu
     assert state["form"] == "lettered"
     assert state["reasons"] == ["the explanation is longer than 200 characters"]
     assert state["answer"]["message_id"] == answer["message_id"]
+    assert post.notice.startswith("The task does not fit a Telegram quiz poll (the explanation")
     assert emu.create_count("telegram") == 2
 
 
@@ -370,3 +372,19 @@ def test_a_worker_that_died_while_sending_the_poll_is_not_followed_by_a_second_p
     assert "the quiz poll may have been posted" in post.error_message
     assert sent(emu, "poll") == []
     assert len(sent(emu, "photo")) == 1
+
+
+def test_a_flood_wait_is_marked_as_spam_for_the_pacing(emu, credential):
+    from social_media.media import post_media_resolve
+    from social_media.platforms.base import Outcome
+    from social_media.platforms.telegram.platform import PLATFORM
+
+    post = telegram_post()
+    emu.fault("telegram", "flood_wait", retry_after=9, on="create")
+
+    result = PLATFORM.publish(
+        post, credential, post_media_resolve(task=post.task, platform=PLATFORM)
+    )
+
+    assert (result.outcome, result.spam, result.retry_after) == (Outcome.RATE_LIMITED, True, 9.0)
+    assert result.state is None  # nothing was sent: the stored state stays

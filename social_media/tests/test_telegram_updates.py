@@ -189,3 +189,48 @@ def test_a_revoked_bot_does_not_stop_the_job(emu, post):
     done = platform_jobs_run()
 
     assert done["telegram"]["failed"] == 1
+
+
+def test_a_poll_update_with_junk_numbers_changes_nothing(client, emu, post):
+    before = dict(post.platform_state)
+    update = {
+        "update_id": 10**9,
+        "poll": {"id": poll_id(post), "total_voter_count": "ten", "options": "many"},
+    }
+
+    answer = deliver(client, update)
+
+    assert answer.status_code == 200
+    assert answer.json()["recorded"] is False
+    post.refresh_from_db()
+    assert post.platform_state == before
+
+
+def test_read_metrics_reports_the_recorded_votes(emu, post):
+    from social_media.platforms.telegram.platform import PLATFORM
+
+    credential = SocialMediaCredentials.objects.get(platform="telegram")
+    untouched = PLATFORM.read_metrics([post], credential).readings[post.pk]
+    assert untouched.values == {"answers": 0, "correct_share": None}  # no vote yet
+
+    emu.telegram.vote(poll_id(post), 20, correct_share=0.35)
+    platform_jobs_run()
+    post.refresh_from_db()
+
+    reading = PLATFORM.read_metrics([post], credential).readings[post.pk]
+    assert reading.values == {"answers": 20, "correct_share": 0.35}
+    assert reading.raw["total_voter_count"] == 20
+    assert reading.raw["correct_votes"] == 7
+    assert sum(reading.raw["option_votes"]) == 20
+
+
+def test_a_post_without_a_poll_has_no_reading(emu, post):
+    from social_media.platforms.telegram.platform import PLATFORM
+
+    credential = SocialMediaCredentials.objects.get(platform="telegram")
+    state = dict(post.platform_state)
+    state.pop("poll")
+    state["form"] = "lettered"
+    post.platform_state = state
+
+    assert PLATFORM.read_metrics([post], credential).readings == {}
