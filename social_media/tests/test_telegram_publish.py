@@ -388,3 +388,14 @@ def test_a_flood_wait_is_marked_as_spam_for_the_pacing(emu, credential):
 
     assert (result.outcome, result.spam, result.retry_after) == (Outcome.RATE_LIMITED, True, 9.0)
     assert result.state is None  # nothing was sent: the stored state stays
+
+
+def test_the_post_page_in_the_admin_shows_the_recorded_messages(emu, credential, admin_client):
+    post = settle(telegram_post())
+
+    page = admin_client.get(f"/admin/tasks/socialmediapost/{post.pk}/change/")
+
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "Sent as the question card and a native quiz poll." in text
+    assert post.platform_state["poll"]["id"] in text
