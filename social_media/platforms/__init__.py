@@ -19,4 +19,5 @@ KEYS: tuple[str, ...] = (
     "tiktok",
     "youtube_shorts",
     "telegram",
+    "vk",
 )

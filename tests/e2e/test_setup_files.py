@@ -10,8 +10,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
-from social_media.platforms.registry import PLATFORMS
-from social_media.platforms.spec import Route, platform_settings
+from social_media.platforms.spec import platform_settings
 from tasks.models import SocialMediaPost, Task
 from webhooks.models import SocialMediaCredentials, Webhook
 
@@ -46,14 +45,15 @@ def test_load_demo_data_is_idempotent_and_points_at_the_emulator():
     ]
     assert not Task.objects.filter(published=True).exists()
     assert SocialMediaPost.objects.count() == 0
-    # Every API platform's demo account (Pinterest, Facebook, Telegram, …).
-    demo_accounts = sorted(
-        key for key, p in PLATFORMS.items() if p.demo_credential and p.supports(Route.API)
-    )
-    assert {"facebook", "pinterest", "telegram"} <= set(demo_accounts)
-    assert sorted(SocialMediaCredentials.objects.values_list("platform", flat=True)) == (
-        demo_accounts
-    )
+    assert sorted(SocialMediaCredentials.objects.values_list("platform", flat=True)) == [
+        "facebook",
+        "pinterest",
+        "telegram",
+        "vk",
+    ]
+    community = SocialMediaCredentials.objects.get(platform="vk")
+    assert community.extra_data == {"group_id": "229000001", "poll": True}
+    assert community.access_token == "vk1.a.emulator-user-token"  # the emulator's admin
     webhook = Webhook.objects.get()
     assert webhook.url == "http://127.0.0.1:9025/make/demo"
     assert webhook.secret == SECRET

@@ -9,14 +9,16 @@ TEXT_LIMITS = TextLimits(title=100, description=1024, alt_text=300, max_hashtags
 SETTINGS = (
     # The Bot API server: https://api.telegram.org, or a self-hosted telegram-bot-api.
     # Requests go to {base}/bot<token>/<method>.
-    Setting("TELEGRAM_BOT_API_BASE_URL", "https://api.telegram.org"),
+    Setting(
+        "TELEGRAM_BOT_API_BASE_URL", "https://api.telegram.org", local="{emulator}/telegram"
+    ),
     # The Bot API version of that server: it chooses the quiz poll's form (options as
     # InputPollOption objects from 7.3, up to 12 from 9.1, correct_option_ids from 9.6;
     # the scalar correct_option_id before). A credential's extra_data "bot_api_version"
     # overrides it for one bot.
     Setting("TELEGRAM_BOT_API_VERSION", "10.1"),
     # Where message links point: https://t.me/<channel>/<id> (the local run: the emulator's).
-    Setting("TELEGRAM_LINK_BASE_URL", "https://t.me"),
+    Setting("TELEGRAM_LINK_BASE_URL", "https://t.me", local="{emulator}/t.me"),
     # The secret Telegram sends back in X-Telegram-Bot-Api-Secret-Token with every update
     # (1-256 of A-Z a-z 0-9 _ -). Unset: POST /api/webhooks/telegram-updates/ refuses all.
     Setting("TELEGRAM_WEBHOOK_SECRET"),
