@@ -113,11 +113,6 @@ class CredentialsForm(ShapedJSONFormMixin, forms.ModelForm):
         if not self.instance.pk:
             self.fields["access_token"].required = True
             del self.fields["clear_refresh_token"]
-        extra_data = self.fields.get("extra_data")
-        if extra_data is not None:
-            # The model names the first platforms; each newer one brings its own line.
-            helps = [str(p.extra_data_help) for p in PLATFORMS.values() if p.extra_data_help]
-            extra_data.help_text = " ".join([str(extra_data.help_text), *helps]).strip()
 
     def clean_access_token(self) -> str:
         value = self.cleaned_data.get("access_token", "")

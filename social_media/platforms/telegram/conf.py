@@ -9,9 +9,7 @@ TEXT_LIMITS = TextLimits(title=100, description=1024, alt_text=300, max_hashtags
 SETTINGS = (
     # The Bot API server: https://api.telegram.org, or a self-hosted telegram-bot-api.
     # Requests go to {base}/bot<token>/<method>.
-    Setting(
-        "TELEGRAM_BOT_API_BASE_URL", "https://api.telegram.org", local="{emulator}/telegram"
-    ),
+    Setting("TELEGRAM_BOT_API_BASE_URL", "https://api.telegram.org", local="{emulator}/telegram"),
     # The Bot API version of that server: it chooses the quiz poll's form (options as
     # InputPollOption objects from 7.3, up to 12 from 9.1, correct_option_ids from 9.6;
     # the scalar correct_option_id before). A credential's extra_data "bot_api_version"
