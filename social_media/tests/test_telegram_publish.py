@@ -399,3 +399,29 @@ def test_the_post_page_in_the_admin_shows_the_recorded_messages(emu, credential,
     text = page.content.decode()
     assert "Sent as the question card and a native quiz poll." in text
     assert post.platform_state["poll"]["id"] in text
+
+
+def test_a_card_missing_from_storage_is_retried_and_none_is_permanent(emu, credential):
+    from quiz_media.specs import RenderedMedia
+    from social_media.media import PostMedia
+    from social_media.platforms.base import Outcome
+    from social_media.platforms.telegram.platform import PLATFORM
+
+    post = telegram_post()
+    gone = RenderedMedia(
+        name="renders/00/gone.png",
+        url="http://127.0.0.1/media/renders/00/gone.png",
+        kind="question_card",
+        width=1080,
+        height=1350,
+        mime_type="image/png",
+        bytes=10,
+    )
+
+    missing = PLATFORM.publish(post, credential, PostMedia({"question_card": gone}))
+    nothing = PLATFORM.publish(post, credential, PostMedia())
+
+    assert missing.outcome == Outcome.TRANSIENT
+    assert "could not be read" in missing.error_message
+    assert nothing.outcome == Outcome.PERMANENT
+    assert emu.create_count("telegram") == 0

@@ -97,6 +97,7 @@ def test_a_wrong_or_missing_secret_is_refused_and_changes_nothing(client, emu, p
     answer = deliver(client, pending_updates(emu)[-1], secret=secret)
 
     assert answer.status_code == 403
+    assert answer.json()["error"] == "forbidden"
     post.refresh_from_db()
     assert post.platform_state == before
 
@@ -117,6 +118,7 @@ def test_a_body_that_is_not_an_update_is_400_and_changes_nothing(client, emu, po
     answer = deliver(client, None, body=body)
 
     assert answer.status_code == 400
+    assert answer.json()["error"] == "invalid"
     post.refresh_from_db()
     assert post.platform_state == before
 

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.files.storage import default_storage
 
+from social_media.content import caption_language
 from social_media.http import ApiError
 from social_media.platforms.base import Outcome, PublishResult, platform_setting
 from social_media.platforms.telegram import compose, pacing
@@ -97,16 +98,17 @@ def _failed(error: ApiError, state: dict[str, Any], step: str) -> PublishResult:
     return replace(result, spam=error.outcome == Outcome.RATE_LIMITED)
 
 
-def _card(media: PostMedia) -> tuple[bytes, str, str] | str:
-    """The card's bytes, file name and type, or why there is none."""
+def _card(media: PostMedia) -> tuple[bytes, str, str] | PublishResult:
+    """The card's bytes, file name and type, or the result when there is none to send."""
     image = media.image
     if image is None:
-        return "Telegram: no question card to send."
+        return PublishResult(Outcome.PERMANENT, error_message="Telegram: no question card to send.")
     try:
         with default_storage.open(image.name, "rb") as stored:
             data = stored.read()
-    except OSError as error:
-        return f"Telegram: the question card could not be read ({type(error).__name__})."
+    except OSError as error:  # the storage may be back later
+        message = f"Telegram: the question card could not be read ({type(error).__name__})."
+        return PublishResult(Outcome.TRANSIENT, error_message=message)
     return data, image.name.rsplit("/", 1)[-1], image.mime_type
 
 
@@ -138,11 +140,8 @@ def publish(
             f"changed since and no longer fits one ({'; '.join(messages.reasons)}).",
         )
     card = _card(media) if step == "photo" else None
-    if isinstance(card, str):
-        transient = "could not be read" in card
-        return PublishResult(
-            Outcome.TRANSIENT if transient else Outcome.PERMANENT, error_message=card
-        )
+    if isinstance(card, PublishResult):
+        return card
     wait = pacing.take_slot(chat_id)
     if wait is not None:
         limit = platform_setting("TELEGRAM_MESSAGES_PER_MINUTE")
@@ -166,7 +165,7 @@ def publish(
             assert messages.poll is not None
             sent = client.send_poll(chat_id=chat_id, poll=messages.poll)
         else:
-            language = compose.caption_language(str(post.task.language or ""))
+            language = caption_language(str(post.task.language or ""))
             sent = client.send_message(
                 chat_id=chat_id, text=compose.answer_text(post.task, language)
             )

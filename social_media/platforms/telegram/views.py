@@ -34,7 +34,8 @@ def _secret_matches(request: HttpRequest) -> bool:
 def telegram_updates(request: HttpRequest) -> JsonResponse:
     if not _secret_matches(request):
         return JsonResponse(
-            {"error": "forbidden", "message": "Wrong or missing secret token."}, status=403
+            {"status": "error", "error": "forbidden", "message": "Wrong or missing secret token."},
+            status=403,
         )
     try:
         update = json.loads(request.body)
@@ -42,7 +43,11 @@ def telegram_updates(request: HttpRequest) -> JsonResponse:
         update = None
     if not isinstance(update, dict):
         return JsonResponse(
-            {"error": "invalid", "message": "The body must be a JSON object (an Update)."},
+            {
+                "status": "error",
+                "error": "invalid",
+                "message": "The body must be a JSON object (an Update).",
+            },
             status=400,
         )
     return JsonResponse({"ok": True, "recorded": update_record(update)})
