@@ -183,6 +183,9 @@ def test_with_a_webhook_url_the_periodic_job_registers_it(emu, post, settings):
     assert bot.webhook_url == settings.TELEGRAM_WEBHOOK_URL
     assert bot.secret_token == SECRET
     assert platform_jobs_run()["telegram"]["webhooks_set"] == 0  # already set
+    settings.TELEGRAM_WEBHOOK_SECRET = SECRET + "-rotated"
+    assert platform_jobs_run()["telegram"]["webhooks_set"] == 1  # a new secret is set
+    assert bot.secret_token == SECRET + "-rotated"
 
 
 def test_a_revoked_bot_does_not_stop_the_job(emu, post):
@@ -191,6 +194,8 @@ def test_a_revoked_bot_does_not_stop_the_job(emu, post):
     done = platform_jobs_run()
 
     assert done["telegram"]["failed"] == 1
+    SocialMediaCredentials.objects.update(needs_reconnect=True)
+    assert platform_jobs_run()["telegram"]["bots"] == 0  # flagged: left alone until replaced
 
 
 def test_a_poll_update_with_junk_numbers_changes_nothing(client, emu, post):

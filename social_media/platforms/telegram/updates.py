@@ -11,6 +11,7 @@ Counts only grow: an update older than the one recorded (by ``update_id``) is ig
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from typing import Any
 
@@ -29,6 +30,7 @@ logger = logging.getLogger(__name__)
 KEY = "telegram"
 MAX_PAGES = 10  # getUpdates calls per bot per run (100 updates each)
 OFFSET_KEY = "telegram-updates-offset:{bot}"
+WEBHOOK_KEY = "telegram-webhook-set:{bot}"
 
 
 def _count(value: Any) -> int | None:
@@ -103,19 +105,25 @@ def update_record(update: Any) -> bool:
 def _bots() -> dict[str, str]:
     """Each active credential's token, by bot id (several channels may share one bot)."""
     tokens: dict[str, str] = {}
-    for credential in SocialMediaCredentials.objects.filter(platform=KEY, is_active=True):
+    active = SocialMediaCredentials.objects.filter(platform=KEY, is_active=True)
+    for credential in active.exclude(needs_reconnect=True):
         token = str(credential.access_token or "")
         if token:
             tokens.setdefault(token.split(":", 1)[0], token)
     return tokens
 
 
-def _ensure_webhook(client: TelegramClient, url: str, secret: str) -> str:
+def _ensure_webhook(client: TelegramClient, bot: str, url: str, secret: str) -> str:
+    """``setWebhook`` when Telegram has another URL, or we have not set this secret yet
+    (Telegram does not tell the secret back; a fingerprint of both is kept in the cache)."""
+    key = WEBHOOK_KEY.format(bot=bot)
+    fingerprint = hashlib.sha256(f"{url}\n{secret}".encode()).hexdigest()[:32]
     info = client.get_webhook_info()
-    if info.get("url") == url:
+    if info.get("url") == url and cache.get(key) == fingerprint:
         return "webhook"
     client.set_webhook(url=url, secret_token=secret)
-    logger.info("Telegram: webhook обновлений установлен")
+    cache.set(key, fingerprint, timeout=None)
+    logger.info("Telegram: webhook обновлений бота %s установлен", bot)
     return "webhook_set"
 
 
@@ -146,7 +154,7 @@ def poll_updates() -> dict[str, int]:
         client = TelegramClient(token=token)
         try:
             if url and secret:
-                counts["webhooks_set"] += _ensure_webhook(client, url, secret) == "webhook_set"
+                counts["webhooks_set"] += _ensure_webhook(client, bot, url, secret) == "webhook_set"
             else:
                 counts["updates"] += _poll_bot(client, bot)
         except ApiError as error:
