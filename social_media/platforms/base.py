@@ -199,8 +199,6 @@ class BasePlatform:
 
     #: How many posts one ``read_metrics`` call may take.
     metrics_batch_size: int = 1
-    #: The credential's extra data as the admin form explains it (e.g. '{"channel_id": "…"}').
-    extra_data_help: str | Promise = ""
 
     @property
     def kind(self) -> str:
