@@ -73,6 +73,34 @@ class PublishResult:
     response_excerpt: str = ""
 
 
+# SCRATCH (metrics branch): the framework commit "Multi-step publishing" defines these;
+# at the merge main's version wins.
+METRIC_NAMES: tuple[str, ...] = (
+    "views",
+    "engagements",
+    "clicks",
+    "saves",
+    "shares",
+    "comments",
+    "answers",
+    "correct_share",
+)
+
+
+@dataclass(frozen=True)
+class MetricsReading:
+    values: dict[str, Any]
+    raw: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class MetricsBatch:
+    readings: dict[int, MetricsReading]
+    outcome: Outcome = Outcome.SUCCESS
+    error_message: str = ""
+    retry_after: float | None = None
+
+
 @dataclass(frozen=True)
 class TaskImageRule:
     """When a task's own image may be sent instead of the generated question card.
@@ -137,6 +165,8 @@ class BasePlatform:
     secret_patterns: tuple[SecretPattern, ...] = ()
     #: Demo data for ``load_demo_data``: a credential for an API platform.
     demo_credential: DemoCredential | None = None
+    #: How many posts one ``read_metrics`` call may take.
+    metrics_batch_size: int = 1
 
     @property
     def kind(self) -> str:
@@ -190,4 +220,10 @@ class BasePlatform:
 
     def expiry_warning_days(self) -> int | None:
         """A token expiring within this many days is shown as due (``None``: no rule)."""
+        return None
+
+    def read_metrics(
+        self, posts: list[SocialMediaPost], target: SocialMediaCredentials
+    ) -> MetricsBatch | None:
+        """Read the numbers of published posts (all of one credential); None: no metrics."""
         return None
