@@ -76,7 +76,10 @@ def test_pin_analytics_refuse_what_pinterest_refuses(emu):
     refused = _analytics(emu, pin_id, metric_types="IMPRESSION,LIKES")
     assert refused.status_code == 400 and refused.json()["code"] == 1
     missing = _analytics(emu, "813744000000000999")
-    assert missing.status_code == 404 and missing.json() == {"code": 50, "message": "Pin not found."}
+    assert missing.status_code == 404 and missing.json() == {
+        "code": 50,
+        "message": "Pin not found.",
+    }
     no_token = requests.get(f"{emu.pinterest_url}/pins/{pin_id}/analytics", timeout=5)
     assert no_token.status_code == 401
 
