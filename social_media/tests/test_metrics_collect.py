@@ -257,7 +257,7 @@ def test_rate_limited_readings_wait_for_retry_after(mocked_responses, caplog):
     now = timezone.now()
     first = published_post(post_id="1", now=now)
     second = published_post(post_id="2", now=now)
-    ordered = sorted([first, second], key=lambda p: -p.published_at.timestamp())
+    ordered = [first, second]  # the same publish time: read in pk order
     mocked_responses.get(pin_analytics_url(ordered[0].post_id), json=pin_answer())
     mocked_responses.get(
         pin_analytics_url(ordered[1].post_id),
