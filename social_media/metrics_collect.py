@@ -32,7 +32,7 @@ from social_media.models import MetricSnapshot, MetricSource
 from social_media.platforms.base import BasePlatform, MetricsBatch, MetricsReading, Outcome
 from social_media.platforms.registry import PLATFORMS
 from social_media.targets import Targets
-from tasks.models import PostStatus, SocialMediaPost
+from tasks.models import PostRoute, PostStatus, SocialMediaPost
 from webhooks.models import SocialMediaCredentials
 
 logger = logging.getLogger("social_media")
@@ -83,6 +83,7 @@ def due_posts(now: datetime) -> Q:
         Q(status=PostStatus.PUBLISHED, webhook__isnull=True, platform__in=list(metric_platforms()))
         & Q(published_at__gte=now - reading_window())
         & ~Q(post_id="")
+        & ~Q(route=PostRoute.WEBHOOK)  # a scenario's post: its numbers come by callback
         & due
     )
 
