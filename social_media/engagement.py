@@ -166,9 +166,10 @@ def _bounds(date_from: date, date_to: date) -> tuple[datetime, datetime]:
 
 
 def daily_gains(date_from: date, date_to: date) -> dict[tuple[date, str], int]:
-    """Interactions gained per (day, platform): each post's best numbers of a day less
-    those of its previous day read (counts only go up, so a day's MAX is its last good
-    number; a day a count was refused all day is not taken as a fall). One query."""
+    """Interactions gained per (day, platform): each post's best total of a day less the
+    best of the days before (counts only go up, so a day's MAX is its last good number,
+    and a day whose counts were refused is no fall that a later day would count twice).
+    One query."""
     _start, end = _bounds(date_from, date_to)
     per_day = (
         MetricSnapshot.objects.filter(read_at__lt=end)
@@ -182,8 +183,9 @@ def daily_gains(date_from: date, date_to: date) -> dict[tuple[date, str], int]:
     # Constant column names around the ORM's own compiled SQL; every value is a parameter.
     sql = (
         "SELECT day, platform, SUM(CASE WHEN gain > 0 THEN gain ELSE 0 END) FROM ("  # noqa: S608
-        f" SELECT day, platform, ({total}) - COALESCE(LAG({total}) OVER ("
-        "  PARTITION BY post_id ORDER BY day), 0) AS gain"
+        f" SELECT day, platform, ({total}) - COALESCE(MAX({total}) OVER ("
+        "  PARTITION BY post_id ORDER BY day"
+        "  ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS gain"
         f" FROM ({inner}) per_day"
         ") gains WHERE day >= %s GROUP BY day, platform"
     )
