@@ -1,9 +1,10 @@
 """Engagement analytics: what each platform, topic, difficulty, language and quiz earned.
 
 Everything comes from the latest good numbers kept on each post (``post.metrics``) and,
-for the chart, from the snapshots; the number of queries is fixed (seven) whatever the
-number of posts and snapshots: four grouped aggregates, the top and bottom quizzes, and
-one grouped query over the snapshots for the days.
+for the chart, from the gains stored on the snapshots; the number of queries is fixed
+(four) whatever the number of posts and snapshots: one aggregate grouped by platform,
+topic, difficulty and language (rolled up here), the top and the bottom quizzes, and one
+grouped query over the range's snapshots for the days.
 """
 
 from __future__ import annotations
@@ -12,8 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
-from django.db import connection
-from django.db.models import BigIntegerField, Count, FloatField, Max, Q, QuerySet, Sum, Value
+from django.db.models import BigIntegerField, Count, FloatField, Q, QuerySet, Sum, Value
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Coalesce, TruncDate
 from django.utils import timezone
@@ -21,7 +21,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from social_media.analytics import platform_label, posts_in_range
-from social_media.metrics_values import COUNT_NAMES
+from social_media.metrics_values import COUNT_NAMES, INTERACTION_NAMES
 from social_media.models import MetricSnapshot
 from social_media.platforms.registry import PLATFORMS
 from tasks.models import Difficulty, PostStatus, SocialMediaPost
@@ -29,8 +29,6 @@ from tasks.models import Difficulty, PostStatus, SocialMediaPost
 if TYPE_CHECKING:
     from django.db.models.expressions import Combinable
 
-# What counts as an interaction: every count but views.
-INTERACTION_NAMES = tuple(name for name in COUNT_NAMES if name != "views")
 QUIZ_ROWS = 5
 
 
@@ -110,26 +108,46 @@ def read_posts(date_from: date, date_to: date) -> QuerySet[SocialMediaPost]:
     )
 
 
-def _grouped(
-    posts: QuerySet[SocialMediaPost], by: str, labels: dict[str, Any]
-) -> list[EngagementRow]:
+GROUPS = ("platform", "task__topic", "task__difficulty", "task__language")
+
+
+def _grouped(posts: QuerySet[SocialMediaPost]) -> dict[str, dict[str, EngagementRow]]:
+    """One query grouped by platform × topic × difficulty × language (a few hundred
+    combinations at most), rolled up here into each of the four groupings."""
     annotations: dict[str, Any] = {name: _summed(name) for name in COUNT_NAMES}
     annotations["posts_read"] = Count("pk")
     annotations["share"] = Sum(Cast(KeyTextTransform("correct_share", "metrics"), FloatField()))
     annotations["shared"] = Count("pk", filter=Q(metrics__has_key="correct_share"))
-    rows = []
-    for data in posts.order_by().values(by).annotate(**annotations).order_by(by):
-        key = data[by] or ""
-        row = EngagementRow(
-            key=key,
-            label=labels.get(key, key or _("(none)")),
-            posts=data["posts_read"],
-            counts={name: int(data[name] or 0) for name in COUNT_NAMES},
-        )
-        if data["shared"]:
-            row.correct_share = float(data["share"] or 0) / data["shared"]
-        rows.append(row)
-    return rows
+    rolled: dict[str, dict[str, EngagementRow]] = {by: {} for by in GROUPS}
+    sums: dict[tuple[str, str], list[float]] = {}
+    for data in posts.order_by().values(*GROUPS).annotate(**annotations):
+        for by in GROUPS:
+            key = data[by] or ""
+            row = rolled[by].get(key)
+            if row is None:
+                row = rolled[by][key] = EngagementRow(key=key, label=key or _("(none)"))
+            row.posts += data["posts_read"]
+            for name in COUNT_NAMES:
+                row.counts[name] += int(data[name] or 0)
+            if data["shared"]:
+                total = sums.setdefault((by, key), [0.0, 0.0])
+                total[0] += float(data["share"] or 0)
+                total[1] += data["shared"]
+    for (by, key), (share, shared) in sums.items():
+        rolled[by][key].correct_share = share / shared
+    return rolled
+
+
+def _ordered(
+    rows: dict[str, EngagementRow], labels: dict[str, Any], order: list[str] | None = None
+) -> list[EngagementRow]:
+    for key, row in rows.items():
+        row.label = labels.get(key, row.label)
+    if order is None:
+        return [rows[key] for key in sorted(rows)]
+    return sorted(
+        rows.values(), key=lambda r: (order.index(r.key) if r.key in order else len(order), r.key)
+    )
 
 
 def _quizzes(posts: QuerySet[SocialMediaPost], *, best: bool, exclude: list[int]) -> list[QuizRow]:
@@ -166,33 +184,18 @@ def _bounds(date_from: date, date_to: date) -> tuple[datetime, datetime]:
 
 
 def daily_gains(date_from: date, date_to: date) -> dict[tuple[date, str], int]:
-    """Interactions gained per (day, platform): each post's best total of a day less the
-    best of the days before (counts only go up, so a day's MAX is its last good number,
-    and a day whose counts were refused is no fall that a later day would count twice).
-    One query."""
-    _start, end = _bounds(date_from, date_to)
-    per_day = (
-        MetricSnapshot.objects.filter(read_at__lt=end)
+    """Interactions gained per (day, platform) over the range: the gains stored on the
+    snapshots read then (``MetricSnapshot.interactions_gain``, written with each reading).
+    One grouped query over the range's snapshots (index on ``read_at``)."""
+    start, end = _bounds(date_from, date_to)
+    rows = (
+        MetricSnapshot.objects.filter(read_at__gte=start, read_at__lt=end)
         .annotate(day=TruncDate("read_at"))
         .order_by()
-        .values("post_id", "platform", "day")
-        .annotate(**{f"best_{name}": Max(name) for name in INTERACTION_NAMES})
+        .values("day", "platform")
+        .annotate(gained=Sum("interactions_gain"))
     )
-    inner, params = per_day.query.sql_with_params()
-    total = " + ".join(f"COALESCE(best_{name}, 0)" for name in INTERACTION_NAMES)
-    # Constant column names around the ORM's own compiled SQL; every value is a parameter.
-    sql = (
-        "SELECT day, platform, SUM(CASE WHEN gain > 0 THEN gain ELSE 0 END) FROM ("  # noqa: S608
-        f" SELECT day, platform, ({total}) - COALESCE(MAX({total}) OVER ("
-        "  PARTITION BY post_id ORDER BY day"
-        "  ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS gain"
-        f" FROM ({inner}) per_day"
-        ") gains WHERE day >= %s GROUP BY day, platform"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, (*params, date_from))
-        rows = cursor.fetchall()
-    return {(_as_date(day), key): int(gain or 0) for day, key, gain in rows}
+    return {(_as_date(row["day"]), row["platform"]): int(row["gained"] or 0) for row in rows}
 
 
 def _as_date(value: Any) -> date:
@@ -201,14 +204,12 @@ def _as_date(value: Any) -> date:
 
 def engagement_report(*, date_from: date, date_to: date) -> EngagementReport:
     posts = read_posts(date_from, date_to)
-    platform_labels = {key: platform.label for key, platform in PLATFORMS.items()}
-    by_platform = _grouped(posts, "platform", platform_labels)
+    grouped = _grouped(posts)
     order = list(PLATFORMS)
-    by_platform.sort(key=lambda r: order.index(r.key) if r.key in order else len(order))
+    platform_labels = {key: platform.label for key, platform in PLATFORMS.items()}
+    by_platform = _ordered(grouped["platform"], platform_labels, order)
     difficulties = dict(Difficulty.choices)
-    by_difficulty = _grouped(posts, "task__difficulty", difficulties)
-    ranks = list(difficulties)
-    by_difficulty.sort(key=lambda r: ranks.index(r.key) if r.key in ranks else len(ranks))
+    by_difficulty = _ordered(grouped["task__difficulty"], difficulties, list(difficulties))
     total = EngagementRow(key="total", label=_("Total"))
     shares = []
     for row in by_platform:
@@ -226,9 +227,9 @@ def engagement_report(*, date_from: date, date_to: date) -> EngagementReport:
     keys += sorted({key for _day, key in gains} - set(keys))
     return EngagementReport(
         by_platform=by_platform,
-        by_topic=_grouped(posts, "task__topic", {}),
+        by_topic=_ordered(grouped["task__topic"], {}),
         by_difficulty=by_difficulty,
-        by_language=_grouped(posts, "task__language", {}),
+        by_language=_ordered(grouped["task__language"], {}),
         total=total,
         top=top,
         bottom=bottom,

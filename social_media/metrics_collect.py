@@ -27,7 +27,12 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from social_media.metrics_values import check_values, good_numbers, raw_for_storage
+from social_media.metrics_values import (
+    INTERACTION_NAMES,
+    check_values,
+    good_numbers,
+    raw_for_storage,
+)
 from social_media.models import MetricSnapshot, MetricSource
 from social_media.platforms.base import BasePlatform, MetricsBatch, MetricsReading, Outcome
 from social_media.platforms.registry import PLATFORMS
@@ -149,8 +154,15 @@ def record_reading(
         read_at=now,
         source=source,
         raw=raw_for_storage(raw),
+        # Counts never go back here, so the gain is never negative.
+        interactions_gain=max(0, interactions(post.metrics) - interactions(previous)),
         **checked.values,
     )
+
+
+def interactions(numbers: dict[str, int | float]) -> int:
+    """Every count but views, summed (what the analytics call interactions)."""
+    return sum(int(numbers.get(name, 0)) for name in INTERACTION_NAMES)
 
 
 def _flag_credential(credential: SocialMediaCredentials, message: str, now: datetime) -> None:

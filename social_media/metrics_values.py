@@ -21,6 +21,7 @@ from social_media.platforms.base import METRIC_NAMES
 
 SHARE_NAMES = ("correct_share",)  # a share in 0…1; may go up and down
 COUNT_NAMES = tuple(name for name in METRIC_NAMES if name not in SHARE_NAMES)
+INTERACTION_NAMES = tuple(name for name in COUNT_NAMES if name != "views")
 MAX_COUNT = 2**63 - 1  # PostgreSQL bigint
 RAW_MAX_CHARS = 20_000
 _DIGITS = re.compile(r"[0-9]{1,19}")

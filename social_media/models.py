@@ -86,6 +86,9 @@ class MetricSnapshot(models.Model):
     answers = models.PositiveBigIntegerField(_("answers"), null=True, blank=True)
     correct_share = models.FloatField(_("correct share"), null=True, blank=True)
     raw = models.JSONField(_("raw numbers"), default=dict, blank=True)
+    # Interactions (every count but views) the post gained since its previous reading:
+    # what the analytics chart sums per day without reading the snapshots before.
+    interactions_gain = models.PositiveBigIntegerField(_("interactions gained"), default=0)
 
     class Meta:
         verbose_name = _("metric snapshot")

@@ -13,7 +13,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from social_media.engagement import daily_gains, engagement_report
-from social_media.models import MetricSnapshot
+from social_media.metrics_collect import record_reading
+from social_media.models import MetricSnapshot, MetricSource
+from social_media.platforms.base import MetricsReading
 from social_media.sparkline import render_sparkline_svg
 from social_media.tests.metrics_helpers import published_post
 from social_media.views_engagement import POSTS_CSV_HEADER
@@ -41,12 +43,9 @@ def read_post(platform: str, readings: list[dict[str, int]], **task_fields):
     last reading is the post's latest."""
     post = published_post(platform, post_id=f"{platform}-{id(readings)}", **task_fields)
     start = NOW - timedelta(hours=len(readings))
-    MetricSnapshot.objects.bulk_create(
-        MetricSnapshot(post=post, platform=platform, read_at=start + timedelta(hours=n), **values)
-        for n, values in enumerate(readings, start=1)
-    )
-    post.metrics = readings[-1]
-    post.metrics_read_at = NOW
+    for n, values in enumerate(readings, start=1):
+        reading = MetricsReading(values=values, raw=values)
+        record_reading(post, reading, start + timedelta(hours=n), MetricSource.API).save()
     post.save(update_fields=["metrics", "metrics_read_at"])
     return post
 
@@ -92,21 +91,16 @@ def test_the_report_sums_the_latest_numbers_by_group(quizzes):
     assert sum(report.daily["facebook"]) == 12
 
 
-def test_daily_gains_ignore_a_refused_reading_and_count_from_the_previous_day():
+def test_daily_gains_come_from_the_readings_of_the_range_and_a_refused_one_gains_nothing():
     post = published_post(post_id="9", age=timedelta(days=3))
     today = timezone.localdate()
-    MetricSnapshot.objects.bulk_create(
-        [
-            MetricSnapshot(
-                post=post, platform="pinterest", read_at=NOW - timedelta(days=2), saves=10
-            ),
-            # A refused value is empty: the day's best stays the earlier good number.
-            MetricSnapshot(post=post, platform="pinterest", read_at=NOW - timedelta(days=1)),
-            MetricSnapshot(post=post, platform="pinterest", read_at=NOW, saves=25),
-        ]
-    )
-    gains = daily_gains(today, today)  # only today; the earlier days are the baseline
-    assert gains == {(today, "pinterest"): 15}
+    for age, values in ((2, {"saves": 10}), (1, {"saves": 4}), (0, {"saves": 25})):
+        reading = MetricsReading(values=values, raw=values)
+        record_reading(post, reading, NOW - timedelta(days=age), MetricSource.API).save()
+    snapshots = list(MetricSnapshot.objects.filter(post=post).order_by("read_at"))
+    assert [s.interactions_gain for s in snapshots] == [10, 0, 15]  # 4 went backwards
+    assert snapshots[1].saves is None
+    assert daily_gains(today, today) == {(today, "pinterest"): 15}
 
 
 @pytest.mark.parametrize(
