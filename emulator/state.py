@@ -148,6 +148,10 @@ class EmulatorState:
     # post's age, and seconds added to every age (the tests' clock).
     engagement_rate: float = 1.0
     engagement_offset: float = 0.0
+    # Make.com: after a "published" callback, report the post's growing numbers in a
+    # callback every this many seconds (0 = never; scripts/run sets 60), this many times.
+    metrics_interval: float = 0.0
+    metrics_callbacks: int = 30
     base_url: str = ""
     hooks: dict[str, HookConfig] = field(default_factory=dict)
     faults: list[Fault] = field(default_factory=list)

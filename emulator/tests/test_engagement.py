@@ -149,3 +149,38 @@ def test_engagement_rate_is_configurable(emu):
     assert _analytics(emu, pin_id).json()["all"]["summary_metrics"]["IMPRESSION"] == 0
     bad = requests.post(f"{emu.url}/_control/config", json={"engagement_rate": -1}, timeout=5)
     assert bad.status_code == 400
+
+
+def test_make_reports_growing_metrics_in_later_callbacks():
+    from emulator.tests.helpers import Receiver
+
+    receiver = Receiver()
+    try:
+        emu = _run_make_metrics(receiver.url)
+    finally:
+        receiver.close()
+    first, *later = [entry["payload"] for entry in emu.callbacks[:3]]
+    assert first["status"] == "published" and "metrics" not in first
+    assert [c["status"] for c in later] == ["published", "published"]
+    assert later[0]["post_id"] == first["post_id"]
+    assert later[0]["metrics"]["views"] >= 60
+    assert later[1]["metrics"]["views"] >= later[0]["metrics"]["views"]
+    assert set(later[0]["metrics"]) == {"views", "engagements", "comments", "shares", "saves"}
+
+
+def _run_make_metrics(callback_url: str) -> InProcessEmulator:
+    with InProcessEmulator(callback_url=callback_url, callback_delay=0) as emu:
+        answer = requests.post(
+            f"{emu.url}/_control/config",
+            json={
+                "metrics_interval": 0.2,
+                "metrics_callbacks": 2,
+                "advance_engagement_seconds": 60,
+            },
+            timeout=5,
+        )
+        assert answer.json()["metrics_interval"] == 0.2
+        delivery = {"task_id": 7, "platform": "yandex_dzen", "content": {}}  # no video to check
+        assert requests.post(emu.hook_url("make"), json=delivery, timeout=5).status_code == 200
+        assert emu.state.wait_for(lambda: len(emu.state.callbacks) >= 3, timeout=10)
+    return emu
