@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.db.models import BigIntegerField, Count, FloatField, Q, QuerySet, Sum, Value
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Coalesce, TruncDate
@@ -229,7 +230,7 @@ def engagement_report(*, date_from: date, date_to: date) -> EngagementReport:
         by_platform=by_platform,
         by_topic=_ordered(grouped["task__topic"], {}),
         by_difficulty=by_difficulty,
-        by_language=_ordered(grouped["task__language"], {}),
+        by_language=_ordered(grouped["task__language"], dict(settings.LANGUAGES)),
         total=total,
         top=top,
         bottom=bottom,

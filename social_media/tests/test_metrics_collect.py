@@ -408,3 +408,47 @@ def test_collect_metrics_command_prints_posts_read_per_platform(mocked_responses
     again = StringIO()
     call_command("collect_metrics", stdout=again)
     assert again.getvalue().splitlines()[-1] == "Posts read: 0"
+
+
+def test_a_token_refused_for_insights_stops_the_facebook_credential(mocked_responses):
+    credential = FacebookCredentialsFactory()
+    now = timezone.now()
+    post = published_post("facebook", post_id="104512345678901_8", now=now)
+    mocked_responses.get(GRAPH_ROOT, json={post.post_id: graph_counts(post.post_id)})
+    mocked_responses.get(
+        GRAPH_ROOT,
+        status=400,
+        json={"error": {"code": 190, "error_subcode": 463, "message": "Session has expired"}},
+    )
+    assert metrics_collect(now=now) == {}
+    credential.refresh_from_db()
+    post.refresh_from_db()
+    assert credential.needs_reconnect is True and post.metrics == {}
+
+
+@pytest.mark.postgres
+def test_a_pass_costs_the_same_queries_for_more_posts(mocked_responses, django_assert_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    PinterestCredentialsFactory()
+    FacebookCredentialsFactory()
+    now = timezone.now()
+
+    def make(count: int, offset: int) -> None:
+        for n in range(offset, offset + count):
+            pin = published_post(post_id=f"{n}", now=now)
+            mocked_responses.get(pin_analytics_url(pin.post_id), json=pin_answer())
+        fb_ids = [
+            published_post("facebook", post_id=f"1_{n}", now=now).post_id
+            for n in range(offset, offset + count)
+        ]
+        mocked_responses.get(GRAPH_ROOT, json={i: graph_counts(i) for i in fb_ids})
+        mocked_responses.get(GRAPH_ROOT, json={i: graph_insights(i) for i in fb_ids})
+
+    make(2, 0)
+    with CaptureQueriesContext(connection) as few:
+        assert metrics_collect(now=now) == {"pinterest": 2, "facebook": 2}
+    make(9, 100)  # still one Pinterest batch of ten and one Facebook batch of fifty
+    with django_assert_num_queries(len(few)):
+        assert metrics_collect(now=now) == {"pinterest": 9, "facebook": 9}
