@@ -105,6 +105,21 @@ def fill(snapshots: int) -> int:
             batch = []
     MetricSnapshot.objects.bulk_create(batch)
     created += len(batch)
+    # The day rows each reading adds to (what snapshots_save writes in the product).
+    from django.db.models import Sum
+    from django.db.models.functions import TruncDate
+
+    from social_media.models import MetricDay
+
+    days = (
+        MetricSnapshot.objects.annotate(day=TruncDate("read_at"))
+        .values("platform", "day")
+        .annotate(gained=Sum("interactions_gain"))
+    )
+    MetricDay.objects.bulk_create(
+        MetricDay(platform=row["platform"], day=row["day"], interactions_gain=row["gained"])
+        for row in days
+    )
     SocialMediaPost.objects.bulk_update(posts, ["metrics", "metrics_read_at"], batch_size=2000)
     # Created "now" by auto_now_add: spread them over the range like real posts.
     for post in posts:

@@ -1,10 +1,10 @@
 """Engagement analytics: what each platform, topic, difficulty, language and quiz earned.
 
 Everything comes from the latest good numbers kept on each post (``post.metrics``) and,
-for the chart, from the gains stored on the snapshots; the number of queries is fixed
-(four) whatever the number of posts and snapshots: one aggregate grouped by platform,
-topic, difficulty and language (rolled up here), the top and the bottom quizzes, and one
-grouped query over the range's snapshots for the days.
+for the chart, from the per-(platform, day) gains each reading adds to (``MetricDay``); the
+number of queries is fixed (four) whatever the number of posts and snapshots: one aggregate
+grouped by platform, topic, difficulty and language (rolled up here), the top and the
+bottom quizzes, and the range's day rows.
 """
 
 from __future__ import annotations
@@ -16,14 +16,14 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.db.models import BigIntegerField, Count, FloatField, Q, QuerySet, Sum, Value
 from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Cast, Coalesce, TruncDate
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from social_media.analytics import platform_label, posts_in_range
 from social_media.metrics_values import COUNT_NAMES, INTERACTION_NAMES
-from social_media.models import MetricSnapshot
+from social_media.models import MetricDay
 from social_media.platforms.registry import PLATFORMS
 from tasks.models import Difficulty, PostStatus, SocialMediaPost
 
@@ -185,18 +185,12 @@ def _bounds(date_from: date, date_to: date) -> tuple[datetime, datetime]:
 
 
 def daily_gains(date_from: date, date_to: date) -> dict[tuple[date, str], int]:
-    """Interactions gained per (day, platform) over the range: the gains stored on the
-    snapshots read then (``MetricSnapshot.interactions_gain``, written with each reading).
-    One grouped query over the range's snapshots (index on ``read_at``)."""
-    start, end = _bounds(date_from, date_to)
-    rows = (
-        MetricSnapshot.objects.filter(read_at__gte=start, read_at__lt=end)
-        .annotate(day=TruncDate("read_at"))
-        .order_by()
-        .values("day", "platform")
-        .annotate(gained=Sum("interactions_gain"))
+    """Interactions gained per (day, platform) over the range: the ``MetricDay`` rows each
+    reading added to (at most one per platform and day, whatever the snapshots)."""
+    rows = MetricDay.objects.filter(day__gte=date_from, day__lte=date_to).values_list(
+        "day", "platform", "interactions_gain"
     )
-    return {(_as_date(row["day"]), row["platform"]): int(row["gained"] or 0) for row in rows}
+    return {(_as_date(day), key): int(gained) for day, key, gained in rows}
 
 
 def _as_date(value: Any) -> date:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
@@ -33,7 +33,7 @@ from social_media.metrics_values import (
     good_numbers,
     raw_for_storage,
 )
-from social_media.models import MetricSnapshot, MetricSource
+from social_media.models import MetricDay, MetricSnapshot, MetricSource
 from social_media.platforms.base import BasePlatform, MetricsBatch, MetricsReading, Outcome
 from social_media.platforms.registry import PLATFORMS
 from social_media.targets import Targets
@@ -165,6 +165,32 @@ def interactions(numbers: dict[str, int | float]) -> int:
     return sum(int(numbers.get(name, 0)) for name in INTERACTION_NAMES)
 
 
+def snapshots_save(snapshots: list[MetricSnapshot]) -> None:
+    """Store the snapshots and add their gains to each (platform, day): two statements."""
+    if not snapshots:
+        return
+    MetricSnapshot.objects.bulk_create(snapshots)
+    gains: Counter[tuple[str, date]] = Counter()
+    for snapshot in snapshots:
+        if snapshot.interactions_gain:
+            gains[(snapshot.platform, timezone.localdate(snapshot.read_at))] += (
+                snapshot.interactions_gain
+            )
+    if not gains:
+        return
+    table = connection.ops.quote_name(MetricDay._meta.db_table)
+    rows = ", ".join(["(%s, %s, %s)"] * len(gains))
+    params = [value for (key, day), gained in gains.items() for value in (key, day, gained)]
+    with connection.cursor() as cursor:
+        # PostgreSQL and SQLite both take ON CONFLICT … DO UPDATE: concurrent passes add up.
+        cursor.execute(
+            f"INSERT INTO {table} (platform, day, interactions_gain) VALUES {rows} "  # noqa: S608
+            "ON CONFLICT (platform, day) DO UPDATE SET interactions_gain = "
+            f"{table}.interactions_gain + EXCLUDED.interactions_gain",
+            params,
+        )
+
+
 def _flag_credential(credential: SocialMediaCredentials, message: str, now: datetime) -> None:
     """Stop this credential's readings: flag it once, warn once (a conditional UPDATE)."""
     flagged = SocialMediaCredentials.objects.filter(pk=credential.pk, needs_reconnect=False).update(
@@ -239,8 +265,7 @@ class _Pass:
             self.later(chunk)
 
     def save(self) -> None:
-        if self.snapshots:
-            MetricSnapshot.objects.bulk_create(self.snapshots)
+        snapshots_save(self.snapshots)
         if self.touched:
             SocialMediaPost.objects.bulk_update(
                 self.touched, ["metrics", "metrics_read_at", "next_metrics_at"], batch_size=500
@@ -294,6 +319,6 @@ def metrics_record_callback(
     snapshot = record_reading(
         post, MetricsReading(values=values, raw=dict(values)), now, MetricSource.CALLBACK
     )
-    snapshot.save()
+    snapshots_save([snapshot])
     SocialMediaPost.objects.filter(pk=post.pk).update(metrics=post.metrics, metrics_read_at=now)
     return snapshot

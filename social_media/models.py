@@ -103,6 +103,26 @@ class MetricSnapshot(models.Model):
         return f"{self.post_id} @ {self.read_at:%Y-%m-%d %H:%M}"
 
 
+class MetricDay(models.Model):
+    """Interactions a platform's posts gained on one day (the site's time zone): the
+    analytics chart's rows, added to with each reading so the chart never reads snapshots."""
+
+    platform = models.CharField(_("platform"), max_length=32, choices=platform_choices)
+    day = models.DateField(_("day"))
+    interactions_gain = models.PositiveBigIntegerField(_("interactions gained"), default=0)
+
+    class Meta:
+        verbose_name = _("engagement day")
+        verbose_name_plural = _("engagement days")
+        ordering = ["day", "platform"]
+        constraints = [
+            models.UniqueConstraint(fields=["platform", "day"], name="unique_metric_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.platform} {self.day}: +{self.interactions_gain}"
+
+
 def language_choices() -> list[tuple[str, str]]:
     return [(code, str(name)) for code, name in settings.LANGUAGES]
 

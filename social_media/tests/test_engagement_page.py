@@ -13,8 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from social_media.engagement import daily_gains, engagement_report
-from social_media.metrics_collect import record_reading
-from social_media.models import MetricSnapshot, MetricSource
+from social_media.metrics_collect import record_reading, snapshots_save
+from social_media.models import MetricDay, MetricSnapshot, MetricSource
 from social_media.platforms.base import MetricsReading
 from social_media.sparkline import render_sparkline_svg
 from social_media.tests.metrics_helpers import published_post
@@ -45,7 +45,9 @@ def read_post(platform: str, readings: list[dict[str, int]], **task_fields):
     start = NOW - timedelta(hours=len(readings))
     for n, values in enumerate(readings, start=1):
         reading = MetricsReading(values=values, raw=values)
-        record_reading(post, reading, start + timedelta(hours=n), MetricSource.API).save()
+        snapshots_save(
+            [record_reading(post, reading, start + timedelta(hours=n), MetricSource.API)]
+        )
     post.save(update_fields=["metrics", "metrics_read_at"])
     return post
 
@@ -96,11 +98,24 @@ def test_daily_gains_come_from_the_readings_of_the_range_and_a_refused_one_gains
     today = timezone.localdate()
     for age, values in ((2, {"saves": 10}), (1, {"saves": 4}), (0, {"saves": 25})):
         reading = MetricsReading(values=values, raw=values)
-        record_reading(post, reading, NOW - timedelta(days=age), MetricSource.API).save()
+        snapshots_save([record_reading(post, reading, NOW - timedelta(days=age), MetricSource.API)])
     snapshots = list(MetricSnapshot.objects.filter(post=post).order_by("read_at"))
     assert [s.interactions_gain for s in snapshots] == [10, 0, 15]  # 4 went backwards
     assert snapshots[1].saves is None
     assert daily_gains(today, today) == {(today, "pinterest"): 15}
+    yesterday, before = today - timedelta(days=1), today - timedelta(days=2)
+    assert daily_gains(before, today) == {(before, "pinterest"): 10, (today, "pinterest"): 15}
+    assert yesterday not in {day for day, _key in daily_gains(before, today)}
+
+
+def test_gains_of_the_same_day_add_up_in_one_row():
+    first = published_post(post_id="1")
+    second = published_post(post_id="2")
+    for post, saves in ((first, 3), (second, 4), (first, 5)):
+        reading = MetricsReading(values={"saves": saves}, raw={})
+        snapshots_save([record_reading(post, reading, NOW, MetricSource.API)])
+    (day,) = MetricDay.objects.all()
+    assert (day.platform, day.interactions_gain) == ("pinterest", 3 + 4 + 2)
 
 
 @pytest.mark.parametrize(
