@@ -113,6 +113,7 @@ def fill(snapshots: int) -> int:
 
     days = (
         MetricSnapshot.objects.annotate(day=TruncDate("read_at"))
+        .order_by()
         .values("platform", "day")
         .annotate(gained=Sum("interactions_gain"))
     )
@@ -177,7 +178,10 @@ def page(runs: int) -> tuple[dict[str, float], int]:
 def _reset() -> None:
     from django.contrib.auth import get_user_model
 
-    _common.reset_data()
+    from social_media.models import MetricDay
+
+    _common.reset_data()  # tasks, cascading to posts and snapshots
+    MetricDay.objects.all().delete()
     get_user_model().objects.filter(username="bench").delete()
 
 

@@ -118,7 +118,10 @@ def _ask(
 ) -> MetricsBatch | None:
     """``read_metrics``, never raising: a bug is a transient failure of this batch."""
     try:
-        return platform.read_metrics(posts, credential)
+        batch = platform.read_metrics(posts, credential)
+        if batch is None or isinstance(batch, MetricsBatch):
+            return batch
+        raise TypeError(f"read_metrics returned {type(batch).__name__}, not a MetricsBatch")
     except SoftTimeLimitExceeded:
         raise
     except Exception as exc:

@@ -187,7 +187,8 @@ def test_junk_bodies_never_crash_the_pass(mocked_responses, caplog):
     assert "not JSON" in caplog.text
 
 
-def test_a_platform_bug_is_a_transient_failure_not_a_crash(monkeypatch, caplog):
+@pytest.mark.parametrize("bug", ["raises", "returns junk"])
+def test_a_platform_bug_is_a_transient_failure_not_a_crash(monkeypatch, caplog, bug):
     from social_media.platforms.pinterest import metrics
 
     PinterestCredentialsFactory()
@@ -195,6 +196,8 @@ def test_a_platform_bug_is_a_transient_failure_not_a_crash(monkeypatch, caplog):
     post = published_post(post_id=PIN, now=now)
 
     def broken(posts, credential):
+        if bug == "returns junk":
+            return {"readings": {}}
         raise KeyError("all")
 
     monkeypatch.setattr(metrics, "read_pinterest_metrics", broken)
@@ -202,7 +205,7 @@ def test_a_platform_bug_is_a_transient_failure_not_a_crash(monkeypatch, caplog):
         assert metrics_collect(now=now) == {}
     post.refresh_from_db()
     assert post.next_metrics_at == now + timedelta(seconds=600)
-    assert "KeyError" in caplog.text
+    assert ("KeyError" if bug == "raises" else "TypeError") in caplog.text
 
 
 # --- tokens and limits ----------------------------------------------------------------
