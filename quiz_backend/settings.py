@@ -211,6 +211,9 @@ SOCIAL_MEDIA_RELAY_INTERVAL = env_int("SOCIAL_MEDIA_RELAY_INTERVAL", 30, minimum
 # publishing a post's numbers are read (often in the first day, then daily).
 SOCIAL_MEDIA_METRICS_INTERVAL = env_int("SOCIAL_MEDIA_METRICS_INTERVAL", 300, minimum=10)
 SOCIAL_MEDIA_METRICS_DAYS = env_int("SOCIAL_MEDIA_METRICS_DAYS", 30, minimum=1)
+# Hand a save's posts to the broker from a sender thread, so the save does not wait
+# for the broker (social_media/background.py); off: the save sends them itself.
+SOCIAL_MEDIA_ENQUEUE_IN_BACKGROUND = env_bool("SOCIAL_MEDIA_ENQUEUE_IN_BACKGROUND", True)
 # How long a post may wait on a multi-step platform (container processing, upload,
 # publish status) in all before it fails; a platform may ask for its own limit.
 SOCIAL_MEDIA_STEP_DEADLINE_SECONDS = env_int("SOCIAL_MEDIA_STEP_DEADLINE_SECONDS", 3600, minimum=60)
