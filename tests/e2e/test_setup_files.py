@@ -49,7 +49,9 @@ def test_load_demo_data_is_idempotent_and_points_at_the_emulator():
         "facebook",
         "instagram",
         "pinterest",
+        "telegram",
         "vk",
+        "youtube_shorts",
     ]
     community = SocialMediaCredentials.objects.get(platform="vk")
     assert community.extra_data == {"group_id": "229000001", "poll": True}
@@ -57,12 +59,8 @@ def test_load_demo_data_is_idempotent_and_points_at_the_emulator():
     webhook = Webhook.objects.get()
     assert webhook.url == "http://127.0.0.1:9025/make/demo"
     assert webhook.secret == SECRET
-    # Instagram has a demo account (its API route); the webhook carries the others.
-    assert sorted(webhook.target_platforms) == [
-        "tiktok",
-        "yandex_dzen",
-        "youtube_shorts",
-    ]
+    # Instagram and YouTube Shorts have demo API accounts: the demo webhook leaves them out.
+    assert sorted(webhook.target_platforms) == ["tiktok", "yandex_dzen"]
     admin = get_user_model().objects.get(username="admin")
     assert admin.is_superuser and admin.check_password("demo-pass-123")
     assert "demo-pass-123" not in out.getvalue()

@@ -12,7 +12,11 @@ TEXT_LIMITS = TextLimits(title=255, description=2200, max_hashtags=30, link_in_d
 # through graph.facebook.com ("Instagram API with Facebook Login").
 GRAPH_API_BASE_URL = "https://graph.facebook.com/v26.0"
 
-SETTINGS = (Setting("INSTAGRAM_GRAPH_API_BASE_URL", GRAPH_API_BASE_URL),)
+SETTINGS = (
+    Setting(
+        "INSTAGRAM_GRAPH_API_BASE_URL", GRAPH_API_BASE_URL, local="{emulator}/instagram/v26.0"
+    ),
+)
 
 SECRET_PATTERNS = (
     # Instagram User tokens (Instagram Login) start with IGQV or IGAA; Facebook page and
