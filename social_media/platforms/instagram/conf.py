@@ -13,9 +13,7 @@ TEXT_LIMITS = TextLimits(title=255, description=2200, max_hashtags=30, link_in_d
 GRAPH_API_BASE_URL = "https://graph.facebook.com/v26.0"
 
 SETTINGS = (
-    Setting(
-        "INSTAGRAM_GRAPH_API_BASE_URL", GRAPH_API_BASE_URL, local="{emulator}/instagram/v26.0"
-    ),
+    Setting("INSTAGRAM_GRAPH_API_BASE_URL", GRAPH_API_BASE_URL, local="{emulator}/instagram/v26.0"),
 )
 
 SECRET_PATTERNS = (
