@@ -60,13 +60,37 @@ def conf_module(key: str) -> ModuleType:
     return import_module(f"social_media.platforms.{key}.conf")
 
 
+def _declaring_modules(key: str) -> list[ModuleType]:
+    """``conf.py``, then ``oauth_conf.py`` when the package has one (the Connect button's
+    settings, kept apart so they can be added without touching ``conf.py``)."""
+    modules = [conf_module(key)]
+    name = f"social_media.platforms.{key}.oauth_conf"
+    try:
+        modules.append(import_module(name))
+    except ModuleNotFoundError as error:
+        if error.name != name:
+            raise
+    return modules
+
+
 def platform_settings() -> list[Setting]:
-    """Every platform's declared settings, in registry order."""
-    return [setting for key in KEYS for setting in getattr(conf_module(key), "SETTINGS", ())]
+    """Every platform's declared settings, in registry order (a name declared twice: the
+    first declaration)."""
+    found: dict[str, Setting] = {}
+    for key in KEYS:
+        for module in _declaring_modules(key):
+            for setting in getattr(module, "SETTINGS", ()):
+                found.setdefault(setting.name, setting)
+    return list(found.values())
 
 
 def secret_patterns() -> list[SecretPattern]:
-    return [pattern for key in KEYS for pattern in getattr(conf_module(key), "SECRET_PATTERNS", ())]
+    return [
+        pattern
+        for key in KEYS
+        for module in _declaring_modules(key)
+        for pattern in getattr(module, "SECRET_PATTERNS", ())
+    ]
 
 
 def text_limits() -> dict[str, TextLimits]:

@@ -10,8 +10,11 @@ SETTINGS = (
     # https://developers.facebook.com/docs/graph-api/changelog/versions/
     Setting("FACEBOOK_GRAPH_API_BASE_URL", "https://graph.facebook.com/v26.0"),
     Setting("FACEBOOK_APP_SECRET"),
-    # With FACEBOOK_APP_SECRET, lets "test connection" ask Graph debug_token about a page token.
+    # With FACEBOOK_APP_SECRET, lets "test connection" ask Graph debug_token about a page token,
+    # and the Connect button sign in with Facebook Login (the token endpoint is
+    # {Graph base}/oauth/access_token).
     Setting("FACEBOOK_APP_ID"),
+    Setting("FACEBOOK_OAUTH_AUTHORIZE_URL", "https://www.facebook.com/v26.0/dialog/oauth"),
 )
 
 SECRET_PATTERNS = (

@@ -10,9 +10,11 @@ SETTINGS = (
     Setting("PINTEREST_API_BASE_URL", "https://api.pinterest.com/v5"),
     # Public page of a pin; "{id}" is replaced by the pin id (the local emulator serves its own).
     Setting("PINTEREST_PIN_URL", "https://www.pinterest.com/pin/{id}/"),
-    # Pinterest app credentials for refreshing access tokens (unset: no automatic refresh).
+    # Pinterest app credentials: the Connect button and refreshing access tokens (unset:
+    # no Connect button, no automatic refresh). The token endpoint is {API base}/oauth/token.
     Setting("PINTEREST_CLIENT_ID"),
     Setting("PINTEREST_CLIENT_SECRET"),
+    Setting("PINTEREST_OAUTH_AUTHORIZE_URL", "https://www.pinterest.com/oauth/"),
     # Refresh a Pinterest access token this many days before it expires.
     Setting("PINTEREST_REFRESH_BEFORE_DAYS", 5, type="int", minimum=1),
 )
