@@ -78,13 +78,10 @@ def flow_start(
     """A new flow in the session; returns the provider's authorize URL to redirect to."""
     platform, provider = provider_of(platform_key)
     if not provider.configured():
+        names = [provider.client_id_setting, provider.client_secret_setting]
         raise FlowError(
-            _("%(platform)s: set %(id)s and %(secret)s first (see the README).")
-            % {
-                "platform": platform.label,
-                "id": provider.client_id_setting,
-                "secret": provider.client_secret_setting,
-            }
+            _("%(platform)s: set %(settings)s first (see the README).")
+            % {"platform": platform.label, "settings": ", ".join(n for n in names if n)}
         )
     if credential_id is not None:
         credential = SocialMediaCredentials.objects.filter(pk=credential_id).first()

@@ -7,6 +7,7 @@ asks for, how its app identifies itself, and how to list what the account can pu
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -75,10 +76,11 @@ class OAuthProvider:
     authorize_url_setting: str
     token_url: Callable[[], str]
     client_id_setting: str
-    client_secret_setting: str
     scopes: tuple[Scope, ...]
     #: What the account can publish to (raises ``ConnectError``); called once after consent.
     list_destinations: Callable[[Grant], list[Destination]]
+    #: Empty for a public client (VK ID: PKCE, no secret).
+    client_secret_setting: str = ""
     scope_separator: str = " "
     pkce: bool = False
     #: How the app authenticates at the token endpoint (Authlib's method names, or
@@ -90,6 +92,8 @@ class OAuthProvider:
     #: Query parameters of the callback that the code exchange (and refreshes) need, e.g.
     #: VK ID's ``device_id``; they are kept in the credential's extra data.
     callback_params: tuple[str, ...] = ()
+    #: Whether the token requests carry a ``state`` too (VK ID asks for one).
+    token_state: bool = False
     #: After the code exchange (Facebook: a long-lived token, the granted permissions).
     finish: Callable[[Grant], Grant] | None = None
     #: Whether an access token expires and the refresh grant renews it.
@@ -105,6 +109,8 @@ class OAuthProvider:
         return str(platform_setting(self.client_id_setting) or "")
 
     def client_secret(self) -> str:
+        if not self.client_secret_setting:
+            return ""
         return str(platform_setting(self.client_secret_setting) or "")
 
     def configured(self) -> bool:
@@ -149,6 +155,8 @@ class OAuthProvider:
         params = dict(extra)
         if self.pkce:
             params["code_verifier"] = code_verifier
+        if self.token_state:
+            params["state"] = secrets.token_urlsafe(16)
         answer = self.call(
             lambda client: client.fetch_token(
                 self.token_url(),
@@ -164,9 +172,12 @@ class OAuthProvider:
         return self.finish(grant) if self.finish is not None else grant
 
     def refresh(self, *, refresh_token: str, extra: Mapping[str, str]) -> Grant:
+        params = dict(extra)
+        if self.token_state:
+            params["state"] = secrets.token_urlsafe(16)
         answer = self.call(
             lambda client: client.refresh_token(
-                self.token_url(), refresh_token=refresh_token, **dict(extra)
+                self.token_url(), refresh_token=refresh_token, **params
             ),
             secrets=(refresh_token,),
         )

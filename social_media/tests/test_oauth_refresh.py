@@ -54,6 +54,7 @@ def test_the_hourly_job_refreshes_tokens_about_to_expire_and_keeps_the_rotated_o
     due.refresh_from_db()
     assert due.access_token.startswith("act.") and "OLD" not in due.access_token
     assert due.refresh_token.startswith("rft.") and "OLD" not in due.refresh_token
+    assert due.token_expires_at is not None
     assert due.token_expires_at > timezone.now() + timedelta(hours=1, minutes=50)
     later.refresh_from_db()
     assert "OLD" in later.access_token  # not due yet
