@@ -50,11 +50,13 @@ class SocialMediaCredentialsAdmin(admin.ModelAdmin):
         "reconnect_flag",
         "token_expiry",
         "last_error",
+        "notice",
     )
     list_filter = ("platform", "is_active", "needs_reconnect")
     readonly_fields = (
         "needs_reconnect",
         "last_error",
+        "notice",
         "connection_check",
         "oauth_reconnect",
         "granted_scopes",
@@ -79,6 +81,7 @@ class SocialMediaCredentialsAdmin(admin.ModelAdmin):
                     "fields": (
                         "needs_reconnect",
                         "last_error",
+                        "notice",
                         "connection_check",
                         "oauth_reconnect",
                     )
