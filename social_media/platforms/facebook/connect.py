@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils.translation import gettext as _gettext
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from social_media.http import ApiError
@@ -102,7 +102,7 @@ def _page_destinations(page: Any) -> list[Destination]:
                 name=f"@{username}",
                 extra_data={"ig_user_id": str(instagram["id"])},
                 access_token=token,
-                note=_gettext("Instagram account linked to the page “%(page)s”") % {"page": name},
+                note=gettext("Instagram account linked to the page “%(page)s”") % {"page": name},
                 never_expires=True,
             )
         )
