@@ -252,12 +252,15 @@ def pending_pick(*, session: SessionBase, user_id: int, platform_key: str) -> Pe
     )
 
 
-def missing_scopes(provider: OAuthProvider, grant: Grant) -> list[tuple[str, str]]:
-    """Scopes asked for but not granted, each with what will not work without it."""
+def missing_scopes(provider: OAuthProvider, grant: Grant) -> list[tuple[str, str, bool]]:
+    """Scopes asked for but not granted: the name, what will not work without it, and
+    whether publishing itself needs it."""
     if grant.scopes is None:
         return []
     granted = set(grant.scopes)
-    return [(s.name, str(s.needed_for)) for s in provider.scopes if s.name not in granted]
+    return [
+        (s.name, str(s.needed_for), s.required) for s in provider.scopes if s.name not in granted
+    ]
 
 
 def usable(destination: Destination, pending: Pending) -> str:

@@ -65,7 +65,7 @@ def editor(db) -> User:
 
 @pytest.fixture
 def browser(editor) -> Client:
-    client = Client()
+    client = Client(headers={"accept-language": "en"})
     client.force_login(editor)
     return client
 
@@ -209,10 +209,13 @@ def test_connect_tiktok_uses_client_key_and_keeps_open_id(emu, browser):
 
 
 def test_missing_scopes_are_named_with_what_will_not_work(emu, browser):
-    page = connect(browser, "pinterest", drop=("pins:read",))
+    page = connect(browser, "pinterest", drop=("pins:read", "pins:write"))
     text = page.content.decode()
-    assert "pins:read" in text
-    assert "finding a pin again" in text
+    assert page.context["missing_scopes"] == [
+        ("pins:write", "creating pins", True),
+        ("pins:read", "finding a pin again after an interrupted publish", False),
+    ]
+    assert "finding a pin again" in text and "publishing will fail" in text
 
 
 # --- reconnect ----------------------------------------------------------------------------------
@@ -279,7 +282,7 @@ def test_a_reused_state_is_refused(emu, browser):
 
 def test_a_state_from_another_session_is_refused(emu, browser, editor):
     path, params = consent(browser, "pinterest")
-    other = Client()
+    other = Client(headers={"accept-language": "en"})
     other.force_login(editor)  # the same user, another browser
     assert "could not be matched" in _refused(other.get(path, params))
 
@@ -374,7 +377,7 @@ def test_the_emulator_refuses_vk_id_without_pkce(emu):
 def test_staff_without_change_permission_cannot_connect(emu, db):
     viewer = User.objects.create_user("viewer", is_staff=True)
     viewer.user_permissions.add(Permission.objects.get(codename="view_socialmediacredentials"))
-    client = Client()
+    client = Client(headers={"accept-language": "en"})
     client.force_login(viewer)
     assert client.get(reverse(CONNECT, args=["pinterest"])).status_code == 403
     assert client.get(reverse("oauth-callback", args=["pinterest"])).status_code == 403
