@@ -68,9 +68,7 @@ def _connect(page, live_server, text, label: str) -> None:
 
 
 @LOCALES
-def test_connect_pick_publish_reconnect_and_deny(
-    providers, admin_page, shots, live_server, locale
-):
+def test_connect_pick_publish_reconnect_and_deny(providers, admin_page, shots, live_server, locale):
     text = TEXT[locale]
     page = admin_page(locale)
 
