@@ -327,10 +327,42 @@ def test_a_code_used_twice_is_refused_by_the_provider(emu, browser, settings):
     assert "already been used" in text
 
 
-def test_an_account_without_boards_stores_nothing(emu, browser):
+@pytest.mark.parametrize("platform", ["pinterest", "facebook", "youtube_shorts"])
+def test_an_account_without_boards_pages_or_channels_stores_nothing(emu, browser, platform):
     requests.post(f"{emu.url}/_control/oauth", json={"empty_accounts": True}, timeout=5)
-    path, params = consent(browser, "pinterest")
+    path, params = consent(browser, platform)
     assert "nothing this site can publish to" in _refused(browser.get(path, params))
+
+
+def test_a_choice_that_was_not_offered_is_refused(emu, browser):
+    connect(browser, "pinterest")
+    forged = browser.post(reverse(PICK, args=["pinterest"]), {"choice": "pinterest:123"})
+    assert "Choose one of the listed accounts" in _refused(forged)
+    assert flow.PICK_KEY in browser.session  # the editor may still pick a listed one
+
+
+def test_a_pick_left_too_long_is_refused(emu, browser, monkeypatch):
+    connect(browser, "pinterest")
+    monkeypatch.setattr(flow, "PICK_SECONDS", 0)
+    late = browser.post(reverse(PICK, args=["pinterest"]), {"choice": "pinterest:549755885175"})
+    assert "expired" in _refused(late)
+
+
+def test_a_pick_without_a_connect_is_refused(emu, browser):
+    assert "click Connect first" in _refused(browser.get(reverse(PICK, args=["pinterest"])))
+
+
+def test_an_instagram_credential_is_reconnected_through_facebook(emu, browser):
+    credential = SocialMediaCredentials.objects.create(
+        platform="instagram", access_token="EAABold", extra_data={"ig_user_id": "17841400000000001"}
+    )
+    page = browser.get(
+        reverse("admin:webhooks_socialmediacredentials_change", args=[credential.pk])
+    )
+    assert f"connect/facebook/?credential={credential.pk}" in page.content.decode()
+    pick = connect(browser, "facebook", credential=str(credential.pk))
+    offered = {c["value"]: c["unusable"] for c in pick.context["choices"]}
+    assert "another platform" in offered["facebook:104512345678901"]
 
 
 def test_a_facebook_user_without_pages_stores_nothing(emu, browser):
