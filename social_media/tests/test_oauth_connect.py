@@ -47,7 +47,7 @@ def emu(settings) -> Iterator[InProcessEmulator]:
         settings.GOOGLE_CLIENT_SECRET = "GOCSPX-google-secret-0123456789"
         settings.YOUTUBE_API_BASE_URL = f"{url}/youtube/v3"
         settings.TIKTOK_OAUTH_AUTHORIZE_URL = f"{url}/oauth/tiktok/authorize"
-        settings.TIKTOK_API_BASE_URL = f"{url}/tiktok/v2"
+        settings.TIKTOK_API_BASE_URL = f"{url}/tiktok"
         settings.TIKTOK_CLIENT_KEY = "awdemoclientkey"
         settings.TIKTOK_CLIENT_SECRET = "tiktok-secret-0123456789"
         yield emulator

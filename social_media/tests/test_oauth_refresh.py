@@ -24,7 +24,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def emu(settings) -> Iterator[InProcessEmulator]:
     with InProcessEmulator() as emulator:
-        settings.TIKTOK_API_BASE_URL = f"{emulator.url}/tiktok/v2"
+        settings.TIKTOK_API_BASE_URL = f"{emulator.url}/tiktok"
         settings.TIKTOK_CLIENT_KEY = "awdemoclientkey"
         settings.TIKTOK_CLIENT_SECRET = "tiktok-secret-0123456789"
         settings.GOOGLE_OAUTH_TOKEN_URL = f"{emulator.url}/google/oauth2/token"
@@ -80,7 +80,7 @@ def test_a_retired_refresh_token_flags_the_credential_with_one_warning(emu, capl
 
 
 def test_a_refresh_that_cannot_reach_the_provider_does_not_flag(emu, settings):
-    settings.TIKTOK_API_BASE_URL = "http://127.0.0.1:9/tiktok/v2"
+    settings.TIKTOK_API_BASE_URL = "http://127.0.0.1:9/tiktok"
     target = credential()
     result = PLATFORMS["tiktok"].refresh_token(target)
     assert not result.ok and not result.rejected

@@ -20,11 +20,11 @@ def _api_base() -> str:
 
 
 def creator(grant: Grant) -> list[Destination]:
-    """The signed-in creator (``POST /post/publish/creator_info/query/``)."""
+    """The signed-in creator (``POST /v2/post/publish/creator_info/query/``)."""
     client = ApiClient(base_url=_api_base(), secrets=[grant.access_token], platform_name="TikTok")
     client.session.headers["Authorization"] = f"Bearer {grant.access_token}"
     try:
-        body = client.request("POST", "post/publish/creator_info/query/", json={})
+        body = client.request("POST", "v2/post/publish/creator_info/query/", json={})
     except ApiError as error:
         raise ConnectError(error.message) from None
     data = body.get("data") if isinstance(body, dict) else None
@@ -45,7 +45,7 @@ def creator(grant: Grant) -> list[Destination]:
 
 PROVIDER = OAuthProvider(
     authorize_url_setting="TIKTOK_OAUTH_AUTHORIZE_URL",
-    token_url=lambda: f"{_api_base()}/oauth/token/",
+    token_url=lambda: f"{_api_base()}/v2/oauth/token/",
     client_id_setting="TIKTOK_CLIENT_KEY",
     client_secret_setting="TIKTOK_CLIENT_SECRET",  # noqa: S106 (the name of a setting)
     scopes=(

@@ -11,8 +11,8 @@ SETTINGS = (
     Setting("TIKTOK_CLIENT_KEY"),
     Setting("TIKTOK_CLIENT_SECRET"),
     Setting("TIKTOK_OAUTH_AUTHORIZE_URL", "https://www.tiktok.com/v2/auth/authorize/"),
-    # open.tiktokapis.com: the token endpoint is {base}/oauth/token/.
-    Setting("TIKTOK_API_BASE_URL", "https://open.tiktokapis.com/v2"),
+    # The API host: the token endpoint is {base}/v2/oauth/token/.
+    Setting("TIKTOK_API_BASE_URL", "https://open.tiktokapis.com"),
 )
 
 SECRET_PATTERNS = (
