@@ -85,6 +85,13 @@ class SocialMediaCredentials(models.Model):
         editable=False,
         help_text=_("What the account allowed when it was connected with the Connect button."),
     )
+    oauth_params = models.JSONField(
+        _("OAuth parameters"),
+        default=dict,
+        blank=True,
+        editable=False,
+        help_text=_("What the provider needs on every token request (VK ID: device_id)."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
     needs_reconnect = models.BooleanField(
         _("needs reconnection"),

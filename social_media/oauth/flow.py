@@ -297,7 +297,6 @@ def flow_pick(
         created = credential.pk is None
         extra = dict(credential.extra_data) if isinstance(credential.extra_data, dict) else {}
         extra.update(chosen.extra_data)
-        extra.update({k: v for k, v in grant.extra.items() if k not in extra})
         credential.platform = chosen.platform
         credential.extra_data = extra
         own_token = bool(chosen.access_token)
@@ -307,6 +306,11 @@ def flow_pick(
             None if own_token and chosen.never_expires else grant.expires_at
         )
         credential.granted_scopes = list(grant.scopes) if grant.scopes is not None else []
+        credential.oauth_params = {
+            name: str(grant.extra[name])
+            for name in provider.callback_params
+            if grant.extra.get(name)
+        }
         credential.needs_reconnect = False
         credential.last_error = ""
         credential.full_clean()

@@ -90,7 +90,7 @@ class OAuthProvider:
     client_id_param: str = "client_id"
     authorize_params: Mapping[str, str] = field(default_factory=dict)
     #: Query parameters of the callback that the code exchange (and refreshes) need, e.g.
-    #: VK ID's ``device_id``; they are kept in the credential's extra data.
+    #: VK ID's ``device_id``; they are kept in the credential's ``oauth_params``.
     callback_params: tuple[str, ...] = ()
     #: Whether the token requests carry a ``state`` too (VK ID asks for one).
     token_state: bool = False

@@ -38,8 +38,9 @@ def refresh_possible(provider: OAuthProvider | None, credential: SocialMediaCred
 
 
 def _extra_of(provider: OAuthProvider, credential: SocialMediaCredentials) -> dict[str, str]:
-    extra = credential.extra_data if isinstance(credential.extra_data, dict) else {}
-    return {name: str(extra[name]) for name in provider.callback_params if extra.get(name)}
+    """What the provider wants on every token request (VK ID's ``device_id``)."""
+    stored = credential.oauth_params if isinstance(credential.oauth_params, dict) else {}
+    return {name: str(stored[name]) for name in provider.callback_params if stored.get(name)}
 
 
 def credential_refresh(

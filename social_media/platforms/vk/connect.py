@@ -2,8 +2,9 @@
 administers (``groups.get?filter=admin``) to pick from.
 
 The callback brings a ``device_id`` that every token request needs (kept in the credential's
-extra data); the token requests carry a ``state`` too. Access tokens live one hour and are
-refreshed by the generic refresh (docs/platform-api-facts-native.md §5.5).
+``oauth_params``, not in its extra data); the token requests carry a ``state`` too. Access
+tokens live one hour and are refreshed by the generic refresh (docs/platform-api-facts-native.md
+§5.5).
 """
 
 from __future__ import annotations
