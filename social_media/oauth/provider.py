@@ -92,6 +92,8 @@ class OAuthProvider:
     #: Query parameters of the callback that the code exchange (and refreshes) need, e.g.
     #: VK ID's ``device_id``; they are kept in the credential's ``oauth_params``.
     callback_params: tuple[str, ...] = ()
+    #: Extra fields of the code grant (Pinterest: ``continuous_refresh``).
+    code_params: Mapping[str, str] = field(default_factory=dict)
     #: Whether the token requests carry a ``state`` too (VK ID asks for one).
     token_state: bool = False
     #: After the code exchange (Facebook: a long-lived token, the granted permissions).
@@ -152,7 +154,7 @@ class OAuthProvider:
         self, *, code: str, redirect_uri: str, code_verifier: str, extra: Mapping[str, str]
     ) -> Grant:
         """The code for tokens (then ``finish``): raises ``ConnectError``."""
-        params = dict(extra)
+        params = {**self.code_params, **extra}
         if self.pkce:
             params["code_verifier"] = code_verifier
         if self.token_state:

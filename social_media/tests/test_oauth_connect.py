@@ -133,6 +133,8 @@ def test_connect_pinterest_lists_the_boards_and_stores_the_pick(emu, browser):
     assert set(credential.granted_scopes) >= {"boards:read", "pins:write"}
     assert not any("pina_" in m or "pinr_" in m for m in messages_of(done))
     assert flow.PICK_KEY not in browser.session  # the tokens left the session
+    code_grant = next(r for r in emu.state.records if r["path"] == "/pinterest/v5/oauth/token")
+    assert "continuous_refresh=true" in code_grant["body"]
 
 
 def test_connect_facebook_gives_page_and_instagram_with_long_lived_page_tokens(emu, browser):

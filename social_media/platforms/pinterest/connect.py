@@ -67,5 +67,8 @@ PROVIDER = OAuthProvider(
     ),
     scope_separator=",",
     client_auth="client_secret_basic",
+    # Apps made before 2025-09-25 get the continuous (60-day, refreshable) refresh token only
+    # when they ask for it (docs/platform-api-facts-native.md §6.1).
+    code_params={"continuous_refresh": "true"},
     list_destinations=list_boards,
 )
