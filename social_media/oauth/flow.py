@@ -301,7 +301,10 @@ def flow_pick(
         credential.extra_data = extra
         own_token = bool(chosen.access_token)
         credential.access_token = chosen.access_token or grant.access_token
-        credential.refresh_token = "" if own_token else grant.refresh_token
+        # No new refresh token (a provider that sends it on first consent only): the old stays.
+        credential.refresh_token = (
+            "" if own_token else grant.refresh_token or credential.refresh_token
+        )
         credential.token_expires_at = (
             None if own_token and chosen.never_expires else grant.expires_at
         )

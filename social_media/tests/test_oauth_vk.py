@@ -87,3 +87,16 @@ def test_vk_id_refuses_a_wrong_code_verifier(provider):
             extra={"device_id": back["device_id"]},
         )
     assert "code_verifier" in refused.value.message and refused.value.rejected
+
+
+@pytest.mark.django_db
+def test_refreshes_send_the_device_id_kept_in_oauth_params(provider):
+    from social_media.oauth import refresh
+    from webhooks.models import SocialMediaCredentials
+
+    credential = SocialMediaCredentials(
+        platform="vk",
+        extra_data={"group_id": "229000001"},
+        oauth_params={"device_id": "dev-1", "user_id": "ignored"},
+    )
+    assert refresh._extra_of(provider, credential) == {"device_id": "dev-1"}
