@@ -12,9 +12,14 @@ SETTINGS = (
     Setting("PINTEREST_PIN_URL", "https://www.pinterest.com/pin/{id}/"),
     # Pinterest app credentials: the Connect button and refreshing access tokens (unset:
     # no Connect button, no automatic refresh). The token endpoint is {API base}/oauth/token.
-    Setting("PINTEREST_CLIENT_ID"),
-    Setting("PINTEREST_CLIENT_SECRET"),
-    Setting("PINTEREST_OAUTH_AUTHORIZE_URL", "https://www.pinterest.com/oauth/"),
+    # In the local run: demo app credentials, the consent page of the emulator (emulator/oauth.py).
+    Setting("PINTEREST_CLIENT_ID", local="1500123"),
+    Setting("PINTEREST_CLIENT_SECRET", local="demo-pinterest-app-secret"),
+    Setting(
+        "PINTEREST_OAUTH_AUTHORIZE_URL",
+        "https://www.pinterest.com/oauth/",
+        local="{emulator}/oauth/pinterest/authorize",
+    ),
     # Refresh a Pinterest access token this many days before it expires.
     Setting("PINTEREST_REFRESH_BEFORE_DAYS", 5, type="int", minimum=1),
 )
