@@ -1,6 +1,6 @@
 """An editor connects accounts with the Connect buttons in a real browser, in Russian and in
-English: connect Pinterest and pick a board, publish a task with the connected account,
-reconnect it, connect Facebook and its Instagram account, and deny a consent.
+English: connect Pinterest and pick a board, connect VK and pick a community, publish a task
+with the connected accounts, reconnect Pinterest, connect Facebook, and deny a consent.
 
 The consent pages are the emulator's OAuth providers (emulator/oauth.py); the worker publishes
 with the credential the Connect flow stored. Screenshots go to ``test-artifacts/browser/``.
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pytest
 
+from social_media.platforms.spec import local_run_settings
 from tasks.models import SocialMediaPost
 from tests.e2e.conftest import wait_until
 from tests.factories import TaskFactory
@@ -32,6 +33,7 @@ TEXT = {
         "reconnected": "{} переподключён.",
         "reconnect": "Переподключить",
         "denied": "Facebook: доступ не предоставлен. Ничего не сохранено.",
+        "vk": "ВКонтакте",
     },
     "en-US": {
         "connect": "Connect {}",
@@ -40,6 +42,7 @@ TEXT = {
         "reconnected": "{} reconnected.",
         "reconnect": "Reconnect",
         "denied": "Facebook: access was not granted. Nothing was saved.",
+        "vk": "VK",
     },
 }
 LOCALES = pytest.mark.parametrize("locale", ["ru-RU", "en-US"])
@@ -47,17 +50,13 @@ LOCALES = pytest.mark.parametrize("locale", ["ru-RU", "en-US"])
 
 @pytest.fixture
 def providers(e2e, live_server, settings):
-    """The site's OAuth settings pointing at the emulator; the redirect URI on the live server."""
-    url = e2e.url
+    """The site's settings as in the local run (the emulator's providers and APIs, the demo
+    app ids: each ``Setting.local``); the redirect URI on the live server."""
+    for name, value in local_run_settings(e2e.url).items():
+        setattr(settings, name, value)
+    settings.PINTEREST_API_BASE_URL = f"{e2e.url}/pinterest/v5"  # scripts/run exports these two
+    settings.FACEBOOK_GRAPH_API_BASE_URL = f"{e2e.url}/facebook/v26.0"
     settings.SITE_URL = live_server.url
-    settings.PINTEREST_API_BASE_URL = f"{url}/pinterest/v5"
-    settings.PINTEREST_OAUTH_AUTHORIZE_URL = f"{url}/oauth/pinterest/authorize"
-    settings.PINTEREST_CLIENT_ID = "1500123"
-    settings.PINTEREST_CLIENT_SECRET = "demo-pinterest-app-secret"
-    settings.FACEBOOK_GRAPH_API_BASE_URL = f"{url}/facebook/v26.0"
-    settings.FACEBOOK_OAUTH_AUTHORIZE_URL = f"{url}/oauth/facebook/authorize"
-    settings.FACEBOOK_APP_ID = "1234567890123456"
-    settings.FACEBOOK_APP_SECRET = "demo-facebook-app-secret"
     return e2e
 
 
@@ -83,18 +82,32 @@ def test_connect_pick_publish_reconnect_and_deny(providers, admin_page, shots, l
     page.check(f"input[value='pinterest:{DRAFTS_BOARD}']")
     page.click("input[type=submit]")
     page.wait_for_selector(".messagelist .success")
-    credential = SocialMediaCredentials.objects.get()
+    credential = SocialMediaCredentials.objects.get(platform="pinterest")
     assert text["connected"].format(credential) in page.locator(".messagelist").inner_text()
     assert credential.extra_data == {"board_id": DRAFTS_BOARD}
     assert credential.access_token not in page.content()
     shots(page, "pinterest-connected")
 
-    # Publish a task: the worker pins it to the connected board with the stored token.
+    # Connect VK: VK ID (PKCE), then the community.
+    _connect(page, live_server, text, text["vk"])
+    page.click("#allow")
+    page.wait_for_selector("form input[name=choice]")
+    shots(page, "vk-pick")
+    page.check("input[value='vk:229000001']")
+    page.click("input[type=submit]")
+    page.wait_for_selector(".messagelist .success")
+    vk_credential = SocialMediaCredentials.objects.get(platform="vk")
+    assert vk_credential.extra_data == {"group_id": "229000001"}
+
+    # Publish a task: the worker pins it to the connected board and posts it on the
+    # community's wall, with the stored tokens.
     task = TaskFactory(published=True, language=locale[:2])
     wait_until(
-        lambda: SocialMediaPost.objects.filter(task=task, status="published").exists(),
+        lambda: SocialMediaPost.objects.filter(task=task, status="published").count() == 2,
         timeout=PUBLISH_WAIT,
-        message=lambda: str(list(SocialMediaPost.objects.values("status", "error_message"))),
+        message=lambda: str(
+            list(SocialMediaPost.objects.values("platform", "status", "error_message"))
+        ),
     )
     pins = list(providers.state.pins.values())
     assert [pin["board_id"] for pin in pins] == [DRAFTS_BOARD]
@@ -110,7 +123,7 @@ def test_connect_pick_publish_reconnect_and_deny(providers, admin_page, shots, l
     assert text["reconnected"].format(credential) in page.locator(".messagelist").inner_text()
     credential.refresh_from_db()
     assert credential.access_token != old_token
-    assert SocialMediaCredentials.objects.count() == 1
+    assert SocialMediaCredentials.objects.count() == 2
     assert SocialMediaPost.objects.filter(task=task, platform="pinterest").count() == 1
     shots(page, "pinterest-reconnected")
 
@@ -124,11 +137,12 @@ def test_connect_pick_publish_reconnect_and_deny(providers, admin_page, shots, l
     page.click("input[type=submit]")
     page.wait_for_selector(".messagelist .success")
     assert SocialMediaCredentials.objects.filter(platform="facebook").count() == 1
+    credential.refresh_from_db()
 
     # Deny: an error message, nothing stored.
     _connect(page, live_server, text, "Facebook")
     page.click("#deny")
     page.wait_for_selector(".messagelist .error")
     assert text["denied"] in page.locator(".messagelist").inner_text()
-    assert SocialMediaCredentials.objects.count() == 2
+    assert SocialMediaCredentials.objects.count() == 3
     shots(page, "facebook-denied")
