@@ -25,6 +25,8 @@ from social_media.platforms.spec import (
 )
 
 if TYPE_CHECKING:
+    from django.urls import URLPattern
+
     from quiz_media.specs import MediaSpec
     from social_media.media import PostMedia
     from social_media.oauth.provider import OAuthProvider
@@ -194,6 +196,8 @@ class BasePlatform:
     secret_patterns: tuple[SecretPattern, ...] = ()
     #: Demo data for ``load_demo_data``: a credential for an API platform.
     demo_credential: DemoCredential | None = None
+    #: What a credential's extra data holds, for the admin's help text (translated).
+    extra_data_help: str | Promise = ""
 
     #: How many posts one ``read_metrics`` call may take.
     metrics_batch_size: int = 1
@@ -295,3 +299,12 @@ class BasePlatform:
     def expiry_warning_days(self) -> int | None:
         """A token expiring within this many days is shown as due (``None``: no rule)."""
         return None
+
+    def periodic_job(self) -> dict[str, int] | None:
+        """Periodic (every minute, ``social_media.platform_jobs``): the platform's own upkeep,
+        e.g. fetching its updates; counts of what was done. ``None``: nothing to do."""
+        return None
+
+    def urls(self) -> list[URLPattern]:
+        """Endpoints the platform calls (e.g. its updates), mounted under ``/api/webhooks/``."""
+        return []

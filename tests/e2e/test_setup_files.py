@@ -48,6 +48,7 @@ def test_load_demo_data_is_idempotent_and_points_at_the_emulator():
     assert sorted(SocialMediaCredentials.objects.values_list("platform", flat=True)) == [
         "facebook",
         "pinterest",
+        "telegram",
         "vk",
     ]
     community = SocialMediaCredentials.objects.get(platform="vk")
