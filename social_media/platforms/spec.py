@@ -9,7 +9,8 @@ the functions below collect them for every key in ``social_media.platforms.KEYS`
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from importlib import import_module
 from types import ModuleType
@@ -76,15 +77,27 @@ def _declaring_modules(key: str) -> list[ModuleType]:
     return modules
 
 
-def platform_settings() -> list[Setting]:
-    """Every platform's declared settings, in registry order (a name declared twice: the
-    first declaration)."""
+def merged(settings: Iterable[Setting]) -> list[Setting]:
+    """One setting per name: the first declaration, with the local-run value of a later
+    one when the first has none (``conf.py`` and ``oauth_conf.py`` may both name it)."""
     found: dict[str, Setting] = {}
-    for key in KEYS:
-        for module in _declaring_modules(key):
-            for setting in getattr(module, "SETTINGS", ()):
-                found.setdefault(setting.name, setting)
+    for setting in settings:
+        first = found.get(setting.name)
+        if first is None:
+            found[setting.name] = setting
+        elif not first.local and setting.local:
+            found[setting.name] = replace(first, local=setting.local)
     return list(found.values())
+
+
+def platform_settings() -> list[Setting]:
+    """Every platform's declared settings, in registry order (see ``merged``)."""
+    return merged(
+        setting
+        for key in KEYS
+        for module in _declaring_modules(key)
+        for setting in getattr(module, "SETTINGS", ())
+    )
 
 
 def secret_patterns() -> list[SecretPattern]:

@@ -171,3 +171,20 @@ def test_flagging_logs_one_warning_for_many_failed_posts(caplog):
     target.refresh_from_db()
     assert target.needs_reconnect
     assert len(caplog.records) == 1
+
+
+def test_a_setting_declared_twice_keeps_the_first_and_a_later_local_value():
+    from social_media.platforms.spec import Setting, merged
+
+    found = merged(
+        [
+            Setting("TIKTOK_CLIENT_KEY", "", local=""),  # conf.py
+            Setting("OTHER", "x"),
+            Setting("TIKTOK_CLIENT_KEY", "ignored", local="awdemo"),  # oauth_conf.py
+            Setting("OTHER", "y", local="z"),
+        ]
+    )
+    assert found == [
+        Setting("TIKTOK_CLIENT_KEY", "", local="awdemo"),
+        Setting("OTHER", "x", local="z"),
+    ]
