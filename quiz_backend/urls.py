@@ -5,6 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from quiz_backend.health import healthz
+from social_media.oauth.views import oauth_callback
 from social_media.views_analytics import (
     analytics_csv_view,
     analytics_posts_csv_view,
@@ -23,6 +24,12 @@ urlpatterns = [
         name="admin-analytics-posts-csv",
     ),
     path("admin/", admin.site.urls),
+    # The redirect URI registered with every OAuth provider (social_media/oauth/).
+    path(
+        "oauth/<str:platform>/callback/",
+        admin.site.admin_view(oauth_callback),
+        name="oauth-callback",
+    ),
     path("api/webhooks/", include("social_media.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

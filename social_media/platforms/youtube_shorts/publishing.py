@@ -27,6 +27,7 @@ from quiz_backend.encryption import DecryptionError, decrypt, encrypt
 from social_media.captions import content_for
 from social_media.http import ApiError
 from social_media.platforms.base import Outcome, PublishResult
+from social_media.platforms.notices import credential_notice_set
 from social_media.platforms.youtube_shorts import oauth, quota_usage
 from social_media.platforms.youtube_shorts.client import (
     NAME,
@@ -247,14 +248,6 @@ def _resumable(error: ApiError, state: dict[str, Any]) -> PublishResult:
     return _failed(error, state=state)
 
 
-def _notice_set(credential: SocialMediaCredentials, notice: str) -> None:
-    """``social_media.targets.credential_notice_set`` (that module loads the registry,
-    which loads this package, so it cannot be imported here)."""
-    if credential.notice != notice:
-        SocialMediaCredentials.objects.filter(pk=credential.pk).update(notice=notice)
-        credential.notice = notice
-
-
 def forced_private_notice(requested: str, video: dict[str, Any], header: bool) -> str:
     """The notice when YouTube made the upload private although another privacy was asked."""
     status = video.get("status")
@@ -277,7 +270,7 @@ def _published(
     )
     # The account's notice follows its latest upload: set while uploads are forced
     # private, cleared once one keeps the privacy asked for (the project passed the audit).
-    _notice_set(credential, notice)
+    credential_notice_set(credential, notice)
     return PublishResult(
         Outcome.SUCCESS,
         post_id=video_id,
