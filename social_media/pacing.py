@@ -30,6 +30,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from social_media.models import PublishSlot
 from social_media.targets import Target, Targets, preloaded_targets
@@ -522,3 +523,53 @@ def spam_reset(target: Target) -> None:
     type(target).objects.filter(pk=target.pk).update(spam_factor=1, spam_until=None)
     target.spam_factor, target.spam_until = 1, None
     target_replan(target)
+
+
+def suggested_pace_for(target: Target) -> tuple[int, int] | None:
+    """(gap seconds, daily cap) the target's platforms suggest: the strictest of them."""
+    from social_media.platforms.registry import PLATFORMS
+
+    keys = target.target_platforms if isinstance(target, Webhook) else [target.platform]
+    suggestions = [
+        PLATFORMS[key].suggested_pace
+        for key in (keys if isinstance(keys, list) else [])
+        if isinstance(key, str) and key in PLATFORMS and PLATFORMS[key].suggested_pace
+    ]
+    if not suggestions:
+        return None
+    gap = max(s.min_gap_seconds for s in suggestions if s)
+    caps = [s.daily_cap for s in suggestions if s and s.daily_cap]
+    return gap, min(caps) if caps else 0
+
+
+def apply_suggested_pace(target: Target) -> bool:
+    """Set the target's gap and cap to its platforms' suggestion (its waiting posts follow)."""
+    suggestion = suggested_pace_for(target)
+    if suggestion is None:
+        return False
+    target.min_gap_seconds, target.daily_cap = suggestion
+    target.save(update_fields=["min_gap_seconds", "daily_cap", "updated_at"])
+    return True
+
+
+def describe_pace(target: Any) -> str:
+    """“every 10 min, at most 24 a day, quiet 22:00–08:00 (Europe/Moscow)”, or “no pacing”."""
+    parts = []
+    if target.min_gap_seconds:
+        minutes, seconds = divmod(target.min_gap_seconds, 60)
+        parts.append(
+            gettext("every %(minutes)d min") % {"minutes": minutes}
+            if not seconds
+            else gettext("every %(seconds)d s") % {"seconds": target.min_gap_seconds}
+        )
+    if target.daily_cap:
+        parts.append(gettext("at most %(count)d a day") % {"count": target.daily_cap})
+    if target.quiet_start is not None and target.quiet_end is not None:
+        parts.append(
+            gettext("quiet %(start)s–%(end)s")
+            % {"start": f"{target.quiet_start:%H:%M}", "end": f"{target.quiet_end:%H:%M}"}
+        )
+    if not parts:
+        return gettext("no pacing")
+    zone = target.time_zone or gettext("site time zone")
+    return f"{', '.join(parts)} ({zone})"

@@ -18,6 +18,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from social_media.admin.pacing import PacingAdminMixin, pacing_fieldset
 from social_media.admin.webhook_forms import CredentialsForm, WebhookForm
 from social_media.admin_display import badge
 from social_media.connection import credential_test_connection, webhook_send_test_event
@@ -36,7 +37,7 @@ MAX_CHECKS = 2
 
 
 @admin.register(SocialMediaCredentials)
-class SocialMediaCredentialsAdmin(admin.ModelAdmin):
+class SocialMediaCredentialsAdmin(PacingAdminMixin, admin.ModelAdmin):
     form = CredentialsForm
     list_display = (
         "__str__",
@@ -47,6 +48,7 @@ class SocialMediaCredentialsAdmin(admin.ModelAdmin):
         "is_active",
         "reconnect_flag",
         "token_expiry",
+        "pace_summary",
         "last_error",
     )
     list_filter = ("platform", "is_active", "needs_reconnect")
@@ -54,10 +56,11 @@ class SocialMediaCredentialsAdmin(admin.ModelAdmin):
         "needs_reconnect",
         "last_error",
         "connection_check",
+        "pace_state",
         "created_at",
         "updated_at",
     )
-    actions = ["test_connection"]
+    actions = ["test_connection", "apply_suggested_pace", "lift_spam_slowdown"]
 
     def get_fieldsets(
         self, request: HttpRequest, obj: SocialMediaCredentials | None = None
@@ -69,6 +72,7 @@ class SocialMediaCredentialsAdmin(admin.ModelAdmin):
             (None, {"fields": ("platform", "extra_data", "languages", "is_active")}),
             (_("Tokens"), {"fields": tuple(tokens)}),
             (_("Health"), {"fields": ("needs_reconnect", "last_error", "connection_check")}),
+            pacing_fieldset(),
             (_("Record"), {"fields": ("created_at", "updated_at")}),
         )
 
@@ -200,7 +204,7 @@ def _secret_notice(webhook: Webhook, secret: str) -> str:
 
 
 @admin.register(Webhook)
-class WebhookAdmin(admin.ModelAdmin):
+class WebhookAdmin(PacingAdminMixin, admin.ModelAdmin):
     form = WebhookForm
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = (
@@ -214,6 +218,7 @@ class WebhookAdmin(admin.ModelAdmin):
         "masked_secret",
         "api_key_status",
         "is_active",
+        "pace_summary",
         "last_delivery",
     )
     list_filter = ("webhook_type", "service_name", "is_active", "callback_auth")
@@ -224,10 +229,11 @@ class WebhookAdmin(admin.ModelAdmin):
         "last_error",
         "last_delivery",
         "last_delivery_error",
+        "pace_state",
         "created_at",
         "updated_at",
     )
-    actions = ["rotate_secret", "send_test_event"]
+    actions = ["rotate_secret", "send_test_event", "apply_suggested_pace", "lift_spam_slowdown"]
 
     def get_fieldsets(self, request: HttpRequest, obj: Webhook | None = None) -> _FieldsetSpec:
         api_key = ["make_api_key"] if obj is None else ["make_api_key", "clear_make_api_key"]
@@ -238,6 +244,7 @@ class WebhookAdmin(admin.ModelAdmin):
                 {"fields": ("target_platforms", "payload_format", "languages", "last_error")},
             ),
             (_("Last delivery"), {"fields": ("last_delivery", "last_delivery_error")}),
+            pacing_fieldset(),
             (
                 _("Authentication"),
                 {

@@ -5,6 +5,7 @@ The broker is the boundary: ``sent`` records the post ids handed to it.
 
 from __future__ import annotations
 
+import itertools
 import zoneinfo
 from datetime import UTC, datetime, time, timedelta
 
@@ -51,7 +52,7 @@ def _times(platform: str = "pinterest") -> list[datetime]:
 
 
 def _gaps(times: list[datetime]) -> list[float]:
-    return [round((b - a).total_seconds()) for a, b in zip(times, times[1:], strict=False)]
+    return [round((b - a).total_seconds()) for a, b in itertools.pairwise(times)]
 
 
 # --- no pacing: today's behaviour ---------------------------------------------------
@@ -296,7 +297,7 @@ def test_a_spam_answer_stretches_the_gap_and_spreads_the_waiting_posts(sent):
     credential.refresh_from_db()
     assert credential.spam_factor == 2 and credential.spam_until > timezone.now()
     waiting = [p.next_attempt_at for p in SocialMediaPost.objects.exclude(planned_at=None)]
-    assert all(b - a >= pace.gap for a, b in zip(sorted(waiting), sorted(waiting)[1:]))
+    assert all(b - a >= pace.gap for a, b in itertools.pairwise(sorted(waiting)))
     assert pacing.spam_slowdown(credential).gap == timedelta(seconds=GAP * 4)
 
 
