@@ -49,8 +49,10 @@ class SocialMediaPostInline(ReadOnlyTabularInline):
     show_change_link = True
     fields = (
         "platform",
+        "route",
         "status_badge",
         "post_link",
+        "notice",
         "error_message",
         "retry_count",
         "planned_at",
@@ -60,7 +62,7 @@ class SocialMediaPostInline(ReadOnlyTabularInline):
 
     @admin.display(description=_("status"))
     def status_badge(self, post: SocialMediaPost) -> str:
-        return status_badge(post.status)
+        return status_badge(post.status, waiting_for=post.platform_step)
 
     @admin.display(description=_("post URL"))
     def post_link(self, post: SocialMediaPost) -> str:

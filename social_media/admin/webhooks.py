@@ -50,11 +50,13 @@ class SocialMediaCredentialsAdmin(PacingAdminMixin, admin.ModelAdmin):
         "token_expiry",
         "pace_summary",
         "last_error",
+        "notice",
     )
     list_filter = ("platform", "is_active", "needs_reconnect")
     readonly_fields = (
         "needs_reconnect",
         "last_error",
+        "notice",
         "connection_check",
         "pace_state",
         "created_at",
@@ -71,7 +73,10 @@ class SocialMediaCredentialsAdmin(PacingAdminMixin, admin.ModelAdmin):
         return (
             (None, {"fields": ("platform", "extra_data", "languages", "is_active")}),
             (_("Tokens"), {"fields": tuple(tokens)}),
-            (_("Health"), {"fields": ("needs_reconnect", "last_error", "connection_check")}),
+            (
+                _("Health"),
+                {"fields": ("needs_reconnect", "last_error", "notice", "connection_check")},
+            ),
             pacing_fieldset(),
             (_("Record"), {"fields": ("created_at", "updated_at")}),
         )
