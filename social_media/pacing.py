@@ -336,13 +336,13 @@ def posts_replan(
         )
         if not posts:
             return []
-        PublishSlot.objects.filter(_pairs(posts), forced=False).delete()
+        PublishSlot.objects.filter(_pairs(posts)).delete()
         wanted: list[tuple[SocialMediaPost, Target]] = []
         for post in posts:
             target = targets.for_task(post.task).get(post.platform)
             post.webhook = target if isinstance(target, Webhook) else None
             post.planned_at = None
-            if from_due:
+            if from_due and post.attempt_count == 0:  # a retry keeps its own time
                 post.next_attempt_at = _due(post.task, now)
                 post.enqueued_at = None
             if target is not None and pace_of(target, now).active:
@@ -355,16 +355,21 @@ def posts_replan(
     return [p.pk for p in posts if p.next_attempt_at is None or p.next_attempt_at <= now]
 
 
-def _unsent_on(key: str, now: datetime) -> list[int]:
-    """Pending posts holding a future slot of target ``key``."""
-    slots = PublishSlot.objects.filter(target=key, at__gt=now, forced=False)
-    pairs = list(slots.values_list("task_id", "platform"))
-    if not pairs:
-        return []
-    return list(
-        SocialMediaPost.objects.filter(_pairs_of(pairs), status=PostStatus.PENDING).values_list(
-            "pk", flat=True
+def _waiting_on(target: Target, now: datetime) -> list[int]:
+    """Pending, unclaimed posts this target may carry: those holding one of its future
+    slots, and every pending post of its platforms (they may not have a slot yet)."""
+    pairs = list(
+        PublishSlot.objects.filter(target=target_key(target), at__gt=now, forced=False).values_list(
+            "task_id", "platform"
         )
+    )
+    keys = target.target_platforms if isinstance(target, Webhook) else [target.platform]
+    platforms = [k for k in (keys if isinstance(keys, list) else []) if isinstance(k, str)]
+    waiting = Q(status=PostStatus.PENDING, claim_token__isnull=True)
+    return list(
+        SocialMediaPost.objects.filter(waiting & (Q(platform__in=platforms) | _pairs_of(pairs)))
+        .values_list("pk", flat=True)
+        .order_by("pk")
     )
 
 
@@ -376,7 +381,7 @@ def target_replan(target: Target, *, deleted: bool = False) -> int:
     """
     now = timezone.now()
     key = target_key(target)
-    ids = _unsent_on(key, now)
+    ids = _waiting_on(target, now)
     if deleted:
         PublishSlot.objects.filter(target=key, at__gt=now).delete()
     if not ids:
@@ -394,13 +399,29 @@ def task_slots_release(task: Task) -> int:
     return deleted
 
 
-def spam_slowdown(target: Target, now: datetime | None = None) -> Pace:
+def spam_slowdown(
+    target: Target, now: datetime | None = None, post: SocialMediaPost | None = None
+) -> Pace:
     """A spam or flood answer: double the target's slow-down (at most ×16) for ``SPAM_HOLD``.
 
-    The target's planned posts are spread again under the stretched gap. Returns the
+    The refused ``post`` holds the moment of its attempt (the gap counts from it), and
+    the target's waiting posts are spread again under the stretched gap. Returns the
     pace now in force.
     """
     now = now or timezone.now()
+    if post is not None:
+        PublishSlot.objects.update_or_create(
+            task_id=post.task_id,
+            platform=post.platform,
+            defaults={
+                "target": target_key(target),
+                "at": now,
+                "day": now.astimezone(_zone(target.time_zone)).date(),
+                "ordinal": 0,
+                "cap": 0,
+                "forced": True,
+            },
+        )
     model = type(target)
     still = target.spam_until is not None and target.spam_until > now
     factor = min(max(target.spam_factor, 1) * 2, SPAM_FACTOR_MAX) if still else 2
@@ -414,7 +435,7 @@ def spam_slowdown(target: Target, now: datetime | None = None) -> Pace:
 def spam_retry_at(post: SocialMediaPost, target: Target, now: datetime | None = None) -> datetime:
     """After a spam answer: slow the target down and give ``post`` the next slot under it."""
     now = now or timezone.now()
-    pace = spam_slowdown(target, now)
+    pace = spam_slowdown(target, now, post)
     earliest = now + pace.gap  # the refused attempt was just now
     with transaction.atomic():
         PublishSlot.objects.filter(task_id=post.task_id, platform=post.platform).delete()

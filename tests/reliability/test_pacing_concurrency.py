@@ -4,6 +4,7 @@ locks and the slot table's constraints decide, never two posts in one slot, neve
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections import Counter
 from collections.abc import Callable
@@ -29,6 +30,7 @@ def broker(monkeypatch) -> list[int]:
     monkeypatch.setattr(celery_tasks.publish_post, "delay", sent.append)
     monkeypatch.setattr(celery_tasks.dispatch_posts, "delay", sent.extend)
     return sent
+
 
 THREADS = 12
 GAP = 600
@@ -61,7 +63,7 @@ def _assert_paced() -> None:
     slots = list(PublishSlot.objects.order_by("at"))
     times = [s.at for s in slots]
     assert len(set(times)) == len(times)
-    assert all(b - a >= timedelta(seconds=GAP) for a, b in zip(times, times[1:], strict=False))
+    assert all(b - a >= timedelta(seconds=GAP) for a, b in itertools.pairwise(times))
     assert max(Counter(s.day for s in slots).values()) <= CAP
     posts = {(p.task_id, p.platform): p for p in SocialMediaPost.objects.all()}
     assert len(posts) == len(slots)
