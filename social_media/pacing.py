@@ -211,9 +211,18 @@ def _plan(
     if fresh_only:
         # Under the lock: a post another transaction wrote meanwhile keeps its slot (our
         # INSERT of it will be dropped); a slot whose post is gone is given back.
-        pairs = _pairs(p for p, _ in wanted)
-        taken = set(SocialMediaPost.objects.filter(pairs).values_list("task_id", "platform"))
-        PublishSlot.objects.filter(pairs).exclude(_pairs_of(taken)).delete()
+        pairs = {(p.task_id, p.platform) for p, _ in wanted}
+        task_ids = {task_id for task_id, _ in pairs}
+        posts = SocialMediaPost.objects.filter(task_id__in=task_ids)
+        taken = set(posts.values_list("task_id", "platform")) & pairs
+        slots = PublishSlot.objects.filter(task_id__in=task_ids)
+        stale = [
+            pk
+            for pk, task_id, platform in slots.values_list("pk", "task_id", "platform")
+            if (task_id, platform) in pairs - taken
+        ]
+        if stale:
+            PublishSlot.objects.filter(pk__in=stale).delete()
         skip = {i for i, (p, _) in enumerate(wanted) if (p.task_id, p.platform) in taken}
     else:
         skip = set()

@@ -376,3 +376,35 @@ def test_planning_1000_posts_over_6_targets_costs_the_same_queries_as_12(
     assert SocialMediaPost.objects.count() == 6 * 170
     assert PublishSlot.objects.count() == 6 * 170
     assert all(p.next_attempt_at for p in SocialMediaPost.objects.all())
+
+
+# --- the local run ----------------------------------------------------------------------
+
+
+def test_bulk_publishing_twenty_demo_tasks_spreads_them_over_the_demo_pace(sent):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from social_media.management.commands.load_demo_data import DEMO_GAP_SECONDS
+
+    call_command(
+        "load_demo_data", emulator_url="http://127.0.0.1:9025", extra_tasks=14, stdout=StringIO()
+    )
+    assert Task.objects.count() == 20
+
+    tasks_publish_bulk(Task.objects.all())
+
+    platforms = set(SocialMediaPost.objects.values_list("platform", flat=True))
+    assert len(platforms) == 6
+    for platform in platforms:
+        times = _times(platform)
+        assert len(times) == 20
+        assert min(_gaps(times)) >= DEMO_GAP_SECONDS, platform
+    # the webhook carries four platforms: its posts share one pace
+    hooked = sorted(
+        p.next_attempt_at
+        for p in SocialMediaPost.objects.exclude(platform__in=["pinterest", "facebook"])
+    )
+    assert _gaps(hooked) == [DEMO_GAP_SECONDS] * 79
+    assert len(sent) == 3  # the first post of each target goes now
