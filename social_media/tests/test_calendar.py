@@ -142,7 +142,10 @@ def test_a_day_in_the_past_or_an_unpublished_task_is_refused(admin_client):
     admin_client.post("/admin/calendar/move/", {"task": task.pk, "day": yesterday})
     Task.objects.filter(pk=task.pk).update(published=True)
     response = admin_client.post(
-        "/admin/calendar/move/", {"task": task.pk, "day": yesterday}, follow=True
+        "/admin/calendar/move/",
+        {"task": task.pk, "day": yesterday},
+        follow=True,
+        HTTP_ACCEPT_LANGUAGE="en",
     )
 
     assert Task.objects.get(pk=task.pk).publish_date is None
