@@ -219,7 +219,7 @@ def pace_preview(plans: list[Any], targets: Targets) -> list[PlatformPace]:
             first_target.setdefault(key, target)
     rows = []
     for key, items in pacing.preview(plans, targets).items():
-        target = first_target.get(key)
-        paced = target is not None and pacing.pace_of(target).active
-        rows.append(PlatformPace(key, items, pacing.describe_pace(target) if paced else ""))
+        carrier = first_target.get(key)
+        paced = carrier is not None and pacing.pace_of(carrier).active
+        rows.append(PlatformPace(key, items, pacing.describe_pace(carrier) if paced else ""))
     return rows

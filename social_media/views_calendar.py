@@ -35,7 +35,9 @@ def _day(value: str | None) -> date | None:
 def calendar_view(request: HttpRequest) -> TemplateResponse:
     if not request.user.has_perm("tasks.view_socialmediapost"):
         raise PermissionDenied
-    view = request.GET.get("view") if request.GET.get("view") in VIEWS else "week"
+    view = request.GET.get("view", "week")
+    if view not in VIEWS:
+        view = "week"
     anchor = _day(request.GET.get("date")) or timezone.localdate()
     platform = request.GET.get("platform", "")
     if platform not in PLATFORMS:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
@@ -15,11 +15,15 @@ from django.utils.translation import gettext_lazy as _
 from social_media import pacing
 from social_media.admin_display import badge
 
+if TYPE_CHECKING:
+    from django.contrib.admin.options import _FieldOpts
+    from django_stubs_ext import StrOrPromise
+
 #: The editable pacing fields (both forms list them).
 PACE_FORM_FIELDS = ("min_gap_seconds", "daily_cap", "quiet_start", "quiet_end", "time_zone")
 
 
-def pacing_fieldset() -> tuple[Any, dict[str, Any]]:
+def pacing_fieldset() -> tuple[StrOrPromise, _FieldOpts]:
     return (
         _("Pacing"),
         {

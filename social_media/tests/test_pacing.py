@@ -51,6 +51,12 @@ def _times(platform: str = "pinterest") -> list[datetime]:
     return [p.next_attempt_at for p in posts if p.next_attempt_at]
 
 
+def _at(post: SocialMediaPost) -> datetime:
+    """The post's next attempt (always set on a pending post here)."""
+    assert post.next_attempt_at is not None
+    return post.next_attempt_at
+
+
 def _gaps(times: list[datetime]) -> list[float]:
     return [round((b - a).total_seconds()) for a, b in itertools.pairwise(times)]
 
@@ -80,7 +86,7 @@ def test_a_gap_spreads_a_bulk_publish_and_only_the_first_post_goes_now(sent):
     times = _times()
     assert _gaps(times) == [GAP, GAP, GAP]
     assert before <= times[0] <= timezone.now()
-    first, *later = SocialMediaPost.objects.order_by("next_attempt_at")
+    first, *later = list(SocialMediaPost.objects.order_by("next_attempt_at"))
     assert first.planned_at is None and sent == [first.pk]
     assert [p.planned_at for p in later] == times[1:]
     assert summary.scheduled["pinterest"] == 3
@@ -162,7 +168,7 @@ def test_the_relay_leaves_a_planned_post_alone_until_its_slot(sent):
     later = SocialMediaPost.objects.exclude(planned_at=None).get()
 
     assert later.pk not in _relay_batch(timezone.now())
-    assert later.pk in _relay_batch(later.next_attempt_at + timedelta(seconds=1))
+    assert later.pk in _relay_batch(_at(later) + timedelta(seconds=1))
 
 
 # --- nothing lost, nothing doubled ---------------------------------------------------
@@ -172,7 +178,7 @@ def test_unpublishing_gives_the_slots_back_and_republishing_plans_again(sent):
     PinterestCredentialsFactory(min_gap_seconds=GAP)
     first, second = _tasks(2, published=True)
     publish_tasks([first, second])
-    first_time = SocialMediaPost.objects.get(task=first).next_attempt_at
+    first_time = _at(SocialMediaPost.objects.get(task=first))
 
     second.published = False
     second.save()
@@ -205,7 +211,7 @@ def test_moving_a_task_to_another_day_keeps_the_time_of_day(sent):
     PinterestCredentialsFactory(min_gap_seconds=GAP)
     tasks = _tasks(3, published=True)
     publish_tasks(tasks)
-    planned = SocialMediaPost.objects.get(task=tasks[2]).next_attempt_at
+    planned = _at(SocialMediaPost.objects.get(task=tasks[2]))
     day = (planned + timedelta(days=3)).astimezone(timezone.get_current_timezone()).date()
 
     pacing.task_move_to_day(tasks[2], day)
@@ -228,7 +234,7 @@ def test_deactivating_a_target_re_plans_its_posts_on_the_next_active_one(sent):
 
     times = _times()
     later = SocialMediaPost.objects.filter(pk__in=waiting).order_by("next_attempt_at")
-    assert _gaps([p.next_attempt_at for p in later]) == [60]
+    assert _gaps([_at(p) for p in later]) == [60]
     assert set(PublishSlot.objects.filter(target=f"api:{spare.pk}").values_list("task", flat=True))
     assert not PublishSlot.objects.filter(target=f"api:{paced.pk}", at__gt=timezone.now())
     assert len(times) == 3
@@ -241,7 +247,7 @@ def test_deleting_the_only_target_leaves_no_post_waiting_for_it(sent):
     paced.delete()
 
     now = timezone.now()
-    assert all(p.next_attempt_at <= now for p in SocialMediaPost.objects.all())
+    assert all(_at(p) <= now for p in SocialMediaPost.objects.all())
     assert SocialMediaPost.objects.filter(planned_at__isnull=False).count() == 0
     assert not PublishSlot.objects.filter(at__gt=now).exists()
 
@@ -259,13 +265,13 @@ def test_deleting_a_task_frees_its_slots(sent):
 def test_publish_now_skips_the_queue(sent):
     PinterestCredentialsFactory(min_gap_seconds=GAP)
     publish_tasks(_tasks(3, published=True))
-    last = SocialMediaPost.objects.order_by("-next_attempt_at").first()
+    last = SocialMediaPost.objects.order_by("-next_attempt_at")[0]
     sent.clear()
 
     assert pacing.post_publish_now(last)
 
     last.refresh_from_db()
-    assert last.planned_at is None and last.next_attempt_at <= timezone.now()
+    assert last.planned_at is None and _at(last) <= timezone.now()
     assert sent == [last.pk]
     assert PublishSlot.objects.get(task=last.task_id).forced
 
@@ -280,8 +286,8 @@ def test_a_retried_post_waits_for_a_slot_on_a_paced_target(sent):
 
     retried = SocialMediaPost.objects.get(task=tasks[0])
     assert retried.status == PostStatus.PENDING
-    other = SocialMediaPost.objects.get(task=tasks[1]).next_attempt_at
-    assert abs((retried.next_attempt_at - other).total_seconds()) >= GAP
+    other = _at(SocialMediaPost.objects.get(task=tasks[1]))
+    assert abs((_at(retried) - other).total_seconds()) >= GAP
 
 
 # --- spam answers ---------------------------------------------------------------------
@@ -295,8 +301,9 @@ def test_a_spam_answer_stretches_the_gap_and_spreads_the_waiting_posts(sent):
 
     assert pace.gap == timedelta(seconds=GAP * 2)
     credential.refresh_from_db()
-    assert credential.spam_factor == 2 and credential.spam_until > timezone.now()
-    waiting = [p.next_attempt_at for p in SocialMediaPost.objects.exclude(planned_at=None)]
+    assert credential.spam_factor == 2
+    assert credential.spam_until is not None and credential.spam_until > timezone.now()
+    waiting = [_at(p) for p in SocialMediaPost.objects.exclude(planned_at=None)]
     assert all(b - a >= pace.gap for a, b in itertools.pairwise(sorted(waiting)))
     assert pacing.spam_slowdown(credential).gap == timedelta(seconds=GAP * 4)
 
@@ -403,8 +410,7 @@ def test_bulk_publishing_twenty_demo_tasks_spreads_them_over_the_demo_pace(sent)
         assert min(_gaps(times)) >= DEMO_GAP_SECONDS, platform
     # the webhook carries four platforms: its posts share one pace
     hooked = sorted(
-        p.next_attempt_at
-        for p in SocialMediaPost.objects.exclude(platform__in=["pinterest", "facebook"])
+        _at(p) for p in SocialMediaPost.objects.exclude(platform__in=["pinterest", "facebook"])
     )
     assert _gaps(hooked) == [DEMO_GAP_SECONDS] * 79
     assert len(sent) == 3  # the first post of each target goes now

@@ -68,6 +68,7 @@ def test_pinterest_spam_block_fails_the_pin_and_slows_the_board_down(mocked_resp
     assert pinterest.spam_until == START + pacing.SPAM_HOLD
     # the board's next pin waits for the stretched gap (15 min × 2)
     later = SocialMediaPost.objects.get(task=waiting)
+    assert later.next_attempt_at is not None
     assert later.next_attempt_at >= START + pacing.SPAM_BASE_GAP * 2
     assert later.planned_at == later.next_attempt_at
 
@@ -81,6 +82,7 @@ def test_facebook_error_368_retries_after_the_stretched_gap(mocked_responses, fa
 
     assert post.status == "pending"
     assert "368" in post.error_message
+    assert post.next_attempt_at is not None
     assert post.next_attempt_at >= START + timedelta(seconds=1200 * 2)
     facebook.refresh_from_db()
     assert pacing.spam_state(facebook, START) == (2, START + pacing.SPAM_HOLD)

@@ -56,7 +56,7 @@ def _planned_tomorrow(count: int) -> list[Task]:
     return tasks
 
 
-def _cell(page, day) -> object:
+def _cell(page, day):
     return page.locator(f"td.calendar-day[data-day='{day.isoformat()}']")
 
 
