@@ -9,7 +9,7 @@ action's per-platform summary of when its posts would go out.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
@@ -24,7 +24,7 @@ from social_media.targets import Targets
 from tasks.models import PostStatus, SocialMediaPost
 
 #: At most this many posts are drawn (a month of six platforms at a fast pace fits).
-MAX_ENTRIES = 3000
+MAX_ENTRIES = 2000
 
 
 class Kind(StrEnum):
@@ -54,6 +54,7 @@ class Entry:
     platform: str
     kind: Kind
     at: datetime  # local time
+    first_of_task: bool = True  # the task's first waiting post that day carries its move form
 
     @property
     def platform_label(self) -> Any:
@@ -178,11 +179,22 @@ def build_calendar(view: str, anchor: date, platform: str = "") -> Calendar:
     days = []
     for offset in range((end - start).days):
         day = start + timedelta(days=offset)
-        entries = sorted(by_day.get(day, []), key=lambda e: (e.at, e.platform))
+        entries = _mark_first(sorted(by_day.get(day, []), key=lambda e: (e.at, e.platform)))
         outside = view == "month" and day.month != anchor.month
         days.append(Day(day, entries, outside, day == today))
     weeks = [days[i : i + 7] for i in range(0, len(days), 7)]
     return Calendar(view, anchor, start, end, weeks, platform, counts, truncated)
+
+
+def _mark_first(entries: list[Entry]) -> list[Entry]:
+    seen: set[int] = set()
+    marked = []
+    for entry in entries:
+        first = entry.waiting and entry.task_id not in seen
+        if entry.waiting:
+            seen.add(entry.task_id)
+        marked.append(entry if first else replace(entry, first_of_task=False))
+    return marked
 
 
 @dataclass(frozen=True)

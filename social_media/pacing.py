@@ -24,7 +24,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from django.conf import settings
 from django.db import transaction
@@ -117,10 +117,21 @@ class _Book:
     pace: Pace
     times: list[datetime]
     places: dict[date, set[int]]
+    #: No free moment lies in [start, end): slots are only added while planning, so a
+    #: search that starts inside it may start at its end (a batch costs O(n log n)).
+    full: tuple[datetime, datetime] | None = None
 
     def take(self, earliest: datetime) -> tuple[datetime, date, int]:
         """The first moment at or after ``earliest`` the pace allows; reserved at once."""
-        pace, moment = self.pace, earliest
+        moment = start = earliest
+        if self.full is not None and self.full[0] <= earliest <= self.full[1]:
+            start, moment = self.full[0], self.full[1]
+        found = self._search(moment)
+        self.full = (start, found[0])
+        return found
+
+    def _search(self, moment: datetime) -> tuple[datetime, date, int]:
+        pace = self.pace
         zone = pace.zone or _zone("")
         for _step in range(_MAX_STEPS):
             local = moment.astimezone(zone)
@@ -190,8 +201,23 @@ def _due(task: Task, now: datetime) -> datetime:
     return task.publish_date if task.publish_date and task.publish_date > now else now
 
 
+@dataclass
+class _Probe:
+    """A post that is not there yet (the bulk action's preview): what planning reads."""
+
+    task_id: int
+    platform: str
+    next_attempt_at: datetime | None
+
+
+class _Plannable(Protocol):
+    task_id: int
+    platform: str
+    next_attempt_at: datetime | None
+
+
 def _plan(
-    wanted: Sequence[tuple[SocialMediaPost, Target]],
+    wanted: Sequence[tuple[_Plannable, Target]],
     now: datetime,
     *,
     dry: bool = False,
@@ -448,10 +474,7 @@ def spam_retry_at(post: SocialMediaPost, target: Target, now: datetime | None = 
     earliest = now + pace.gap  # the refused attempt was just now
     with transaction.atomic():
         PublishSlot.objects.filter(task_id=post.task_id, platform=post.platform).delete()
-        probe = SocialMediaPost(
-            task_id=post.task_id, platform=post.platform, next_attempt_at=earliest
-        )
-        found = _plan([(probe, target)], now)
+        found = _plan([(_Probe(post.task_id, post.platform, earliest), target)], now)
     return found[0][1] if found else earliest
 
 
@@ -515,7 +538,7 @@ def preview(plans: Iterable[Any], targets: Targets) -> dict[str, list[PlannedTim
     ``plans`` are ``publish_plan.TaskPlan``: only posts it would send are planned.
     """
     now = timezone.now()
-    wanted: list[tuple[SocialMediaPost, Target]] = []
+    wanted: list[tuple[_Probe, Target]] = []
     unpaced: list[PlannedTime] = []
     for plan in plans:
         found = targets.for_task(plan.task)
@@ -525,10 +548,7 @@ def preview(plans: Iterable[Any], targets: Targets) -> dict[str, list[PlannedTim
             target = found[post.platform]
             due = _due(plan.task, now)
             if pace_of(target, now).active:
-                probe = SocialMediaPost(
-                    task_id=plan.task.pk, platform=post.platform, next_attempt_at=due
-                )
-                wanted.append((probe, target))
+                wanted.append((_Probe(plan.task.pk, post.platform, due), target))
             else:
                 unpaced.append(PlannedTime(plan.task.pk, post.platform, due, False))
     times: dict[str, list[PlannedTime]] = defaultdict(list)

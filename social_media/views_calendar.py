@@ -52,6 +52,10 @@ def calendar_view(request: HttpRequest) -> TemplateResponse:
         "legend": [(kind, label, calendar.counts[kind]) for kind, label in KIND_LABELS.items()],
         "can_change": request.user.has_perm("tasks.change_task"),
         "here": request.get_full_path(),
+        # Reversed once, not for each of the (many) posts drawn.
+        "task_url": reverse("admin:tasks_task_changelist"),
+        "move_url": reverse("admin-calendar-move"),
+        "publish_now_url": reverse("admin-calendar-publish-now"),
     }
     return TemplateResponse(request, "admin/social_media/calendar.html", context)
 

@@ -110,12 +110,14 @@ def test_moving_a_day_in_the_calendar_moves_the_task_s_posts(
     page = admin_page(locale)
     page.goto(f"{live_server.url}/admin/calendar/?view=week&date={tomorrow.isoformat()}")
 
-    entry = _cell(page, tomorrow).locator(
-        f".calendar-entry[data-task='{moved.pk}'][data-platform=pinterest]"
+    # one move form per task and day, on its first waiting post
+    form = _cell(page, tomorrow).locator(
+        f".calendar-entry[data-task='{moved.pk}'] form.calendar-move"
     )
-    entry.locator("input[type=date]").fill(target.isoformat())
+    assert form.count() == 1
+    form.locator("input[type=date]").fill(target.isoformat())
     shots(page, "before-move")
-    entry.locator("form.calendar-move input[type=submit]").click()
+    form.locator("input[type=submit]").click()
     page.wait_for_selector(".messagelist .success")
     assert text["moved"] in page.locator(".messagelist").inner_text()
 
