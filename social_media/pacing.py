@@ -392,7 +392,8 @@ def posts_replan(
 
 def _waiting_on(target: Target, now: datetime) -> list[int]:
     """Pending, unclaimed posts this target may carry: those holding one of its future
-    slots, and every pending post of its platforms (they may not have a slot yet)."""
+    slots and, while it is active and paced, every pending post of its platforms (they
+    may not have a slot yet)."""
     pairs = list(
         PublishSlot.objects.filter(target=target_key(target), at__gt=now, forced=False).values_list(
             "task_id", "platform"
@@ -400,6 +401,8 @@ def _waiting_on(target: Target, now: datetime) -> list[int]:
     )
     keys = target.target_platforms if isinstance(target, Webhook) else [target.platform]
     platforms = [k for k in (keys if isinstance(keys, list) else []) if isinstance(k, str)]
+    if not (target.is_active and pace_of(target, now).active):
+        platforms = []  # only the posts it holds slots for need a new plan
     waiting = Q(status=PostStatus.PENDING, claim_token__isnull=True)
     return list(
         SocialMediaPost.objects.filter(waiting & (Q(platform__in=platforms) | _pairs_of(pairs)))

@@ -158,6 +158,36 @@ def test_the_database_refuses_two_posts_in_one_slot_and_a_place_past_the_cap():
         )
 
 
+def test_a_restarted_process_plans_after_the_slots_already_held(sent):
+    from social_media import target_cache
+
+    PinterestCredentialsFactory(min_gap_seconds=GAP)
+    publish_tasks(_tasks(2))
+    target_cache.forget()  # a new process: nothing in memory, the slots are in the database
+
+    publish_tasks(_tasks(2))
+
+    assert _gaps(_times()) == [GAP, GAP, GAP]
+
+
+def test_pacing_a_target_plans_the_posts_already_waiting_for_it(sent):
+    credential = PinterestCredentialsFactory()
+    publish_tasks(_tasks(3, publish_date=timezone.now() + timedelta(hours=1)))
+    assert not PublishSlot.objects.exists()
+
+    credential.min_gap_seconds = GAP
+    credential.save()
+
+    assert _gaps(_times()) == [GAP, GAP]
+    assert PublishSlot.objects.count() == 3
+
+    credential.min_gap_seconds = 0
+    credential.save()
+
+    assert len(set(_times())) == 1  # back to their publish date, all at once
+    assert SocialMediaPost.objects.filter(planned_at__isnull=False).count() == 0
+
+
 # --- the relay sends what is due -----------------------------------------------------
 
 
