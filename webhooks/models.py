@@ -76,11 +76,13 @@ class Pacing(models.Model):
     min_gap_seconds = models.PositiveIntegerField(
         _("minimum gap, seconds"),
         default=0,
+        blank=True,  # empty: 0 (see clean_pacing), so a form that leaves it out changes nothing
         help_text=_("At least this long between two posts; 0: no gap."),
     )
     daily_cap = models.PositiveIntegerField(
         _("posts per day"),
         default=0,
+        blank=True,
         help_text=_("At most this many posts a day (in the time zone below); 0: no cap."),
     )
     quiet_start = models.TimeField(
@@ -117,6 +119,8 @@ class Pacing(models.Model):
         abstract = True
 
     def clean_pacing(self) -> dict[str, ValidationError]:
+        self.min_gap_seconds = self.min_gap_seconds or 0
+        self.daily_cap = self.daily_cap or 0
         if (self.quiet_start is None) != (self.quiet_end is None):
             return {
                 "quiet_end": ValidationError(_("Give both ends of the quiet hours, or neither."))

@@ -318,3 +318,29 @@ def test_the_task_page_lists_waiting_posts_with_publish_now_and_move(admin_clien
     assert 'id="task-schedule"' in html
     assert "planned for" in html and "/admin/calendar/publish-now/" in html
     assert "/admin/calendar/move/" in html
+
+
+def test_the_pace_fields_may_be_left_empty_or_out_of_a_form(admin_client):
+    import json
+
+    credential = PinterestCredentialsFactory(min_gap_seconds=600, daily_cap=5)
+    data = {
+        "platform": "pinterest",
+        "access_token": "",
+        "refresh_token": "",
+        "token_expires_at_0": "",
+        "token_expires_at_1": "",
+        "extra_data": json.dumps(credential.extra_data),
+        "languages": "[]",
+        "is_active": "on",
+    }
+    url = f"/admin/webhooks/socialmediacredentials/{credential.pk}/change/"
+
+    assert admin_client.post(url, data).status_code == 302
+    credential.refresh_from_db()
+    assert (credential.min_gap_seconds, credential.daily_cap) == (600, 5)  # left out: kept
+
+    emptied = data | {"min_gap_seconds": "", "daily_cap": ""}
+    assert admin_client.post(url, emptied).status_code == 302
+    credential.refresh_from_db()
+    assert (credential.min_gap_seconds, credential.daily_cap) == (0, 0)  # empty: no pacing
