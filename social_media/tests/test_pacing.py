@@ -394,6 +394,7 @@ def _six_paced_targets() -> None:
     WebhookFactory(min_gap_seconds=30, daily_cap=400)
 
 
+@pytest.mark.postgres  # SQLite splits a bulk INSERT by its variable limit
 def test_planning_1000_posts_over_6_targets_costs_the_same_queries_as_12(
     sent, django_assert_num_queries
 ):
