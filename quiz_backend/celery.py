@@ -33,6 +33,8 @@ PRODUCER_TRANSPORT_OPTIONS = {
 
 # Platforms refresh their tokens about to expire hourly (BasePlatform.refresh_expiring_tokens).
 TOKEN_REFRESH_INTERVAL = 3600.0
+# Each platform's own periodic upkeep (BasePlatform.periodic_job), e.g. fetching updates.
+PLATFORM_JOBS_INTERVAL = 60.0
 # Renders unused for QUIZ_MEDIA_RENDER_RETENTION_DAYS are deleted once a day.
 RENDER_CLEANUP_INTERVAL = 86400.0
 
@@ -119,6 +121,11 @@ def _configure(app: Celery) -> None:
                 "task": "social_media.refresh_tokens",
                 "schedule": TOKEN_REFRESH_INTERVAL,
                 "options": {"expires": TOKEN_REFRESH_INTERVAL},
+            },
+            "platform-periodic-jobs": {
+                "task": "social_media.platform_jobs",
+                "schedule": PLATFORM_JOBS_INTERVAL,
+                "options": {"expires": PLATFORM_JOBS_INTERVAL},
             },
             "cleanup-old-renders": {
                 "task": "quiz_media.cleanup_old_renders",

@@ -24,6 +24,8 @@ from social_media.platforms.spec import (
 )
 
 if TYPE_CHECKING:
+    from django.urls import URLPattern
+
     from quiz_media.specs import MediaSpec
     from social_media.media import PostMedia
     from tasks.models import SocialMediaPost, Task
@@ -206,6 +208,8 @@ class BasePlatform:
     demo_credential: DemoCredential | None = None
     #: The pace suggested for one account (``None``: no suggestion; see social_media.pacing).
     suggested_pace: SuggestedPace | None = None
+    #: What a credential's extra data holds, for the admin's help text (translated).
+    extra_data_help: str | Promise = ""
 
     #: How many posts one ``read_metrics`` call may take.
     metrics_batch_size: int = 1
@@ -283,3 +287,12 @@ class BasePlatform:
     def expiry_warning_days(self) -> int | None:
         """A token expiring within this many days is shown as due (``None``: no rule)."""
         return None
+
+    def periodic_job(self) -> dict[str, int] | None:
+        """Periodic (every minute, ``social_media.platform_jobs``): the platform's own upkeep,
+        e.g. fetching its updates; counts of what was done. ``None``: nothing to do."""
+        return None
+
+    def urls(self) -> list[URLPattern]:
+        """Endpoints the platform calls (e.g. its updates), mounted under ``/api/webhooks/``."""
+        return []
