@@ -156,6 +156,20 @@ class SocialMediaCredentials(Pacing):
         validators=[_validate_languages],
         help_text=_('Task languages this account publishes, e.g. ["ru"]; empty means all.'),
     )
+    granted_scopes = models.JSONField(
+        _("granted scopes"),
+        default=list,
+        blank=True,
+        editable=False,
+        help_text=_("What the account allowed when it was connected with the Connect button."),
+    )
+    oauth_params = models.JSONField(
+        _("OAuth parameters"),
+        default=dict,
+        blank=True,
+        editable=False,
+        help_text=_("What the provider needs on every token request (VK ID: device_id)."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
     needs_reconnect = models.BooleanField(
         _("needs reconnection"),

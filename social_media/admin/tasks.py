@@ -28,6 +28,7 @@ from social_media.admin_display import (
 )
 from social_media.calendar import pace_preview
 from social_media.captions import CaptionBook
+from social_media.engagement_task import task_engagement
 from social_media.media import tasks_render_media_enqueue
 from social_media.platforms.registry import PLATFORMS
 from social_media.preview import preview_notes, preview_problems, task_preview
@@ -197,6 +198,7 @@ class TaskAdmin(admin.ModelAdmin):
             context["waiting_posts"] = list(
                 obj.social_posts.filter(status=PostStatus.PENDING).order_by("next_attempt_at")
             )
+            context["post_engagement"] = task_engagement(obj)
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def save_model(

@@ -23,7 +23,10 @@ from social_media.admin.webhook_forms import CredentialsForm, WebhookForm
 from social_media.admin_display import badge
 from social_media.connection import credential_test_connection, webhook_send_test_event
 from social_media.models import AttemptKind, PublishAttempt
+from social_media.oauth import flow as oauth_flow
+from social_media.oauth import views as oauth_views
 from social_media.platforms.base import RETRYABLE, Outcome
+from social_media.platforms.registry import PLATFORMS
 from social_media.token_refresh import token_expiry_warning_days
 from webhooks.models import CallbackAuth, SocialMediaCredentials, Webhook
 
@@ -57,12 +60,16 @@ class SocialMediaCredentialsAdmin(PacingAdminMixin, admin.ModelAdmin):
         "needs_reconnect",
         "last_error",
         "notice",
+        "quota",
         "connection_check",
+        "oauth_reconnect",
+        "granted_scopes",
         "pace_state",
         "created_at",
         "updated_at",
     )
     actions = ["test_connection", "apply_suggested_pace", "lift_spam_slowdown"]
+    change_list_template = "admin/webhooks/socialmediacredentials/change_list.html"
 
     def get_fieldsets(
         self, request: HttpRequest, obj: SocialMediaCredentials | None = None
@@ -72,10 +79,19 @@ class SocialMediaCredentialsAdmin(PacingAdminMixin, admin.ModelAdmin):
             tokens.insert(2, "clear_refresh_token")
         return (
             (None, {"fields": ("platform", "extra_data", "languages", "is_active")}),
-            (_("Tokens"), {"fields": tuple(tokens)}),
+            (_("Tokens"), {"fields": (*tokens, "granted_scopes")}),
             (
                 _("Health"),
-                {"fields": ("needs_reconnect", "last_error", "notice", "connection_check")},
+                {
+                    "fields": (
+                        "needs_reconnect",
+                        "last_error",
+                        "notice",
+                        "quota",
+                        "connection_check",
+                        "oauth_reconnect",
+                    )
+                },
             ),
             pacing_fieldset(),
             (_("Record"), {"fields": ("created_at", "updated_at")}),
@@ -109,6 +125,14 @@ class SocialMediaCredentialsAdmin(PacingAdminMixin, admin.ModelAdmin):
             credential.token_expires_at, token_expiry_warning_days(credential.platform)
         )
 
+    @admin.display(description=_("quota today"))
+    def quota(self, credential: SocialMediaCredentials) -> str:
+        platform = PLATFORMS.get(credential.platform)
+        used = platform.quota_today(credential) if platform and credential.pk else None
+        if used is None:
+            return "—"
+        return gettext("%(used)d of %(limit)d") % {"used": used[0], "limit": used[1]}
+
     @admin.display(description=_("connection"))
     def connection_check(self, credential: SocialMediaCredentials) -> str:
         if not credential.pk:
@@ -122,6 +146,40 @@ class SocialMediaCredentialsAdmin(PacingAdminMixin, admin.ModelAdmin):
             gettext("Uses the saved token; unsaved changes on this page are discarded."),
         )
 
+    @admin.display(description=_("reconnect"))
+    def oauth_reconnect(self, credential: SocialMediaCredentials) -> str:
+        key = oauth_flow.connect_key_for(credential.platform) if credential.pk else None
+        if key is None:
+            return "—"
+        url = reverse("admin:webhooks_socialmediacredentials_connect", args=[key])
+        return format_html(
+            '<a class="button oauth-reconnect" href="{}?credential={}">{}</a>'
+            '<div class="help">{}</div>',
+            url,
+            credential.pk,
+            gettext("Reconnect"),
+            gettext("Signs in again and replaces the token; posts and settings stay."),
+        )
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        buttons = []
+        if self.has_change_permission(request):
+            buttons = [
+                {
+                    "key": platform.key,
+                    "label": platform.label,
+                    "url": reverse(
+                        "admin:webhooks_socialmediacredentials_connect", args=[platform.key]
+                    ),
+                }
+                for platform, _provider in oauth_flow.connectable()
+            ]
+        return super().changelist_view(
+            request, {**(extra_context or {}), "connect_buttons": buttons}
+        )
+
     def get_urls(self) -> list[URLPattern]:
         view = self.admin_site.admin_view(self.test_connection_view)
         return [
@@ -130,8 +188,22 @@ class SocialMediaCredentialsAdmin(PacingAdminMixin, admin.ModelAdmin):
                 view,
                 name="webhooks_socialmediacredentials_test_connection",
             ),
+            path(
+                "connect/<str:platform>/",
+                self.admin_site.admin_view(oauth_views.connect_start),
+                name="webhooks_socialmediacredentials_connect",
+            ),
+            path(
+                "connect/<str:platform>/pick/",
+                self.admin_site.admin_view(self.connect_pick_view),
+                name="webhooks_socialmediacredentials_connect_pick",
+            ),
             *super().get_urls(),
         ]
+
+    def connect_pick_view(self, request: HttpRequest, platform: str) -> HttpResponse:
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta}
+        return oauth_views.connect_pick(request, platform, context)
 
     def test_connection_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
         if request.method != "POST":

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from importlib import import_module
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.conf import settings as django_settings
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 
     from quiz_media.specs import MediaSpec
     from social_media.media import PostMedia
+    from social_media.oauth.provider import OAuthProvider
     from tasks.models import SocialMediaPost, Task
     from webhooks.models import SocialMediaCredentials
 
@@ -262,26 +264,55 @@ class BasePlatform:
         the token was rejected (the credential is then flagged). ``None``: no test."""
         return None
 
+    def oauth_provider(self) -> OAuthProvider | None:
+        """The OAuth provider behind the admin's Connect button: ``PROVIDER`` of the
+        package's ``connect.py``, or ``None`` (no such module: tokens are pasted)."""
+        name = f"{type(self).__module__.rpartition('.')[0]}.connect"
+        try:
+            module = import_module(name)
+        except ModuleNotFoundError as error:
+            if error.name != name:
+                raise
+            return None
+        provider: OAuthProvider | None = getattr(module, "PROVIDER", None)
+        return provider
+
     def refresh_possible(self, credential: SocialMediaCredentials) -> bool:
-        """Whether a rejected or expiring token of ``credential`` can be refreshed."""
-        return False
+        """Whether a rejected or expiring token of ``credential`` can be refreshed
+        (by default: through the OAuth provider, when it has a refresh grant)."""
+        from social_media.oauth import refresh
+
+        return refresh.refresh_possible(self.oauth_provider(), credential)
 
     def refresh_token(
         self, credential: SocialMediaCredentials, stale_token: str | None = None
     ) -> RefreshResult:
         """Exchange the credential's refresh token for a new access token and store it."""
-        return RefreshResult(False, f"{self.label}: tokens are not refreshed.")
+        from social_media.oauth import refresh
+
+        provider = self.oauth_provider()
+        if provider is None or not provider.refreshable:
+            return RefreshResult(False, f"{self.label}: tokens are not refreshed.")
+        return refresh.credential_refresh(provider, credential, stale_token)
 
     def refresh_expiring_tokens(self) -> dict[str, int] | None:
         """Periodic (hourly, ``social_media.refresh_tokens``): refresh tokens about to
         expire. ``None`` when the platform has nothing to refresh."""
-        return None
+        from social_media.oauth import refresh
+
+        provider = self.oauth_provider()
+        return refresh.refresh_expiring(self.key, provider) if provider is not None else None
 
     def read_metrics(
         self, posts: list[SocialMediaPost], target: SocialMediaCredentials
     ) -> MetricsBatch | None:
         """Read the numbers of published ``posts`` (at most ``metrics_batch_size``, all of
         one credential); never raise. ``None``: the platform has no metrics to read."""
+        return None
+
+    def quota_today(self, credential: SocialMediaCredentials) -> tuple[int, int] | None:
+        """``(used, limit)`` of the platform's daily quota as this credential's account sees
+        it today (shown on the credential); ``None``: no daily quota is tracked."""
         return None
 
     def expiry_warning_days(self) -> int | None:
