@@ -11,12 +11,28 @@ from social_media.views_analytics import (
     analytics_posts_csv_view,
     analytics_view,
 )
+from social_media.views_calendar import (
+    calendar_move_view,
+    calendar_publish_now_view,
+    calendar_view,
+)
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/analytics/", admin.site.admin_view(analytics_view), name="admin-analytics"),
     path(
         "admin/analytics.csv", admin.site.admin_view(analytics_csv_view), name="admin-analytics-csv"
+    ),
+    path("admin/calendar/", admin.site.admin_view(calendar_view), name="admin-calendar"),
+    path(
+        "admin/calendar/move/",
+        admin.site.admin_view(calendar_move_view),
+        name="admin-calendar-move",
+    ),
+    path(
+        "admin/calendar/publish-now/",
+        admin.site.admin_view(calendar_publish_now_view),
+        name="admin-calendar-publish-now",
     ),
     path(
         "admin/analytics-posts.csv",

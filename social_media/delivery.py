@@ -23,7 +23,7 @@ from django.utils import timezone
 from quiz_media.models import BrandSettings
 from quiz_media.services import brand_preloaded
 from quiz_media.specs import MediaRenderError, MediaStorageError
-from social_media import reauth, target_cache
+from social_media import pacing, reauth, target_cache
 from social_media import sql as fast_sql
 from social_media.captions import CaptionBook, captions_preloaded
 from social_media.media import post_media_resolve
@@ -481,6 +481,9 @@ def _apply(
             log = (logging.ERROR, "❌ Задача %s, %s: %s", message)
         else:
             when = now + timedelta(seconds=delay)
+            if result.spam and target is not None:  # slowed down: wait for a slot under it
+                when = max(when, pacing.spam_retry_at(post, target, now))
+                delay = (when - now).total_seconds()
             message = (
                 f"{result.error_message} Retry {retry_number} of "
                 f"{len(settings.SOCIAL_MEDIA_RETRY_DELAYS)} at {when:%Y-%m-%d %H:%M:%S} UTC."
@@ -523,6 +526,8 @@ def _apply(
         logger.log(level, text, post.task_id, label, detail)
         if delay is not None and delay <= max_countdown():
             _schedule(post.pk, delay)
+    if result.spam and target is not None and outcome not in RETRYABLE:
+        pacing.spam_slowdown(target, now, post)  # this post is over; the next ones wait
     if outcome == Outcome.AUTH and isinstance(target, SocialMediaCredentials):
         reauth.flag_needs_reconnect(target, result.error_message, now)
     if updated:

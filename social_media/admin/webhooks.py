@@ -18,6 +18,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from social_media.admin.pacing import PacingAdminMixin, pacing_fieldset
 from social_media.admin.webhook_forms import CredentialsForm, WebhookForm
 from social_media.admin_display import badge
 from social_media.connection import credential_test_connection, webhook_send_test_event
@@ -39,7 +40,7 @@ MAX_CHECKS = 2
 
 
 @admin.register(SocialMediaCredentials)
-class SocialMediaCredentialsAdmin(admin.ModelAdmin):
+class SocialMediaCredentialsAdmin(PacingAdminMixin, admin.ModelAdmin):
     form = CredentialsForm
     list_display = (
         "__str__",
@@ -50,6 +51,7 @@ class SocialMediaCredentialsAdmin(admin.ModelAdmin):
         "is_active",
         "reconnect_flag",
         "token_expiry",
+        "pace_summary",
         "last_error",
         "notice",
     )
@@ -62,10 +64,11 @@ class SocialMediaCredentialsAdmin(admin.ModelAdmin):
         "connection_check",
         "oauth_reconnect",
         "granted_scopes",
+        "pace_state",
         "created_at",
         "updated_at",
     )
-    actions = ["test_connection"]
+    actions = ["test_connection", "apply_suggested_pace", "lift_spam_slowdown"]
     change_list_template = "admin/webhooks/socialmediacredentials/change_list.html"
 
     def get_fieldsets(
@@ -90,6 +93,7 @@ class SocialMediaCredentialsAdmin(admin.ModelAdmin):
                     )
                 },
             ),
+            pacing_fieldset(),
             (_("Record"), {"fields": ("created_at", "updated_at")}),
         )
 
@@ -277,7 +281,7 @@ def _secret_notice(webhook: Webhook, secret: str) -> str:
 
 
 @admin.register(Webhook)
-class WebhookAdmin(admin.ModelAdmin):
+class WebhookAdmin(PacingAdminMixin, admin.ModelAdmin):
     form = WebhookForm
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = (
@@ -291,6 +295,7 @@ class WebhookAdmin(admin.ModelAdmin):
         "masked_secret",
         "api_key_status",
         "is_active",
+        "pace_summary",
         "last_delivery",
     )
     list_filter = ("webhook_type", "service_name", "is_active", "callback_auth")
@@ -301,10 +306,11 @@ class WebhookAdmin(admin.ModelAdmin):
         "last_error",
         "last_delivery",
         "last_delivery_error",
+        "pace_state",
         "created_at",
         "updated_at",
     )
-    actions = ["rotate_secret", "send_test_event"]
+    actions = ["rotate_secret", "send_test_event", "apply_suggested_pace", "lift_spam_slowdown"]
 
     def get_fieldsets(self, request: HttpRequest, obj: Webhook | None = None) -> _FieldsetSpec:
         api_key = ["make_api_key"] if obj is None else ["make_api_key", "clear_make_api_key"]
@@ -315,6 +321,7 @@ class WebhookAdmin(admin.ModelAdmin):
                 {"fields": ("target_platforms", "payload_format", "languages", "last_error")},
             ),
             (_("Last delivery"), {"fields": ("last_delivery", "last_delivery_error")}),
+            pacing_fieldset(),
             (
                 _("Authentication"),
                 {

@@ -166,6 +166,18 @@ class RefreshResult:
 
 
 @dataclass(frozen=True)
+class SuggestedPace:
+    """The pace a platform suggests for one account (an editor applies it in one click).
+
+    ``min_gap_seconds`` between two posts, at most ``daily_cap`` a day (0: no cap);
+    see ``social_media.pacing`` and the README's *Pacing*.
+    """
+
+    min_gap_seconds: int
+    daily_cap: int = 0
+
+
+@dataclass(frozen=True)
 class DemoCredential:
     """The account ``load_demo_data`` creates for the local run (pointing at the emulator)."""
 
@@ -196,6 +208,8 @@ class BasePlatform:
     secret_patterns: tuple[SecretPattern, ...] = ()
     #: Demo data for ``load_demo_data``: a credential for an API platform.
     demo_credential: DemoCredential | None = None
+    #: The pace suggested for one account (``None``: no suggestion; see social_media.pacing).
+    suggested_pace: SuggestedPace | None = None
     #: What a credential's extra data holds, for the admin's help text (translated).
     extra_data_help: str | Promise = ""
 

@@ -21,6 +21,7 @@ from social_media.platforms.base import (
     MetricsBatch,
     Outcome,
     PublishResult,
+    SuggestedPace,
     is_ascii_digits,
 )
 from social_media.platforms.instagram import conf, connection, metrics
@@ -52,6 +53,7 @@ class InstagramPlatform(BasePlatform):
     label = "Instagram"
     routes = (Route.WEBHOOK, Route.API)
     text_limits = conf.TEXT_LIMITS
+    suggested_pace = SuggestedPace(3600, 10)  # 50 API posts a day at most
     settings = conf.SETTINGS
     secret_patterns = conf.SECRET_PATTERNS
     metrics_batch_size = 10
