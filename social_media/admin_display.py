@@ -31,7 +31,18 @@ def badge(label: object, colour: str) -> SafeString:
     return format_html(BADGE, colour, label)
 
 
-def status_badge(status: str) -> SafeString:
+WAITING_COLOUR = "#fd7e14"
+
+
+def status_badge(status: str, *, waiting_for: str = "") -> SafeString:
+    """The status as a coloured badge; a pending post waiting on its platform (a
+    container processing, an upload) says so, with what it waits for as a tooltip."""
+    if status == PostStatus.PENDING and waiting_for:
+        return format_html(
+            '<span title="{}">{}</span>',
+            waiting_for,
+            badge(_("Waiting on the platform"), WAITING_COLOUR),
+        )
     label = PostStatus(status).label if status in PostStatus.values else status
     return badge(label, STATUS_COLOURS.get(status, "#6c757d"))
 

@@ -30,6 +30,7 @@ FAILURE_KINDS: dict[str, StrOrPromise] = {
     "auth": _("Authorisation"),
     "unknown": _("Unknown outcome"),
     "no_callback": _("No callback"),
+    "step_timeout": _("Platform did not finish"),
     "callback": _("Callback error"),
     "other": _("Other"),
 }

@@ -30,7 +30,9 @@ from social_media.media import post_media_resolve
 from social_media.models import AttemptKind, PublishAttempt
 from social_media.platforms.base import RETRYABLE
 from social_media.platforms.registry import PLATFORMS, Outcome, PublishResult
-from social_media.targets import Target, Targets, targets_preloaded
+from social_media.platforms.spec import Route
+from social_media.platforms.webhook import deliver_to_webhook
+from social_media.targets import Target, Targets, route_of, targets_preloaded
 from tasks.models import PostStatus, SocialMediaPost, Task
 from webhooks.models import SocialMediaCredentials, Webhook
 
@@ -42,6 +44,9 @@ MAX_COUNTDOWN_SECONDS = 300
 RELAY_BATCH = 500
 FAILURE_NO_CALLBACK = "no_callback"
 FAILURE_WORKER_LOST = "worker_lost"
+FAILURE_STEP_TIMEOUT = "step_timeout"
+# A waiting post is looked at again after at least this long (and at most MAX_COUNTDOWN_SECONDS).
+MIN_STEP_WAIT_SECONDS = 1.0
 
 
 def max_countdown() -> float:
@@ -206,7 +211,7 @@ def _reclaim_abandoned(post_id: int, now: datetime, claim: dict[str, Any]) -> in
 
 def _target_for(post: SocialMediaPost, targets: Targets | None = None) -> Target | None:
     if targets is None:
-        targets = Targets.load(kind=PLATFORMS[post.platform].kind)
+        targets = Targets.load(kind=PLATFORMS[post.platform].only_route)
     target = targets.for_task(post.task).get(post.platform)
     if isinstance(target, Webhook) and target.pk == post.webhook_id:
         post.webhook = target  # already loaded: no query if the platform code reads it
@@ -242,9 +247,10 @@ def _publish_claimed(post: SocialMediaPost, token: uuid.UUID) -> SocialMediaPost
         )
         return _apply(post, token, result, target=target)
 
-    if post.needs_reconcile:
+    route = route_of(target)
+    if post.needs_reconcile and route == Route.API:
         found, attempt = _attempt(
-            post, AttemptKind.RECONCILE, lambda: platform.reconcile(post, target)
+            post, AttemptKind.RECONCILE, lambda: platform.reconcile(post, target), route=route
         )
         if found is not None:
             if found.outcome != Outcome.SUCCESS:
@@ -257,12 +263,15 @@ def _publish_claimed(post: SocialMediaPost, token: uuid.UUID) -> SocialMediaPost
                 )
             return _apply(post, token, found, target=target, attempt=attempt)
         attempt.save()  # not found: record the lookup, then send
-    result, attempt = _attempt(post, AttemptKind.PUBLISH, lambda: _publish_with_media(post, target))
+    result, attempt = _attempt(
+        post, AttemptKind.PUBLISH, lambda: _publish_with_media(post, target), route=route
+    )
     return _apply(post, token, result, target=target, attempt=attempt)
 
 
 def _publish_with_media(post: SocialMediaPost, target: Target) -> PublishResult:
-    """Resolve the media the platform requires (render or reuse), then send.
+    """Resolve the media the platform requires (render or reuse), then send it by the
+    target's route: the platform's API for a credential, the scenario for a webhook.
 
     A medium that cannot be made, or does not fit the platform, fails this post
     only, permanently: nothing is sent and retrying would make the same file. A
@@ -275,6 +284,9 @@ def _publish_with_media(post: SocialMediaPost, target: Target) -> PublishResult:
         return PublishResult(Outcome.TRANSIENT, error_message=f"{platform.label}: {error}")
     except MediaRenderError as error:
         return PublishResult(Outcome.PERMANENT, error_message=f"{platform.label}: {error}")
+    if route_of(target) == Route.WEBHOOK:
+        assert isinstance(target, Webhook)
+        return deliver_to_webhook(platform.key, post, target, media)
     return platform.publish(post, target, media)
 
 
@@ -283,12 +295,12 @@ _Result = TypeVar("_Result", PublishResult, PublishResult | None)
 
 
 def _attempt(
-    post: SocialMediaPost, kind: str, call: Callable[[], _Result]
+    post: SocialMediaPost, kind: str, call: Callable[[], _Result], *, route: str
 ) -> tuple[_Result, PublishAttempt]:
     """Record the attempt's start, make the call; the finished attempt is written by
     the caller (with the post's outcome, in one statement: see ``_apply``)."""
     attempt = PublishAttempt.objects.create(
-        post=post, number=post.attempt_count, kind=kind, started_at=timezone.now()
+        post=post, number=post.attempt_count, kind=kind, route=route, started_at=timezone.now()
     )
     try:
         result = call()
@@ -373,8 +385,48 @@ def _apply(
     label = post.get_platform_display()
     outcome = result.outcome
     fields: dict = {"claim_token": None, "locked_until": None, "updated_at": now}
+    if target is not None:
+        fields["route"] = route_of(target)
+    if result.state is not None:
+        fields["platform_state"] = result.state
+    if result.notice:
+        fields["notice"] = result.notice
+    if outcome != Outcome.WAITING:
+        fields["platform_step"] = ""
     delay: float | None = None
-    if outcome == Outcome.SUCCESS:
+    if outcome == Outcome.WAITING and post.step_deadline and now >= post.step_deadline:
+        step = result.step or post.platform_step
+        message = (
+            f"{label} was still not done at the waiting deadline"
+            f"{f' ({step})' if step else ''}. Retry to check again or start over."
+        )
+        fields.update(
+            status=PostStatus.FAILED,
+            error_message=message,
+            failure_kind=FAILURE_STEP_TIMEOUT,
+            retry_count=post.retry_count + 1,
+            next_attempt_at=None,
+            platform_step="",
+            step_deadline=None,
+        )
+        log = (logging.ERROR, "❌ Задача %s, %s: %s", message)
+    elif outcome == Outcome.WAITING:
+        deadline = post.step_deadline or now + timedelta(
+            seconds=result.deadline_seconds or settings.SOCIAL_MEDIA_STEP_DEADLINE_SECONDS
+        )
+        delay = _step_wait(result.retry_after, until_deadline=(deadline - now).total_seconds())
+        fields.update(
+            status=PostStatus.PENDING,
+            platform_step=(result.step or f"{label} is processing the post")[:255],
+            step_deadline=deadline,
+            next_attempt_at=now + timedelta(seconds=delay),
+            enqueued_at=None,
+            error_message="",
+            failure_kind="",
+            needs_reconcile=False,
+        )
+        log = (logging.INFO, "⏳ Задача %s, %s: ждём платформу (%s)", fields["platform_step"])
+    elif outcome == Outcome.SUCCESS:
         fields.update(
             status=PostStatus.PUBLISHED,
             post_id=result.post_id[:255],
@@ -384,6 +436,8 @@ def _apply(
             failure_kind="",
             needs_reconcile=False,
             next_attempt_at=None,
+            step_deadline=None,
+            notice=result.notice,
         )
         log = (logging.INFO, "✅ Задача %s опубликована в %s: %s", result.post_url)
     elif outcome == Outcome.ACCEPTED:
@@ -418,7 +472,11 @@ def _apply(
                 next_attempt_at=when,
                 # The request may have reached the platform: look before resending.
                 # Webhooks resend with the same delivery id instead.
-                needs_reconcile=(outcome == Outcome.UNKNOWN and post.webhook_id is None),
+                needs_reconcile=(
+                    outcome == Outcome.UNKNOWN
+                    and target is not None
+                    and route_of(target) == Route.API
+                ),
             )
             log = (logging.WARNING, "⏳ Задача %s, %s: %s", message)
     else:  # PERMANENT or AUTH
@@ -428,6 +486,7 @@ def _apply(
             failure_kind=outcome,
             retry_count=post.retry_count + 1,
             next_attempt_at=None,
+            step_deadline=None,
         )
         log = (logging.ERROR, "❌ Задача %s, %s: %s", result.error_message)
 
@@ -458,6 +517,14 @@ def _apply(
     else:
         post.refresh_from_db()
     return post
+
+
+def _step_wait(retry_after: float | None, *, until_deadline: float) -> float:
+    """Seconds until a waiting post is looked at again: the platform's wish, bounded,
+    and never past the deadline (so the last look happens at it)."""
+    wanted = retry_after if retry_after is not None else MIN_STEP_WAIT_SECONDS * 5
+    wait = min(max(wanted, MIN_STEP_WAIT_SECONDS), max_countdown())
+    return max(MIN_STEP_WAIT_SECONDS, min(wait, until_deadline))
 
 
 def _schedule(post_id: int, delay: float) -> None:

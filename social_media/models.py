@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from quiz_backend.platform_catalog import platform_choices
 from social_media.caption_sandbox import TEMPLATE_MAX_LENGTH, normalize_source
 from social_media.platforms.base import Outcome
+from tasks.models import PostRoute
 
 
 class AttemptKind(models.TextChoices):
@@ -29,6 +30,9 @@ class PublishAttempt(models.Model):
     number = models.PositiveIntegerField(_("attempt"))
     kind = models.CharField(
         _("kind"), max_length=10, choices=AttemptKind.choices, default=AttemptKind.PUBLISH
+    )
+    route = models.CharField(
+        _("route"), max_length=8, blank=True, default="", choices=PostRoute.choices
     )
     started_at = models.DateTimeField(_("started"))
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)

@@ -252,6 +252,10 @@ def posts_retry(posts: QuerySet[SocialMediaPost], *, enqueue: bool = True) -> in
             delivered_at=None,
             callback_deadline=None,
             enqueued_at=None,
+            # A new waiting window; the platform state stays, so a multi-step
+            # publish resumes (or its platform starts over) from what it knows.
+            platform_step="",
+            step_deadline=None,
             updated_at=now,
         )
     )

@@ -88,6 +88,13 @@ class PostStatus(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
+class PostRoute(models.TextChoices):
+    """How a post reached its platform (``social_media.platforms.spec.Route``)."""
+
+    API = "api", _("API")
+    WEBHOOK = "webhook", _("Webhook")
+
+
 class SocialMediaPost(models.Model):
     """One task on one platform: the outbox row and the honest record of the post.
 
@@ -134,6 +141,27 @@ class SocialMediaPost(models.Model):
         blank=True,
         related_name="posts",
         verbose_name=_("webhook"),
+    )
+    route = models.CharField(
+        _("route"), max_length=8, choices=PostRoute.choices, blank=True, default=""
+    )
+    platform_state = models.JSONField(
+        _("platform state"),
+        default=dict,
+        blank=True,
+        help_text=_("Where a multi-step publish is: container or upload ids (no secrets)."),
+    )
+    platform_step = models.CharField(
+        _("waiting for"),
+        max_length=255,
+        blank=True,
+        help_text=_("What the post waits for on the platform (processing, upload, status)."),
+    )
+    step_deadline = models.DateTimeField(_("waiting deadline"), null=True, blank=True)
+    notice = models.TextField(
+        _("notice"),
+        blank=True,
+        help_text=_("A remark on the post from its platform, e.g. that it was made private."),
     )
     enqueued_at = models.DateTimeField(_("handed to a worker"), null=True, blank=True)
     delivered_at = models.DateTimeField(_("delivered to webhook"), null=True, blank=True)

@@ -85,6 +85,13 @@ class SocialMediaCredentials(models.Model):
         help_text=_("Set when the platform rejected the token; cleared when it is replaced."),
     )
     last_error = models.TextField(_("last error"), blank=True)
+    notice = models.TextField(
+        _("notice"),
+        blank=True,
+        help_text=_(
+            "What the platform said about this account, e.g. that its posts are made private."
+        ),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 

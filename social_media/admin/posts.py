@@ -35,6 +35,7 @@ class PublishAttemptInline(ReadOnlyTabularInline):
     fields = (
         "number",
         "kind",
+        "route",
         "started_at",
         "duration_ms",
         "http_status",
@@ -68,6 +69,7 @@ class SocialMediaPostAdmin(admin.ModelAdmin):
         "id",
         "task_link",
         "platform",
+        "route",
         "status_badge",
         "retry_count",
         "attempt_count",
@@ -75,7 +77,7 @@ class SocialMediaPostAdmin(admin.ModelAdmin):
         "post_link",
         "updated_at",
     )
-    list_filter = ("platform", "status", FailureKindFilter)
+    list_filter = ("platform", "route", "status", FailureKindFilter)
     list_select_related = ("task",)
     search_fields = ("=task__id", "task__question")
     search_help_text = _("Search by task ID or question text.")
@@ -83,7 +85,21 @@ class SocialMediaPostAdmin(admin.ModelAdmin):
     inlines = [PublishAttemptInline]
     actions = ["retry_posts"]
     fieldsets = (
-        (None, {"fields": ("task", "platform", "status_badge", "post_id", "post_link")}),
+        (
+            None,
+            {
+                "fields": (
+                    "task",
+                    "platform",
+                    "route",
+                    "status_badge",
+                    "post_id",
+                    "post_link",
+                    "notice",
+                )
+            },
+        ),
+        (_("Waiting on the platform"), {"fields": ("platform_step", "step_deadline")}),
         (
             _("Failures and retries"),
             {
@@ -124,7 +140,7 @@ class SocialMediaPostAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("status"), ordering="status")
     def status_badge(self, post: SocialMediaPost) -> str:
-        return status_badge(post.status)
+        return status_badge(post.status, waiting_for=post.platform_step)
 
     @admin.display(description=_("post URL"))
     def post_link(self, post: SocialMediaPost) -> str:

@@ -48,8 +48,10 @@ class SocialMediaPostInline(ReadOnlyTabularInline):
     show_change_link = True
     fields = (
         "platform",
+        "route",
         "status_badge",
         "post_link",
+        "notice",
         "error_message",
         "retry_count",
         "published_at",
@@ -58,7 +60,7 @@ class SocialMediaPostInline(ReadOnlyTabularInline):
 
     @admin.display(description=_("status"))
     def status_badge(self, post: SocialMediaPost) -> str:
-        return status_badge(post.status)
+        return status_badge(post.status, waiting_for=post.platform_step)
 
     @admin.display(description=_("post URL"))
     def post_link(self, post: SocialMediaPost) -> str:

@@ -48,11 +48,13 @@ class SocialMediaCredentialsAdmin(admin.ModelAdmin):
         "reconnect_flag",
         "token_expiry",
         "last_error",
+        "notice",
     )
     list_filter = ("platform", "is_active", "needs_reconnect")
     readonly_fields = (
         "needs_reconnect",
         "last_error",
+        "notice",
         "connection_check",
         "created_at",
         "updated_at",
@@ -68,7 +70,10 @@ class SocialMediaCredentialsAdmin(admin.ModelAdmin):
         return (
             (None, {"fields": ("platform", "extra_data", "languages", "is_active")}),
             (_("Tokens"), {"fields": tuple(tokens)}),
-            (_("Health"), {"fields": ("needs_reconnect", "last_error", "connection_check")}),
+            (
+                _("Health"),
+                {"fields": ("needs_reconnect", "last_error", "notice", "connection_check")},
+            ),
             (_("Record"), {"fields": ("created_at", "updated_at")}),
         )
 

@@ -40,6 +40,9 @@ class Outcome(StrEnum):
     PERMANENT = "permanent"  # the request itself is wrong; retrying cannot help
     AUTH = "auth"  # the token is expired or revoked; the credential needs reconnecting
     UNKNOWN = "unknown"  # the request may have reached the platform: reconcile first
+    # The platform is still working (a container processing, an upload session, a
+    # publish to poll): call ``publish`` again after ``retry_after``. Not a retry.
+    WAITING = "waiting"
 
 
 def platform_setting(name: str) -> Any:
@@ -64,6 +67,16 @@ def is_ascii_digits(value: str) -> bool:
 
 @dataclass(frozen=True)
 class PublishResult:
+    """What one call of ``publish`` or ``reconcile`` found.
+
+    Multi-step platforms keep where they are in ``state`` (stored on the post as
+    ``platform_state`` and handed back on the next call): ``None`` leaves the stored
+    state as it is, ``{}`` clears it. It must be JSON and hold no secrets. While the
+    outcome is ``WAITING``, ``step`` says what we wait for (shown in the admin) and
+    ``deadline_seconds`` how long the waiting may last in all, counted from the
+    first ``WAITING`` (default ``SOCIAL_MEDIA_STEP_DEADLINE_SECONDS``).
+    """
+
     outcome: Outcome
     post_id: str = ""
     post_url: str = ""
@@ -71,6 +84,48 @@ class PublishResult:
     error_message: str = ""
     retry_after: float | None = None
     response_excerpt: str = ""
+    state: dict[str, Any] | None = None
+    step: str = ""
+    deadline_seconds: float | None = None
+    #: A remark an editor should see on the post, e.g. "uploaded as private".
+    notice: str = ""
+    #: The platform called this a spam or flood answer (pacing slows the target down).
+    spam: bool = False
+
+
+#: The common names metrics are mapped to (the raw numbers are kept as they came).
+METRIC_NAMES = (
+    "views",
+    "engagements",
+    "clicks",
+    "saves",
+    "shares",
+    "comments",
+    "answers",
+    "correct_share",
+)
+
+
+@dataclass(frozen=True)
+class MetricsReading:
+    """One post's numbers: ``values`` by the common names (``METRIC_NAMES``), as the
+    platform gave them (the collector checks them), and ``raw`` in the platform's own
+    names."""
+
+    values: dict[str, Any]
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class MetricsBatch:
+    """The readings of one ``read_metrics`` call, by post pk; a post missing from
+    ``readings`` could not be read. ``AUTH``: the token was refused (stop reading
+    for this credential); ``RATE_LIMITED`` / ``TRANSIENT``: try later."""
+
+    readings: dict[int, MetricsReading] = field(default_factory=dict)
+    outcome: Outcome = Outcome.SUCCESS
+    error_message: str = ""
+    retry_after: float | None = None
 
 
 @dataclass(frozen=True)
@@ -138,10 +193,18 @@ class BasePlatform:
     #: Demo data for ``load_demo_data``: a credential for an API platform.
     demo_credential: DemoCredential | None = None
 
+    #: How many posts one ``read_metrics`` call may take.
+    metrics_batch_size: int = 1
+
     @property
     def kind(self) -> str:
-        """The route used today ("api" or "webhook")."""
+        """The platform's first route ("api" or "webhook")."""
         return str(self.routes[0])
+
+    @property
+    def only_route(self) -> str | None:
+        """The route when the platform has just one, else ``None`` (a target decides)."""
+        return str(self.routes[0]) if len(self.routes) == 1 else None
 
     def supports(self, route: Route | str) -> bool:
         return route in self.routes
@@ -154,8 +217,14 @@ class BasePlatform:
         return []
 
     def publish(self, post: SocialMediaPost, target: Any, media: PostMedia) -> PublishResult:
-        """Send ``post`` using ``target`` (a credential or a webhook) with the media the
-        worker resolved from ``media_requirements``; never raise."""
+        """Send ``post`` through its API route with ``target`` (a credential) and the media
+        the worker resolved from ``media_requirements``; never raise.
+
+        A multi-step platform reads ``post.platform_state`` to know where it is and
+        returns ``WAITING`` with the new ``state`` until the post is live. A webhook
+        target never reaches this method: delivery sends those through
+        ``social_media.platforms.webhook.deliver_to_webhook``.
+        """
         raise NotImplementedError
 
     def reconcile(self, post: SocialMediaPost, target: Any) -> PublishResult | None:
@@ -163,6 +232,8 @@ class BasePlatform:
 
         Return a SUCCESS result when it is there, ``None`` when it is not (so it is
         safe to send again), or a non-success result when the lookup itself failed.
+        ``post.platform_state`` holds what earlier steps stored (a container or
+        publish id), the surest way to find the post again.
         """
         return None
 
@@ -186,6 +257,13 @@ class BasePlatform:
     def refresh_expiring_tokens(self) -> dict[str, int] | None:
         """Periodic (hourly, ``social_media.refresh_tokens``): refresh tokens about to
         expire. ``None`` when the platform has nothing to refresh."""
+        return None
+
+    def read_metrics(
+        self, posts: list[SocialMediaPost], target: SocialMediaCredentials
+    ) -> MetricsBatch | None:
+        """Read the numbers of published ``posts`` (at most ``metrics_batch_size``, all of
+        one credential); never raise. ``None``: the platform has no metrics to read."""
         return None
 
     def expiry_warning_days(self) -> int | None:

@@ -1,8 +1,9 @@
 """The webhook route: a Make.com / Zapier scenario posts for the platform and calls back.
 
-A platform served this way subclasses ``WebhookPlatform`` in its own package (setting
-``key``, ``label``, ``text_limits`` and ``media_requirements``); ``publish`` delivers the
-signed payload.
+Any platform whose ``routes`` include ``Route.WEBHOOK`` can be served this way: delivery
+sends a post whose target is a webhook through ``deliver_to_webhook``. A platform served
+only this way subclasses ``WebhookPlatform`` in its own package (setting ``key``,
+``label``, ``text_limits`` and ``media_requirements``).
 """
 
 from __future__ import annotations
@@ -80,40 +81,47 @@ def send_signed(
     return client
 
 
+def deliver_to_webhook(
+    platform_key: str, post: SocialMediaPost, webhook: Webhook, media: PostMedia
+) -> PublishResult:
+    """The webhook route of any platform: deliver the signed payload to the scenario."""
+    try:
+        payload = build_payload(
+            post.task,
+            platform_key,
+            webhook.payload_format,
+            captions=captions_for(post.task, platform_key),
+            media=media,
+        )
+    except ValueError as error:
+        return PublishResult(Outcome.PERMANENT, error_message=f"Webhook: {error}")
+    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    try:
+        # The same webhook-id on every retry, so the scenario can de-duplicate.
+        client = send_signed(webhook, body=body, message_id=f"msg_{post.delivery_id.hex}")
+    except UnsafeUrlError as error:
+        return PublishResult(Outcome.PERMANENT, error_message=f"Webhook: {error}")
+    except ApiError as error:
+        if error.outcome == Outcome.UNKNOWN and error.http_status:
+            # 2xx with a plain-text body ("Accepted" from Make.com) is a delivery.
+            return PublishResult(
+                Outcome.ACCEPTED,
+                http_status=error.http_status,
+                response_excerpt=error.excerpt,
+            )
+        if error.outcome == Outcome.UNKNOWN:
+            # The receiver de-duplicates on webhook-id, so a resend is safe.
+            error.outcome = Outcome.TRANSIENT
+        return error.to_result()
+    return PublishResult(
+        Outcome.ACCEPTED, http_status=client.last_status, response_excerpt=client.last_excerpt
+    )
+
+
 class WebhookPlatform(BasePlatform):
-    """One platform served by a scenario; ``publish`` delivers the payload."""
+    """A platform served only by a scenario (its package sets key, label, limits, media)."""
 
     routes = (Route.WEBHOOK,)
 
     def publish(self, post: SocialMediaPost, target: Webhook, media: PostMedia) -> PublishResult:
-        try:
-            payload = build_payload(
-                post.task,
-                self.key,
-                target.payload_format,
-                captions=captions_for(post.task, self.key),
-                media=media,
-            )
-        except ValueError as error:
-            return PublishResult(Outcome.PERMANENT, error_message=f"Webhook: {error}")
-        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
-        try:
-            # The same webhook-id on every retry, so the scenario can de-duplicate.
-            client = send_signed(target, body=body, message_id=f"msg_{post.delivery_id.hex}")
-        except UnsafeUrlError as error:
-            return PublishResult(Outcome.PERMANENT, error_message=f"Webhook: {error}")
-        except ApiError as error:
-            if error.outcome == Outcome.UNKNOWN and error.http_status:
-                # 2xx with a plain-text body ("Accepted" from Make.com) is a delivery.
-                return PublishResult(
-                    Outcome.ACCEPTED,
-                    http_status=error.http_status,
-                    response_excerpt=error.excerpt,
-                )
-            if error.outcome == Outcome.UNKNOWN:
-                # The receiver de-duplicates on webhook-id, so a resend is safe.
-                error.outcome = Outcome.TRANSIENT
-            return error.to_result()
-        return PublishResult(
-            Outcome.ACCEPTED, http_status=client.last_status, response_excerpt=client.last_excerpt
-        )
+        return deliver_to_webhook(self.key, post, target, media)

@@ -106,6 +106,7 @@ def test_figures_on_known_data(known_data, median_path):
         "auth": 1,
         "unknown": 0,
         "no_callback": 1,
+        "step_timeout": 0,
         "callback": 0,
         "other": 0,
     }
@@ -282,11 +283,12 @@ def test_csv_holds_the_same_figures(admin_client, known_data):
     assert response.content.decode() == (
         "platform,platform_name,posts,published,failed,in_flight,success_rate_percent,"
         "median_seconds_to_publish,failed_transient,failed_rate_limited,failed_permanent,"
-        "failed_auth,failed_unknown,failed_no_callback,failed_callback,failed_other\n"
-        "pinterest,Pinterest,4,3,1,0,75.0,120.0,0,0,1,0,0,0,0,0\n"
-        "facebook,Facebook,4,0,2,2,0.0,,0,0,0,1,0,1,0,0\n"
-        f"yandex_dzen,{_label_in('ru', 'yandex_dzen')},1,0,0,1,,,0,0,0,0,0,0,0,0\n"
-        f"total,{_label_in('ru', 'total')},9,3,3,3,50.0,120.0,0,0,1,1,0,1,0,0\n"
+        "failed_auth,failed_unknown,failed_no_callback,failed_step_timeout,failed_callback,"
+        "failed_other\n"
+        "pinterest,Pinterest,4,3,1,0,75.0,120.0,0,0,1,0,0,0,0,0,0\n"
+        "facebook,Facebook,4,0,2,2,0.0,,0,0,0,1,0,1,0,0,0\n"
+        f"yandex_dzen,{_label_in('ru', 'yandex_dzen')},1,0,0,1,,,0,0,0,0,0,0,0,0,0\n"
+        f"total,{_label_in('ru', 'total')},9,3,3,3,50.0,120.0,0,0,1,1,0,1,0,0,0\n"
     )
     assert response.content.decode().splitlines()[0].split(",") == CSV_HEADER
 

@@ -211,7 +211,11 @@ class Command(BaseCommand):
         )
         webhook.url = f"{emulator}/make/{DEMO_HOOK}"
         webhook.webhook_type = WebhookType.SOCIAL_MEDIA
-        webhook.target_platforms = sorted(webhook_platform_keys())
+        # A platform with a demo account publishes through its API; the webhook
+        # carries the ones that have only a scenario.
+        webhook.target_platforms = sorted(
+            key for key in webhook_platform_keys() if PLATFORMS[key].demo_credential is None
+        )
         webhook.callback_auth = CallbackAuth.SIGNATURE
         webhook.is_active = True
         if secret:
