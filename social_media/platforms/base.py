@@ -192,6 +192,8 @@ class BasePlatform:
     secret_patterns: tuple[SecretPattern, ...] = ()
     #: Demo data for ``load_demo_data``: a credential for an API platform.
     demo_credential: DemoCredential | None = None
+    #: What the credential's extra data holds, added to the admin form's help text.
+    extra_data_help: str | Promise = ""
 
     #: How many posts one ``read_metrics`` call may take.
     metrics_batch_size: int = 1

@@ -49,6 +49,12 @@ class TikTokPlatform(BasePlatform):
     settings = conf.SETTINGS
     secret_patterns = conf.SECRET_PATTERNS
     metrics_batch_size = metrics.BATCH_SIZE
+    extra_data_help = _(
+        'TikTok: {"open_id": "…"}; optional "privacy_level" (PUBLIC_TO_EVERYONE, '
+        'FOLLOWER_OF_CREATOR, MUTUAL_FOLLOW_FRIENDS or SELF_ONLY), "pull_from_url": true when '
+        'the media domain is verified with TikTok, "app_audited": false while the app is '
+        "not audited (posts are then private)."
+    )
     demo_credential = DemoCredential(
         extra_data={"open_id": "-000quizdemoOpenId"},
         access_token="act.demo-emulator-access-token-0123456789",  # noqa: S106
