@@ -8,6 +8,7 @@ import pytest
 import requests
 from responses import matchers
 
+from quiz_backend.redaction import redact
 from social_media.http import ApiError
 from social_media.platforms.base import Outcome
 from social_media.platforms.tiktok.chunks import ChunkPlan, plan_chunks
@@ -307,3 +308,9 @@ def test_chunk_plan_stays_within_1000_chunks_and_round_trips_through_state():
     assert plan.index_at(plan.chunk_size + 1) is None
     with pytest.raises(ValueError, match="positive"):
         plan_chunks(0, MIB)
+
+
+def test_token_shapes_are_masked_in_any_text():
+    text = redact("got act.1a2b3c4d5e6f7g8h!4321.va and rft.9z8y7x6w5v4u3t2s!1234.va")
+    assert "1a2b3c4d" not in text and "9z8y7x6w" not in text
+    assert "act***" in text and "rft***" in text

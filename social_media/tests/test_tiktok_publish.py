@@ -38,7 +38,7 @@ VIDEO = MediaSpec("video", 360, 640, "mp4", 4 * 1024**3, max_duration=2.0)
 
 
 @pytest.fixture
-def emu(settings, monkeypatch) -> Iterator[InProcessEmulator]:
+def emu(request, settings, monkeypatch) -> Iterator[InProcessEmulator]:
     with InProcessEmulator() as emulator, MediaServer(Path(settings.MEDIA_ROOT)) as media:
         settings.TIKTOK_API_BASE_URL = emulator.tiktok_url
         settings.TIKTOK_VIDEO_URL = f"{emulator.url}/tiktok/@{{username}}/video/{{id}}"
@@ -46,7 +46,8 @@ def emu(settings, monkeypatch) -> Iterator[InProcessEmulator]:
         settings.TIKTOK_CLIENT_SECRET = "tiktok-test-client-secret"
         settings.MEDIA_PUBLIC_URL = media.url  # the emulator downloads PULL_FROM_URL videos
         settings.SOCIAL_MEDIA_HTTP_TIMEOUT = 2
-        monkeypatch.setattr(PLATFORMS["tiktok"], "media_requirements", (VIDEO,))
+        if not request.node.get_closest_marker("full_media"):
+            monkeypatch.setattr(PLATFORMS["tiktok"], "media_requirements", (VIDEO,))
         yield emulator
 
 
@@ -123,6 +124,18 @@ def test_file_upload_goes_in_steps_and_is_polled_to_publish_complete(emu, creden
     assert {k.lower(): v for k, v in put["headers"].items()}[
         "content-range"
     ] == f"bytes 0-{source['video_size'] - 1}/{source['video_size']}"
+
+
+@pytest.mark.full_media
+def test_the_full_size_video_goes_with_the_default_chunk_settings(emu, credential, clock):
+    post = drive(new_post(), clock)
+    assert post.status == "published", post.error_message
+    [init] = emu.requests("tiktok", path=INIT)
+    source = init["json"]["source_info"]
+    assert source["video_size"] > 100_000  # 1080 x 1920, 15 s
+    assert source["total_chunk_count"] == len(emu.requests("tiktok", method="PUT"))
+    [video] = published_videos(emu)
+    assert (video["width"], video["height"]) == (1080, 1920)
 
 
 def test_pull_from_url_when_the_media_domain_is_verified(emu, clock):

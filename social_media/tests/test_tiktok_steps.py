@@ -13,6 +13,8 @@ from social_media.media import PostMedia
 from social_media.platforms.base import Outcome
 from social_media.platforms.tiktok import publishing
 from social_media.platforms.tiktok.chunks import plan_chunks
+from social_media.platforms.tiktok.metrics import read_metrics
+from tasks.models import SocialMediaPost
 from tests.factories import TaskFactory, TikTokCredentialsFactory
 
 pytestmark = pytest.mark.django_db
@@ -224,3 +226,22 @@ def test_no_video_fails_before_any_call(post, credential):
     result = publishing.publish(post, credential, PostMedia())
     assert result.outcome == Outcome.PERMANENT
     assert "no video" in result.error_message
+
+
+def test_metrics_pass_missing_null_and_junk_values_through(mocked_responses, credential):
+    mocked_responses.post(
+        f"{API}/v2/video/query/",
+        json=ok({"videos": [{"id": "7401", "view_count": None, "like_count": "junk", "x": 1}]}),
+    )
+    post = SocialMediaPost(pk=5, post_id="7401")
+    batch = read_metrics([post, SocialMediaPost(pk=6, post_id="7402")], credential)
+    assert batch.outcome == Outcome.SUCCESS
+    assert batch.readings[5].values == {"views": None, "engagements": "junk"}
+    assert batch.readings[5].raw == {"view_count": None, "like_count": "junk", "x": 1}
+    assert 6 not in batch.readings  # TikTok did not return it
+
+
+def test_metrics_of_private_posts_ask_nothing(credential):
+    batch = read_metrics([SocialMediaPost(pk=5, post_id=PUBLISH_ID)], credential)
+    assert batch.readings == {}
+    assert batch.outcome == Outcome.SUCCESS
