@@ -39,7 +39,12 @@ def test_bad_extra_data_is_refused(extra_data, message):
     ],
 )
 def test_good_extra_data_is_accepted(extra_data):
-    assert PLATFORM.validate_extra_data(extra_data) is None
+    PLATFORM.validate_extra_data(extra_data)  # raises on a problem
+    credential = SocialMediaCredentials(
+        platform="tiktok", access_token="act.x0123456789", extra_data=extra_data
+    )
+    credential.clean()
+    assert credential.extra_data == extra_data
 
 
 def test_messages_are_translated_to_russian():

@@ -250,6 +250,21 @@ def test_429_waits_for_the_minute_window(emu, credential, clock):
     assert post.status == "published", post.error_message
 
 
+def test_the_status_rate_limit_pauses_the_polling_without_using_a_retry(emu, clock):
+    emu.configure("tiktok", status_per_minute=1)
+    TikTokCredentialsFactory(extra_data={"open_id": "-000quizdemoOpenId", "pull_from_url": True})
+    post = step(step(new_post(), clock), clock)  # init, the minute's one status read
+    post = step(post, clock)  # the next read is refused: 429
+    assert post.status == "pending"
+    assert post.retry_count == 0
+    assert post.next_attempt_at is not None
+    assert post.next_attempt_at >= timezone.now() + timedelta(seconds=59)
+    post = drive(post, clock)
+    assert post.status == "published", post.error_message
+    assert post.retry_count == 0
+    assert emu.create_count("tiktok") == 1
+
+
 def test_spam_answers_are_rate_limited_for_hours(emu, credential, clock):
     emu.fault("tiktok", "quota")
     post = step(new_post(), clock)

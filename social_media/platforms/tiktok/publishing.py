@@ -29,6 +29,7 @@ from social_media.platforms.base import Outcome, PublishResult, platform_setting
 from social_media.platforms.tiktok import oauth
 from social_media.platforms.tiktok.chunks import ChunkPlan, plan_chunks
 from social_media.platforms.tiktok.client import (
+    RATE_LIMIT_WAIT,
     TikTokClient,
     TikTokError,
     TikTokUploadClient,
@@ -498,8 +499,16 @@ def publish(
             return upload(state, video, api)
         return poll(state, api, credential)
     except ApiError as error:
+        if error.outcome == Outcome.RATE_LIMITED and state.get("publish_id") and not _spam(error):
+            # The 30-a-minute status window: a pause in the polling, not a failed attempt.
+            step = str(post.platform_step or STEP_PROCESSING)
+            return _waiting(state, step, error.retry_after or RATE_LIMIT_WAIT)
         # A status read or creator info that failed: the state stays, the step is retried.
         return failure(error)
+
+
+def _spam(error: ApiError) -> bool:
+    return isinstance(error, TikTokError) and error.spam
 
 
 def reconcile(post: SocialMediaPost, credential: SocialMediaCredentials) -> PublishResult | None:
