@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any
 
 import pytest
 import time_machine
+from django.db import connection
 from django.utils import timezone
 from django.utils.translation import override
 
@@ -447,3 +449,29 @@ def test_read_metrics_after_publishing(emu, credential, clock):
     limited = TIKTOK.read_metrics([post], credential)
     assert limited.outcome == "rate_limited"
     assert limited.retry_after == 60
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_refreshing_at_once_spend_the_rotating_token_once(emu):
+    credential = TikTokCredentialsFactory(refresh_token="rft.SEEDrefresh-token-0123456789")
+    stale = credential.access_token
+    results = []
+
+    def worker() -> None:
+        copy = type(credential).objects.get(pk=credential.pk)
+        try:
+            results.append(oauth.credential_refresh_token(credential=copy, stale_token=stale))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert [r.ok for r in results] == [True, True]
+    assert len(emu.requests("tiktok", path="/oauth/token/")) == 1  # the second saw it done
+    credential.refresh_from_db()
+    assert not credential.needs_reconnect
+    assert credential.refresh_token in emu.native("tiktok").refresh  # the live one is stored
