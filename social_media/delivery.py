@@ -17,13 +17,13 @@ from typing import Any, TypeVar
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Q, QuerySet
-from django.db.models.sql import UpdateQuery
+from django.db.models import F, Q
 from django.utils import timezone
 
 from quiz_media.models import BrandSettings
 from quiz_media.services import brand_preloaded
 from quiz_media.specs import MediaRenderError, MediaStorageError
+from social_media import sql as fast_sql
 from social_media import target_cache
 from social_media.captions import CaptionBook, captions_preloaded
 from social_media.media import post_media_resolve
@@ -91,7 +91,7 @@ def _claim(post_id: int) -> tuple[SocialMediaPost, uuid.UUID, str | None] | None
     }
     rows = SocialMediaPost.objects.filter(pk=post_id)
     if target_cache.supported():
-        returned = _claim_returning(rows.filter(_claimable(now)), claim)
+        returned = _claim_returning(post_id, now, claim)
         if returned is not None:
             post, fingerprint = returned
             return post, token, fingerprint
@@ -106,26 +106,36 @@ def _claim(post_id: int) -> tuple[SocialMediaPost, uuid.UUID, str | None] | None
     return post, token, None
 
 
-def _update_sql(rows: QuerySet[Any], values: dict[str, Any]) -> tuple[str, tuple[Any, ...]]:
-    """The SQL of ``rows.update(**values)``, to be combined with another statement."""
-    query = rows.query.chain(UpdateQuery)
-    assert isinstance(query, UpdateQuery)
-    query.add_update_values(values)
-    sql, params = query.get_compiler(rows.db).as_sql()
-    return sql, tuple(params)
-
-
 def _columns(model: type[Any]) -> list[Any]:
     return list(model._meta.concrete_fields)
 
 
+def _claimable_update_sql(
+    post_id: int, now: datetime, claim: dict[str, Any]
+) -> tuple[str, tuple[Any, ...]]:
+    """The claim as SQL text: ``rows.filter(pk=post_id).filter(_claimable(now)).update(**claim)``
+    (``attempt_count`` incremented), without the ORM's compiler (see ``social_media.sql``).
+    ``test_claim_sql.py`` holds it to ``_claimable``."""
+    column = {f.name: connection.ops.quote_name(f.column) for f in _columns(SocialMediaPost)}
+    values = {k: v for k, v in claim.items() if k != "attempt_count"}
+    set_sql, set_params = fast_sql.update_sql(SocialMediaPost, {"id": post_id}, values)
+    head, where = set_sql.split(" WHERE ", 1)
+    sql = (
+        f"{head}, {column['attempt_count']} = {column['attempt_count']} + 1 WHERE {where} "
+        f"AND {column['status']} = %s "
+        f"AND ({column['next_attempt_at']} IS NULL OR {column['next_attempt_at']} <= %s) "
+        f"AND ({column['locked_until']} IS NULL OR {column['locked_until']} < %s)"
+    )
+    return sql, (*set_params, str(PostStatus.PENDING), now, now)
+
+
 def _claim_returning(
-    rows: QuerySet[SocialMediaPost], claim: dict[str, Any]
+    post_id: int, now: datetime, claim: dict[str, Any]
 ) -> tuple[SocialMediaPost, str] | None:
     """One round trip: the conditional claim UPDATE, the post and task it returns."""
     quote = connection.ops.quote_name
     post_fields, task_fields = _columns(SocialMediaPost), _columns(Task)
-    update_sql, params = _update_sql(rows, claim)
+    update_sql, params = _claimable_update_sql(post_id, now, claim)
     returning = ", ".join(quote(f.column) for f in post_fields)
     selected = ", ".join(
         [f"claimed.{quote(f.column)}" for f in post_fields]
@@ -299,9 +309,10 @@ def _attempt(
 ) -> tuple[_Result, PublishAttempt]:
     """Record the attempt's start, make the call; the finished attempt is written by
     the caller (with the post's outcome, in one statement: see ``_apply``)."""
-    attempt = PublishAttempt.objects.create(
+    attempt = PublishAttempt(
         post=post, number=post.attempt_count, kind=kind, route=route, started_at=timezone.now()
     )
+    fast_sql.insert(attempt)
     try:
         result = call()
     except SoftTimeLimitExceeded:
@@ -342,19 +353,21 @@ _ATTEMPT_RESULT_FIELDS = (
 
 
 def _update_with_attempt(
-    rows: QuerySet[SocialMediaPost], fields: dict[str, Any], attempt: PublishAttempt | None
+    where: dict[str, Any], fields: dict[str, Any], attempt: PublishAttempt | None
 ) -> int:
-    """``rows.update(**fields)`` and the finished attempt's row, in one round trip."""
+    """``filter(**where).update(**fields)`` and the finished attempt's row, in one round trip."""
+    rows = SocialMediaPost.objects.filter(**where)
     if attempt is None:
         return rows.update(**fields)
     if connection.vendor != "postgresql":
         attempt.save(update_fields=_ATTEMPT_RESULT_FIELDS)
         return rows.update(**fields)
-    attempt_sql, attempt_params = _update_sql(
-        PublishAttempt.objects.filter(pk=attempt.pk),
+    attempt_sql, attempt_params = fast_sql.update_sql(
+        PublishAttempt,
+        {"id": attempt.pk},
         {name: getattr(attempt, name) for name in _ATTEMPT_RESULT_FIELDS},
     )
-    post_sql, post_params = _update_sql(rows, fields)
+    post_sql, post_params = fast_sql.update_sql(SocialMediaPost, where, fields)
     with connection.cursor() as cursor:
         cursor.execute(f"WITH finished AS ({attempt_sql}) {post_sql}", attempt_params + post_params)
         return cursor.rowcount
@@ -490,8 +503,7 @@ def _apply(
         )
         log = (logging.ERROR, "❌ Задача %s, %s: %s", result.error_message)
 
-    rows = SocialMediaPost.objects.filter(pk=post.pk, claim_token=token)
-    updated = _update_with_attempt(rows, fields, attempt)
+    updated = _update_with_attempt({"id": post.pk, "claim_token": token}, fields, attempt)
     if not updated:
         # A callback or a manual action changed the post meanwhile; theirs stands.
         logger.warning(
