@@ -11,7 +11,7 @@ from quiz_backend.encryption import encrypt
 from quiz_media.specs import RenderedMedia
 from social_media.media import PostMedia
 from social_media.platforms.base import Outcome
-from social_media.platforms.tiktok import publishing
+from social_media.platforms.tiktok import publishing, session, status
 from social_media.platforms.tiktok.chunks import plan_chunks
 from social_media.platforms.tiktok.metrics import read_metrics
 from tasks.models import SocialMediaPost
@@ -151,8 +151,8 @@ def test_a_public_post_in_moderation_is_waited_for_then_published_with_a_notice(
     post.platform_state = polling()
     waited = publishing.publish(post, credential, media)
     assert waited.outcome == Outcome.WAITING
-    assert waited.step == publishing.STEP_MODERATION
-    post.platform_state = polling(moderation_polls=publishing.MODERATION_POLLS)
+    assert waited.step == session.STEP_MODERATION
+    post.platform_state = polling(moderation_polls=status.MODERATION_POLLS)
     done = publishing.publish(post, credential, media)
     assert done.outcome == Outcome.SUCCESS
     assert done.post_id == PUBLISH_ID
@@ -206,13 +206,13 @@ def test_an_inbox_answer_to_a_direct_post_is_permanent(mocked_responses, post, c
 
 
 def test_polls_back_off_to_a_minute():
-    assert [publishing.poll_wait(n) for n in range(7)] == [2, 4, 8, 16, 32, 60, 60]
+    assert [session.poll_wait(n) for n in range(7)] == [2, 4, 8, 16, 32, 60, 60]
 
 
 def test_titles_are_cut_in_utf16_units():
-    assert publishing.fit_title("a" * 2300) == "a" * 2200
-    assert publishing.fit_title("😀" * 1101) == "😀" * 1100  # two units each
-    assert publishing.fit_title("short") == "short"
+    assert session.fit_title("a" * 2300) == "a" * 2200
+    assert session.fit_title("😀" * 1101) == "😀" * 1100  # two units each
+    assert session.fit_title("short") == "short"
 
 
 def test_no_open_id_fails_before_any_call(post, credential, media):

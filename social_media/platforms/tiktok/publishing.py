@@ -1,192 +1,60 @@
 """A TikTok direct post as re-scheduled steps, resumed from ``post.platform_state``.
 
-1. **start**: creator info (privacy options, longest video), then ``video/init`` —
+1. **start** (here): creator info (privacy options, longest video), then ``video/init`` —
    ``PULL_FROM_URL`` when the credential says the media domain is verified, otherwise
    ``FILE_UPLOAD``. The ``publish_id`` goes into the state at once (``WAITING``), so a
    worker dying later never initialises a second post.
-2. **upload** (``FILE_UPLOAD``): chunks ``PUT`` in order, at most
+2. **upload** (``upload.py``, ``FILE_UPLOAD`` only): chunks ``PUT`` in order, at most
    ``TIKTOK_UPLOAD_BYTES_PER_STEP`` bytes a step; an interrupted upload resumes from
    the bytes TikTok reports (``uploaded_bytes``), never from scratch while the upload URL
    lives. The upload URL carries a token, so the state keeps it encrypted.
-3. **poll**: the publish status with a bounded backoff until ``PUBLISH_COMPLETE`` or
+3. **poll** (``status.py``): the publish status with a bounded backoff until ``PUBLISH_COMPLETE`` or
    ``FAILED`` (its ``fail_reason`` mapped to an outcome).
 
-No step sleeps: each returns ``WAITING`` with ``retry_after`` and the worker is free.
+No step sleeps: each returns ``WAITING`` with ``retry_after`` and the worker is free
+(``session.py``: the client that refreshes the token, the shared result helpers).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
-from django.core.files.storage import default_storage
-
-from quiz_backend.encryption import DecryptionError, decrypt, encrypt
+from quiz_backend.encryption import encrypt
 from social_media.captions import content_for
 from social_media.http import ApiError
 from social_media.platforms.base import Outcome, PublishResult, platform_setting
-from social_media.platforms.tiktok import oauth
 from social_media.platforms.tiktok.chunks import ChunkPlan, plan_chunks
-from social_media.platforms.tiktok.client import (
-    RATE_LIMIT_WAIT,
-    TikTokClient,
-    TikTokError,
-    TikTokUploadClient,
-    video_url,
-)
+from social_media.platforms.tiktok.client import RATE_LIMIT_WAIT, TikTokError
 from social_media.platforms.tiktok.privacy import (
     SELF_ONLY,
     UNAUDITED_NOTICE,
     AccountSettings,
     choose_level,
 )
-from webhooks.models import SocialMediaCredentials
+from social_media.platforms.tiktok.session import (
+    FILE_UPLOAD,
+    FIRST_POLL,
+    PULL_FROM_URL,
+    STEP_PROCESSING,
+    STEP_UPLOAD,
+    Api,
+    credential_notice_set,
+    failure,
+    fit_title,
+    is_spam,
+    waiting,
+)
+from social_media.platforms.tiktok.status import poll
+from social_media.platforms.tiktok.upload import upload
 
 if TYPE_CHECKING:
     from quiz_media.specs import RenderedMedia
     from social_media.media import PostMedia
     from tasks.models import SocialMediaPost
+    from webhooks.models import SocialMediaCredentials
 
 logger = logging.getLogger("social_media")
-
-T = TypeVar("T")
-
-FILE_UPLOAD = "FILE_UPLOAD"
-PULL_FROM_URL = "PULL_FROM_URL"
-STEP_UPLOAD = "TikTok is receiving the video"
-STEP_PROCESSING = "TikTok is processing the video"
-STEP_MODERATION = "TikTok is reviewing the video before it is public"
-# Status polls: 2, 4, 8 … seconds, at most a minute apart.
-FIRST_POLL, MAX_POLL = 2.0, 60.0
-# After PUBLISH_COMPLETE a public post gets its id once moderation passes ("usually under
-# a minute, sometimes hours"): this many more polls, then it is published without one.
-MODERATION_POLLS = 6
-# TikTok's post_info.title: at most 2,200 UTF-16 code units.
-TITLE_LIMIT = 2200
-PROCESSING = {"PROCESSING_UPLOAD", "PROCESSING_DOWNLOAD"}
-
-FAIL_REASONS: dict[str, tuple[Outcome, str]] = {
-    "file_format_check_failed": (Outcome.PERMANENT, "TikTok refused the video's format"),
-    "duration_check_failed": (Outcome.PERMANENT, "the video is longer than TikTok allows"),
-    "frame_rate_check_failed": (
-        Outcome.PERMANENT,
-        "the video's frame rate is outside TikTok's 23-60 fps",
-    ),
-    "picture_size_check_failed": (
-        Outcome.PERMANENT,
-        "the video's size is outside TikTok's 360-4096 pixels a side",
-    ),
-    "publish_cancelled": (Outcome.PERMANENT, "the publish was cancelled"),
-    "auth_removed": (Outcome.AUTH, "the account owner removed the app's access"),
-    "internal": (Outcome.TRANSIENT, "TikTok had an internal error"),
-    "video_pull_failed": (Outcome.TRANSIENT, "TikTok could not download the video"),
-    "photo_pull_failed": (Outcome.TRANSIENT, "TikTok could not download the media"),
-    "spam_risk_too_many_posts": (
-        Outcome.RATE_LIMITED,
-        "the account reached TikTok's daily limit of posts through the API",
-    ),
-    "spam_risk_text": (Outcome.RATE_LIMITED, "TikTok flagged the caption as a spam risk"),
-    "spam_risk": (Outcome.RATE_LIMITED, "TikTok flagged the post as a spam risk"),
-    "spam_risk_user_banned_from_posting": (
-        Outcome.PERMANENT,
-        "TikTok has banned this account from posting through the API",
-    ),
-}
-
-
-def poll_wait(polls: int) -> float:
-    """Seconds before status poll number ``polls + 1``: 2, 4, 8 … capped at a minute."""
-    return min(FIRST_POLL * 2 ** max(polls, 0), MAX_POLL)
-
-
-def fit_title(text: str, limit: int = TITLE_LIMIT) -> str:
-    """``text`` cut to ``limit`` UTF-16 code units (emoji count twice), never mid-character."""
-    units = 0
-    for index, char in enumerate(text):
-        units += 2 if ord(char) > 0xFFFF else 1
-        if units > limit:
-            return text[:index].rstrip()
-    return text
-
-
-class Api:
-    """The credential's client, refreshing the token ahead of expiry and once after a
-    rejection (``access_token_invalid``), then repeating the call that was refused."""
-
-    def __init__(self, credential: SocialMediaCredentials) -> None:
-        self.credential = credential
-        self.refreshed = False
-        self.client = TikTokClient(token=credential.access_token)
-
-    def refresh_if_due(self) -> PublishResult | None:
-        """Refresh a token about to expire; a refusal is AUTH (the rest: try the old one)."""
-        if not (oauth.expires_soon(self.credential) and oauth.refresh_possible(self.credential)):
-            return None
-        result = oauth.credential_refresh_token(credential=self.credential)
-        self.refreshed = True
-        self.client = TikTokClient(token=self.credential.access_token)
-        if not result.ok and result.rejected:
-            return PublishResult(Outcome.AUTH, error_message=f"TikTok: {result.message}")
-        return None
-
-    def run(self, call: Callable[[TikTokClient], T]) -> T:
-        try:
-            return call(self.client)
-        except TikTokError as error:
-            if error.code != "access_token_invalid" or self.refreshed:
-                raise
-            if not oauth.refresh_possible(self.credential):
-                raise
-            self.refreshed = True
-            stale = self.credential.access_token
-            result = oauth.credential_refresh_token(credential=self.credential, stale_token=stale)
-            if not result.ok:
-                outcome = Outcome.AUTH if result.rejected else Outcome.TRANSIENT
-                raise TikTokError(
-                    outcome,
-                    f"{error.message} The token refresh failed: {result.message}",
-                    http_status=error.http_status,
-                    excerpt=error.excerpt,
-                    code=error.code,
-                ) from None
-            self.client = TikTokClient(token=self.credential.access_token)
-            return call(self.client)
-
-
-def credential_notice_set(credential: SocialMediaCredentials, notice: str) -> None:
-    """What TikTok said about the account, shown on the credential ("" clears it).
-
-    The same as ``social_media.targets.credential_notice_set``, which a platform module
-    cannot import (``targets`` imports the registry, which imports the platforms).
-    """
-    if credential.notice != notice:
-        SocialMediaCredentials.objects.filter(pk=credential.pk).update(notice=notice)
-        credential.notice = notice
-
-
-def failure(error: ApiError, state: dict[str, Any] | None = None) -> PublishResult:
-    spam = isinstance(error, TikTokError) and error.spam
-    return PublishResult(
-        error.outcome,
-        http_status=error.http_status,
-        error_message=error.message,
-        retry_after=error.retry_after,
-        response_excerpt=error.excerpt,
-        state=state,
-        spam=spam,
-    )
-
-
-def _notices(state: dict[str, Any]) -> str:
-    notes = state.get("notices")
-    return " ".join(n for n in notes if isinstance(n, str)) if isinstance(notes, list) else ""
-
-
-def _waiting(state: dict[str, Any], step: str, wait: float) -> PublishResult:
-    return PublishResult(
-        Outcome.WAITING, state=state, step=step, retry_after=wait, notice=_notices(state)
-    )
 
 
 # --- 1. start --------------------------------------------------------------------------
@@ -299,7 +167,7 @@ def _started(
     state = {**state, "publish_id": publish_id, "polls": 0}
     if source == PULL_FROM_URL:
         logger.info("🎬 TikTok: публикация %s начата (PULL_FROM_URL)", publish_id)
-        return _waiting(state, STEP_PROCESSING, FIRST_POLL)
+        return waiting(state, STEP_PROCESSING, FIRST_POLL)
     upload_url = str(data.get("upload_url") or "")
     if not upload_url.startswith(("https://", "http://")):
         # That publish can never get its video; the next attempt starts a new one.
@@ -310,170 +178,7 @@ def _started(
         )
     state.update(chunks=plan.as_state(), next_chunk=0, upload=encrypt(upload_url))
     logger.info("🎬 TikTok: публикация %s начата, %d частей", publish_id, plan.total_chunk_count)
-    return _waiting(state, STEP_UPLOAD, 0)
-
-
-# --- 2. upload -------------------------------------------------------------------------
-
-
-def upload(state: dict[str, Any], video: RenderedMedia, api: Api) -> PublishResult:
-    plan = ChunkPlan.from_state(state.get("chunks"))
-    try:
-        upload_url = decrypt(str(state.get("upload") or ""))
-    except DecryptionError:
-        upload_url = ""
-    if plan is None or not upload_url or plan.video_size != video.bytes:
-        return PublishResult(
-            Outcome.TRANSIENT,
-            error_message="TikTok: the unfinished upload cannot be resumed; starting over.",
-            state={},
-        )
-    index = state.get("next_chunk")
-    if state.get("resync") or not isinstance(index, int):
-        status = api.run(lambda client: client.publish_status(publish_id=state["publish_id"]))
-        received = status.get("uploaded_bytes")
-        index = plan.index_at(received) if isinstance(received, int) else None
-        if index is None:
-            return PublishResult(
-                Outcome.TRANSIENT,
-                error_message=f"TikTok: the upload stopped mid-chunk ({received} bytes "
-                "received); starting over.",
-                state={},
-            )
-    try:
-        return _send_chunks(state, video, plan, upload_url, index)
-    except OSError as error:  # the stored video could not be read
-        return PublishResult(
-            Outcome.TRANSIENT,
-            error_message=f"TikTok: the video file could not be read ({type(error).__name__}).",
-            state={**state, "next_chunk": index, "resync": True},
-        )
-
-
-def _send_chunks(
-    state: dict[str, Any], video: RenderedMedia, plan: ChunkPlan, upload_url: str, index: int
-) -> PublishResult:
-    """PUT chunks from ``index`` on, in order, until the step's byte budget is spent."""
-    sender = TikTokUploadClient(upload_url=upload_url)
-    budget = int(platform_setting("TIKTOK_UPLOAD_BYTES_PER_STEP"))
-    sent = 0
-    with default_storage.open(video.name, "rb") as file:
-        while index < plan.total_chunk_count:
-            first, length = plan.span(index)
-            file.seek(first)
-            chunk = file.read(length)
-            try:
-                answer = sender.put_chunk(
-                    data=chunk, first=first, total=plan.video_size, content_type=video.mime_type
-                )
-            except ApiError as error:
-                return _chunk_failed(error, state, index, plan)
-            index += 1
-            sent += length
-            if answer == 201 or index >= plan.total_chunk_count:
-                # All there: the upload URL (and its token) is no longer kept.
-                done = {k: v for k, v in state.items() if k not in ("upload", "resync")}
-                done.update(next_chunk=index, uploaded=True)
-                return _waiting(done, STEP_PROCESSING, FIRST_POLL)
-            if sent >= budget:
-                break
-    more = {**state, "next_chunk": index, "resync": False}
-    return _waiting(more, f"{STEP_UPLOAD} (part {index + 1} of {plan.total_chunk_count})", 0)
-
-
-def _chunk_failed(
-    error: ApiError, state: dict[str, Any], index: int, plan: ChunkPlan
-) -> PublishResult:
-    where = f"part {index + 1} of {plan.total_chunk_count}"
-    if error.http_status in (403, 404):
-        # The upload URL expired or is gone: that publish never gets its video.
-        message = f"{error.message} ({where}); a new upload starts on the next attempt."
-        return PublishResult(Outcome.TRANSIENT, error_message=message, state={})
-    if error.http_status == 400:
-        return failure(error, {})
-    # Cut off, 5xx, 416, 429: ask TikTok how much it has and go on from there.
-    outcome = error.outcome if error.outcome == Outcome.RATE_LIMITED else Outcome.TRANSIENT
-    return PublishResult(
-        outcome,
-        http_status=error.http_status,
-        error_message=f"{error.message} (upload {where}); it resumes from what TikTok received.",
-        retry_after=error.retry_after,
-        state={**state, "next_chunk": index, "resync": True},
-    )
-
-
-# --- 3. poll ---------------------------------------------------------------------------
-
-
-def poll(state: dict[str, Any], api: Api, credential: SocialMediaCredentials) -> PublishResult:
-    publish_id = str(state["publish_id"])
-    data = api.run(lambda client: client.publish_status(publish_id=publish_id))
-    status = str(data.get("status") or "")
-    polls = int(state.get("polls") or 0) + 1
-    if status == "PUBLISH_COMPLETE":
-        return _complete(state, data, polls, credential)
-    if status == "FAILED":
-        return _failed(state, str(data.get("fail_reason") or ""))
-    if status == "SEND_TO_USER_INBOX":
-        return PublishResult(
-            Outcome.PERMANENT,
-            error_message="TikTok put the video in the creator's inbox instead of posting it; "
-            "finish it in the TikTok app.",
-            state={},
-        )
-    if status not in PROCESSING:
-        logger.warning("TikTok: неизвестный статус публикации %r — ждём дальше", status[:40])
-    return _waiting({**state, "polls": polls}, STEP_PROCESSING, poll_wait(polls - 1))
-
-
-def _complete(
-    state: dict[str, Any], data: dict[str, Any], polls: int, credential: SocialMediaCredentials
-) -> PublishResult:
-    ids = data.get("publicaly_available_post_id") or data.get("publicly_available_post_id")
-    post_id = str(ids[0]) if isinstance(ids, list) and ids else ""
-    username = str(state.get("username") or "")
-    notices = _notices(state)
-    private = state.get("privacy") == SELF_ONLY
-    if not post_id and not private:
-        waited = int(state.get("moderation_polls") or 0) + 1
-        if waited <= MODERATION_POLLS:
-            more = {**state, "polls": polls, "moderation_polls": waited}
-            return _waiting(more, STEP_MODERATION, poll_wait(waited))
-        notices = (
-            f"{notices} TikTok published the video but has not made it public yet "
-            "(moderation); the link is the account's profile until then."
-        ).strip()
-    if private and not post_id:
-        notices = (
-            f"{notices} The video is private (SELF_ONLY): only the account owner sees it, and "
-            "TikTok gives private videos no public id, so the link is the account's profile."
-        ).strip()
-    if not private and credential.notice == UNAUDITED_NOTICE:
-        credential_notice_set(credential, "")  # a public post went out: the app is audited now
-    publish_id = str(state["publish_id"])
-    return PublishResult(
-        Outcome.SUCCESS,
-        post_id=post_id or publish_id,
-        post_url=video_url(username, post_id),
-        notice=notices,
-        state={"publish_id": publish_id},
-    )
-
-
-def _failed(state: dict[str, Any], reason: str) -> PublishResult:
-    outcome, meaning = FAIL_REASONS.get(reason, (Outcome.PERMANENT, "TikTok gave no known reason"))
-    spam = reason.startswith("spam_risk")
-    message = f"TikTok: the publish failed: {meaning} (fail_reason {reason or 'missing'})."
-    if outcome == Outcome.TRANSIENT:
-        message += " A new publish starts on the next attempt."
-    return PublishResult(
-        outcome,
-        error_message=message,
-        retry_after=6 * 3600.0 if outcome == Outcome.RATE_LIMITED else None,
-        # The failed publish is over: a later attempt starts a new one.
-        state={},
-        spam=spam,
-    )
+    return waiting(state, STEP_UPLOAD, 0)
 
 
 # --- entry points ----------------------------------------------------------------------
@@ -499,16 +204,12 @@ def publish(
             return upload(state, video, api)
         return poll(state, api, credential)
     except ApiError as error:
-        if error.outcome == Outcome.RATE_LIMITED and state.get("publish_id") and not _spam(error):
+        if error.outcome == Outcome.RATE_LIMITED and state.get("publish_id") and not is_spam(error):
             # The 30-a-minute status window: a pause in the polling, not a failed attempt.
             step = str(post.platform_step or STEP_PROCESSING)
-            return _waiting(state, step, error.retry_after or RATE_LIMIT_WAIT)
+            return waiting(state, step, error.retry_after or RATE_LIMIT_WAIT)
         # A status read or creator info that failed: the state stays, the step is retried.
         return failure(error)
-
-
-def _spam(error: ApiError) -> bool:
-    return isinstance(error, TikTokError) and error.spam
 
 
 def reconcile(post: SocialMediaPost, credential: SocialMediaCredentials) -> PublishResult | None:
