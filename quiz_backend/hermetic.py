@@ -75,6 +75,9 @@ TEST_VALUES = {
     # its own MEDIA_ROOT renders here (in-process tests use a tmp_path, conftest.py).
     "MEDIA_ROOT": str(VAR_DIR / "test-media"),
     "CELERY_TASK_ALWAYS_EAGER": "true",
+    # A save hands its posts to the broker itself, so a test sees them at once
+    # (social_media/tests/test_background_enqueue.py covers the sender thread).
+    "SOCIAL_MEDIA_ENQUEUE_IN_BACKGROUND": "false",
 }
 # In memory under pytest; the file is only touched by manage.py with the test settings.
 DEFAULT_DATABASE_URL = f"sqlite:///{VAR_DIR / 'test.sqlite3'}"

@@ -206,6 +206,9 @@ SOCIAL_MEDIA_HTTP_TIMEOUT = env_int("SOCIAL_MEDIA_HTTP_TIMEOUT", 20, minimum=1)
 SOCIAL_MEDIA_LEASE_SECONDS = env_int("SOCIAL_MEDIA_LEASE_SECONDS", 300, minimum=5)
 SOCIAL_MEDIA_CALLBACK_TIMEOUT = env_int("SOCIAL_MEDIA_CALLBACK_TIMEOUT", 1800, minimum=60)
 SOCIAL_MEDIA_RELAY_INTERVAL = env_int("SOCIAL_MEDIA_RELAY_INTERVAL", 30, minimum=1)
+# Hand a save's posts to the broker from a sender thread, so the save does not wait
+# for the broker (social_media/background.py); off: the save sends them itself.
+SOCIAL_MEDIA_ENQUEUE_IN_BACKGROUND = env_bool("SOCIAL_MEDIA_ENQUEUE_IN_BACKGROUND", True)
 # How long a post may wait on a multi-step platform (container processing, upload,
 # publish status) in all before it fails; a platform may ask for its own limit.
 SOCIAL_MEDIA_STEP_DEADLINE_SECONDS = env_int("SOCIAL_MEDIA_STEP_DEADLINE_SECONDS", 3600, minimum=60)

@@ -18,10 +18,10 @@ from typing import TypeGuard
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Model, Q, QuerySet
-from django.db.models.sql import InsertQuery
 from django.utils import timezone
 
-from social_media import target_cache
+from social_media import background, target_cache
+from social_media import sql as fast_sql
 from social_media.targets import Targets, preloaded_targets
 from tasks.models import PostStatus, SocialMediaPost, Task
 from webhooks.models import Webhook
@@ -200,16 +200,11 @@ def _insert_checked(posts: list[SocialMediaPost]) -> tuple[list[int], str]:
     if not posts:
         return [], target_cache.fingerprint()
     opts = SocialMediaPost._meta
-    fields = [f for f in opts.local_concrete_fields if f is not opts.pk]
-    query = InsertQuery(SocialMediaPost)
-    query.insert_values(fields, list[Model](posts))
-    compiler = query.get_compiler(using=connection.alias)  # the connection, not its proxy
-    compiler.returning_fields = [opts.pk]
-    [(insert_sql, params)] = compiler.as_sql()
+    insert, params = fast_sql.insert_sql(list[Model](posts))
     pk = connection.ops.quote_name(str(opts.pk.column))
-    # Django-compiled INSERT, quoted names; every value is a parameter.
+    # Quoted names (social_media.sql); every value is a parameter.
     sql = (
-        f"WITH inserted AS ({insert_sql}) "  # noqa: S608
+        f"WITH inserted AS ({insert}) "  # noqa: S608
         f"SELECT (SELECT array_agg({pk} ORDER BY {pk}) FROM inserted), "
         f"{target_cache.fingerprint_sql()}"
     )
@@ -266,8 +261,16 @@ def posts_retry(posts: QuerySet[SocialMediaPost], *, enqueue: bool = True) -> in
 
 
 def enqueue_after_commit(post_ids: list[int], *, stamped: bool = False) -> None:
-    if post_ids:
-        transaction.on_commit(partial(enqueue_posts, list(post_ids), stamped=stamped))
+    """Once the transaction commits, hand the posts to the broker: from the process's
+    sender thread (``SOCIAL_MEDIA_ENQUEUE_IN_BACKGROUND``, so the save does not wait for
+    the broker; see ``social_media.background``) or at once."""
+    if not post_ids:
+        return
+    send = partial(enqueue_posts, list(post_ids), stamped=stamped)
+    if settings.SOCIAL_MEDIA_ENQUEUE_IN_BACKGROUND:
+        transaction.on_commit(partial(background.SENDER.submit, send))
+    else:
+        transaction.on_commit(send)
 
 
 def enqueue_posts(post_ids: list[int], *, stamped: bool = False) -> int:

@@ -61,25 +61,34 @@ def update_sql(
 
 
 @cache
-def _insert_text(model: type[Model]) -> tuple[str, tuple[str, ...]]:
+def _insert_head(model: type[Model]) -> tuple[str, str, tuple[str, ...]]:
     quote = connection.ops.quote_name
     opts = model._meta
     fields = [f for f in opts.concrete_fields if f is not opts.pk]
     columns = ", ".join(quote(str(f.column)) for f in fields)
-    placeholders = ", ".join(["%s"] * len(fields))
-    sql = (
-        f"INSERT INTO {quote(opts.db_table)} ({columns}) VALUES ({placeholders}) "  # noqa: S608
-        f"RETURNING {quote(str(opts.pk.column))}"
-    )
-    return sql, tuple(f.attname for f in fields)
+    head = f"INSERT INTO {quote(opts.db_table)} ({columns}) VALUES "  # noqa: S608
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    return head, row, tuple(f.name for f in fields)
+
+
+def insert_sql(objs: list[Model]) -> tuple[str, list[Any]]:
+    """``INSERT … VALUES (…), (…) RETURNING pk`` for unsaved instances of one model, with
+    the values the ORM would write (each field's ``pre_save``, so ``auto_now`` applies)."""
+    model = type(objs[0])
+    head, row, names = _insert_head(model)
+    fields = [_field(model, name) for name in names]
+    params = [
+        field.get_db_prep_save(field.pre_save(obj, True), connection)
+        for obj in objs
+        for field in fields
+    ]
+    pk = connection.ops.quote_name(str(model._meta.pk.column))
+    return f"{head}{', '.join([row] * len(objs))} RETURNING {pk}", params
 
 
 def insert(obj: Model) -> Model:
-    """INSERT ``obj`` (every concrete field from the instance, defaults already applied by
-    its constructor) in one round trip and set its pk; no signals, no ``auto_now``."""
-    sql, attnames = _insert_text(type(obj))
-    fields = {f.attname: f for f in obj._meta.concrete_fields}
-    params = [fields[name].get_db_prep_save(getattr(obj, name), connection) for name in attnames]
+    """INSERT ``obj`` in one round trip and set its pk; no signals."""
+    sql, params = insert_sql([obj])
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()

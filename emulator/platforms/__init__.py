@@ -35,11 +35,17 @@ from types import ModuleType
 
 from social_media.platforms import KEYS as PLATFORM_KEYS
 
+# Stand-ins with their own interface (routes, control API, pages) that ``server.py``
+# mounts itself, whether or not the product calls them yet.
+SELF_MOUNTED = frozenset({"telegram", "vk"})
+
 
 def _is_api_stand_in(key: str) -> bool:
-    """The product calls ``key``'s API (its package has a client) and a stand-in exists."""
+    """The product calls ``key``'s API (its package has a client) and a stand-in of the
+    first kind exists."""
     return (
-        find_spec(f"social_media.platforms.{key}.client") is not None
+        key not in SELF_MOUNTED
+        and find_spec(f"social_media.platforms.{key}.client") is not None
         and find_spec(f"emulator.platforms.{key}") is not None
     )
 

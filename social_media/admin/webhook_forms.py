@@ -52,6 +52,16 @@ def _clash_list(clashes: Iterable[tuple[object, set[str] | None]]) -> str:
     )
 
 
+def extra_data_help(base: object) -> str:
+    """The model's help text, then each API platform's own (``extra_data_help``)."""
+    extra = [
+        str(help_text)
+        for platform in PLATFORMS.values()
+        if (help_text := getattr(platform, "extra_data_help", ""))
+    ]
+    return " ".join([str(base), *extra])
+
+
 def _token_input() -> forms.CharField:
     return forms.CharField(
         required=False,
@@ -83,6 +93,10 @@ class CredentialsForm(ShapedJSONFormMixin, forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.token_replaced = False
+        if "extra_data" in self.fields:
+            self.fields["extra_data"].help_text = extra_data_help(
+                self.fields["extra_data"].help_text
+            )
         for name in TOKEN_FIELDS:
             field = self.fields[name]
             model_field = SocialMediaCredentials._meta.get_field(name)

@@ -18,4 +18,5 @@ KEYS: tuple[str, ...] = (
     "instagram",
     "tiktok",
     "youtube_shorts",
+    "vk",
 )

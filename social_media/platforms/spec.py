@@ -46,6 +46,9 @@ class Setting:
     default: str | int | bool = ""
     type: Literal["str", "int", "bool"] = "str"
     minimum: int = 0
+    # The value in the local run (scripts/run), "{emulator}" standing for the platform
+    # emulator's URL; empty: the local run leaves the setting alone.
+    local: str = ""
 
 
 @dataclass(frozen=True)
@@ -71,3 +74,13 @@ def secret_patterns() -> list[SecretPattern]:
 
 def text_limits() -> dict[str, TextLimits]:
     return {key: getattr(conf_module(key), "TEXT_LIMITS", DEFAULT_LIMITS) for key in KEYS}
+
+
+def local_run_settings(emulator_url: str) -> dict[str, str]:
+    """The settings the local run points at the emulator (each ``Setting.local``)."""
+    base = emulator_url.rstrip("/")
+    return {
+        setting.name: setting.local.replace("{emulator}", base)
+        for setting in platform_settings()
+        if setting.local
+    }

@@ -27,6 +27,7 @@ from emulator.testing import InProcessEmulator
 from quiz_backend.celery import _configure as configure_celery
 from quiz_backend.celery import app as celery_app
 from quiz_backend.hermetic import database_url, subprocess_environ
+from social_media.platforms.spec import local_run_settings
 
 REPO = Path(__file__).resolve().parents[2]
 CALLBACK_PATH = "/api/webhooks/social-media-callback/"
@@ -142,6 +143,8 @@ def e2e_worker(
             "PINTEREST_API_BASE_URL": f"{emulator.url}/pinterest/v5",
             "FACEBOOK_GRAPH_API_BASE_URL": f"{emulator.url}/facebook/v26.0",
             "PINTEREST_PIN_URL": f"{emulator.url}/pin/{{id}}/",
+            # The platforms that declare their local-run values (Setting.local).
+            **local_run_settings(emulator.url),
             "ALLOW_PRIVATE_WEBHOOK_URLS": "true",
             "SOCIAL_MEDIA_RETRY_DELAYS": "1,1,1",
             "SOCIAL_MEDIA_HTTP_TIMEOUT": str(HTTP_TIMEOUT),

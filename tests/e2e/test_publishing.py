@@ -227,3 +227,33 @@ def test_a_scenario_reporting_failure_fails_the_post_with_its_reason(e2e):
     assert post.status == "failed"
     assert post.error_message == "The scenario could not publish (fault)."
     assert post.failure_kind == "callback"
+
+
+def test_a_task_appears_on_the_emulated_vk_wall_with_its_card_and_poll(e2e):
+    """Issue 12's done-when for VK, as in the local run: the demo credential (the
+    emulator's community admin) and the worker pointed at the emulator by the settings VK
+    declares for the local run (``Setting.local``)."""
+    from social_media.platforms.registry import PLATFORMS
+    from webhooks.models import SocialMediaCredentials
+
+    demo = PLATFORMS["vk"].demo_credential
+    assert demo is not None
+    SocialMediaCredentials.objects.create(
+        platform="vk", access_token=demo.access_token, extra_data=dict(demo.extra_data)
+    )
+
+    task = TaskFactory(published=True, image_url="", answers=["3", "6", "abcabc"])
+
+    post = _wait_final(task, {"vk"}, timeout=120)["vk"]
+    assert post.status == "published", post.error_message
+    with e2e.vk.lock:
+        [item] = [e2e.vk.post_view(p) for p in e2e.vk.posts.values()]
+    group = demo.extra_data["group_id"]
+    assert post.post_url == f"{e2e.url}/vk/wall-{group}_{item['id']}"
+    assert task.public_url in item["text"]
+    photo, poll = item["attachments"]
+    assert photo["type"] == "photo" and photo["photo"]["owner_id"] == -int(group)
+    assert [a["text"] for a in poll["poll"]["answers"]] == ["3", "6", "abcabc"]
+    assert e2e.create_count("vk") == 1
+    page = requests.get(post.post_url, timeout=5)
+    assert page.status_code == 200 and "abcabc" in page.text

@@ -49,7 +49,11 @@ def test_load_demo_data_is_idempotent_and_points_at_the_emulator():
         "facebook",
         "pinterest",
         "tiktok",
+        "vk",
     ]
+    community = SocialMediaCredentials.objects.get(platform="vk")
+    assert community.extra_data == {"group_id": "229000001", "poll": True}
+    assert community.access_token == "vk1.a.emulator-user-token"  # the emulator's admin
     webhook = Webhook.objects.get()
     assert webhook.url == "http://127.0.0.1:9025/make/demo"
     assert webhook.secret == SECRET

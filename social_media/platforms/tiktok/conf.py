@@ -9,9 +9,13 @@ MIB = 1024 * 1024
 
 SETTINGS = (
     # Content Posting API host; the local emulator serves it at http://127.0.0.1:8025/tiktok
-    Setting("TIKTOK_API_BASE_URL", "https://open.tiktokapis.com"),
+    Setting("TIKTOK_API_BASE_URL", "https://open.tiktokapis.com", local="{emulator}/tiktok"),
     # Public page of a video; "{username}" and "{id}" are replaced (the emulator serves its own).
-    Setting("TIKTOK_VIDEO_URL", "https://www.tiktok.com/@{username}/video/{id}"),
+    Setting(
+        "TIKTOK_VIDEO_URL",
+        "https://www.tiktok.com/@{username}/video/{id}",
+        local="{emulator}/tiktok/@{username}/video/{id}",
+    ),
     # TikTok app (Login Kit) key and secret, for refreshing access tokens (unset: no refresh).
     Setting("TIKTOK_CLIENT_KEY"),
     Setting("TIKTOK_CLIENT_SECRET"),

@@ -1,0 +1,1 @@
+"""VK (API, community wall): see ``platform.py``; plain declarations in ``conf.py``."""
