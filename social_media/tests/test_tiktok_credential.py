@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils import translation
 
 from social_media.admin.webhook_forms import CredentialsForm
+from social_media.platforms.spec import local_run_settings
 from social_media.platforms.tiktok.platform import PLATFORM
 from webhooks.models import SocialMediaCredentials
 
@@ -64,3 +65,9 @@ def test_the_admin_form_explains_the_extra_data():
         assert "пока приложение не прошло аудит" in str(
             CredentialsForm().fields["extra_data"].help_text
         )
+
+
+def test_the_local_run_points_tiktok_at_the_emulator():
+    found = local_run_settings("http://127.0.0.1:8025")
+    assert found["TIKTOK_API_BASE_URL"] == "http://127.0.0.1:8025/tiktok"
+    assert found["TIKTOK_VIDEO_URL"] == "http://127.0.0.1:8025/tiktok/@{username}/video/{id}"
