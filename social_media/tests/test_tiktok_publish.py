@@ -228,6 +228,16 @@ def test_a_disallowed_privacy_wish_uses_an_allowed_level_and_says_so(emu, clock)
     assert "does not offer PUBLIC_TO_EVERYONE" in post.notice
 
 
+def test_an_unaudited_app_on_a_public_account_fails_with_what_to_do(emu, clock):
+    emu.configure("tiktok", privacy_level_options=["PUBLIC_TO_EVERYONE"])
+    TikTokCredentialsFactory(extra_data={"open_id": "-000quizdemoOpenId", "app_audited": False})
+    post = drive(new_post(), clock)
+    assert post.status == "failed"
+    assert post.failure_kind == "permanent"
+    assert "Make the TikTok account private" in post.error_message
+    assert emu.create_count("tiktok") == 0
+
+
 def test_server_errors_on_init_and_on_status_are_retried_without_a_second_post(
     emu, credential, clock
 ):

@@ -145,10 +145,15 @@ def _lost(error: ApiError) -> bool:
 
 
 def _no_level(account: AccountSettings, options: list[str]) -> str:
-    if not account.app_audited or not options:
+    if not options:
+        return (
+            "TikTok: creator info lists no privacy level this account may post with; "
+            "check the account in the TikTok app, then retry."
+        )
+    if not account.app_audited:
         return (
             "TikTok: the TikTok app is not audited, so it may only post privately (SELF_ONLY), "
-            f"and this account offers {', '.join(options) or 'no privacy level'}. Make the "
+            f"and this account offers {', '.join(options)}. Make the "
             "TikTok account private (or get the app audited), then retry."
         )
     return f"TikTok: none of the account's privacy levels can be used ({', '.join(options)})."
