@@ -16,12 +16,11 @@ Two kinds live here:
   - the platform's own answers: ``not_found(method, path)``, ``status_fault(fault)``,
     ``rate_limit_fault(fault, headers)`` and ``expired_token()``.
 
-- **Native APIs the product does not call yet**: Instagram Graph publishing, YouTube
-  uploads and TikTok Content Posting, registered in ``native.py`` by their emulator names
-  (``instagram``, ``youtube``, ``tiktok``, which are not product keys: the product's
-  webhook-only ``instagram`` and ``tiktok`` have no client and so no stand-in of the
-  first kind), and Telegram and VK, which ``server.py`` mounts itself (see
-  emulator/README.md).
+- **Native APIs**: Instagram Graph publishing, YouTube uploads and TikTok Content
+  Posting, registered in ``native.py`` by their emulator names (``instagram``,
+  ``youtube``, ``tiktok``; ``NATIVE_NAMES``), also once the product calls them (TikTok's
+  API route): they are never stand-ins of the first kind; and Telegram and VK, which
+  ``server.py`` mounts itself (see emulator/README.md).
 
 This module only finds the keys of the first kind (without importing the stand-ins, so
 ``emulator.state`` may use it); ``stand_ins()`` imports them.
@@ -38,6 +37,9 @@ from social_media.platforms import KEYS as PLATFORM_KEYS
 # Stand-ins with their own interface (routes, control API, pages) that ``server.py``
 # mounts itself, whether or not the product calls them yet.
 SELF_MOUNTED = frozenset({"telegram", "vk"})
+# The native stand-ins ``native.py`` mounts under their emulator names (its ``NATIVE``),
+# also when the product calls that API (TikTok's Content Posting API route).
+NATIVE_NAMES = frozenset({"instagram", "youtube", "tiktok"})
 
 
 def _is_api_stand_in(key: str) -> bool:
@@ -45,6 +47,7 @@ def _is_api_stand_in(key: str) -> bool:
     first kind exists."""
     return (
         key not in SELF_MOUNTED
+        and key not in NATIVE_NAMES
         and find_spec(f"social_media.platforms.{key}.client") is not None
         and find_spec(f"emulator.platforms.{key}") is not None
     )

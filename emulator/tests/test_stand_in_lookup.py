@@ -1,11 +1,11 @@
 """The two kinds of stand-ins side by side: the product's API platforms found by product key
 (``emulator/platforms/<key>.py``) and the native stand-ins registered in ``native.py``,
-whose names (``instagram``, ``tiktok``) are also product keys of webhook-only platforms."""
+whose names (``instagram``, ``tiktok``) are also product keys."""
 
 from __future__ import annotations
 
 from emulator import faults, server, state
-from emulator.platforms import KEYS, SELF_MOUNTED, native, stand_ins
+from emulator.platforms import KEYS, NATIVE_NAMES, SELF_MOUNTED, native, stand_ins
 from social_media.platforms import KEYS as PRODUCT_KEYS
 from social_media.platforms.registry import PLATFORMS
 from social_media.platforms.spec import Route
@@ -14,13 +14,15 @@ from social_media.platforms.spec import Route
 def test_the_lookup_by_key_takes_only_the_products_api_platforms():
     api_keys = [key for key in PRODUCT_KEYS if PLATFORMS[key].supports(Route.API)]
     # VK (and Telegram) have their own interface: server.py mounts them, not the lookup.
-    assert list(KEYS) == [key for key in api_keys if key not in SELF_MOUNTED]
+    assert list(KEYS) == [key for key in api_keys if key not in SELF_MOUNTED | NATIVE_NAMES]
     assert list(KEYS) == ["pinterest", "facebook"]
     assert "vk" in api_keys and "vk" in SELF_MOUNTED
     assert set(stand_ins()) == set(KEYS)
-    # The product's webhook-only Instagram and TikTok go through Make.com; the emulator's
-    # modules of those names are native stand-ins, not product stand-ins.
+    # Product keys that are also native stand-ins' names (TikTok's API route calls its native
+    # stand-in) are never found as product stand-ins.
+    assert set(native.BY_NAME) == NATIVE_NAMES
     assert {"instagram", "tiktok"} <= set(PRODUCT_KEYS) & set(native.BY_NAME)
+    assert "tiktok" in api_keys
     assert not set(faults.STAND_INS) & set(native.BY_NAME)
     assert not set(server.STAND_INS) & set(native.BY_NAME)
 

@@ -288,6 +288,16 @@ def test_spam_answers_are_rate_limited_for_hours(emu, credential, clock):
     assert published_videos(emu) == []
 
 
+def test_the_daily_cap_in_creator_info_stops_the_post_before_any_init(emu, credential, clock):
+    emu.configure("tiktok", daily_post_cap=1)
+    assert drive(new_post(), clock).status == "published"
+    second = step(new_post(), clock)
+    assert second.status == "pending"
+    assert second.failure_kind == "rate_limited"
+    assert "HTTP 200, spam_risk_too_many_posts" in second.error_message
+    assert emu.create_count("tiktok") == 1  # creator info refused it: no init was sent
+
+
 def test_spam_result_carries_the_spam_flag(emu, credential):
     emu.fault("tiktok", "quota")
     post = new_post()
