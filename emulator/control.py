@@ -9,7 +9,8 @@
 - ``GET  /_control/state``    created pins and posts, callbacks sent, hooks
 - ``POST /_control/hooks``    {"hook": "demo", "secret": "whsec_…", "callback_url": "…",
   "auth": "signature" | "bearer"}
-- ``POST /_control/config``   {"callback_url": "…", "callback_delay": 1.0, "latency_ms": 0}
+- ``POST /_control/config``   {"callback_url": "…", "callback_delay": 1.0, "latency_ms": 0,
+  "engagement_rate": 1.0, "advance_engagement_seconds": 0}
 - ``POST /_control/reset``    forget faults, requests and created objects (hooks stay)
 """
 
@@ -97,11 +98,34 @@ def set_config(state: EmulatorState, request: Request) -> Response:
             if not isinstance(latency, int) or isinstance(latency, bool) or latency < 0:
                 return _bad("latency_ms must be a whole number of milliseconds, 0 or more.")
             state.latency_ms = latency
+        for name in (
+            "engagement_rate",
+            "advance_engagement_seconds",
+            "metrics_interval",
+            "metrics_callbacks",
+        ):
+            value = data.get(name)
+            if name in data and (
+                not isinstance(value, int | float) or isinstance(value, bool) or value < 0
+            ):
+                return _bad(f"{name} must be a number, 0 or more.")
+        if "metrics_interval" in data:
+            state.metrics_interval = float(data["metrics_interval"])
+        if "metrics_callbacks" in data:
+            state.metrics_callbacks = int(data["metrics_callbacks"])
+        if "engagement_rate" in data:
+            state.engagement_rate = float(data["engagement_rate"])
+        if "advance_engagement_seconds" in data:
+            state.engagement_offset += float(data["advance_engagement_seconds"])
         return json_response(
             {
                 "callback_url": state.callback_url,
                 "callback_delay": state.callback_delay,
                 "latency_ms": state.latency_ms,
+                "engagement_rate": state.engagement_rate,
+                "engagement_offset": state.engagement_offset,
+                "metrics_interval": state.metrics_interval,
+                "metrics_callbacks": state.metrics_callbacks,
             }
         )
 

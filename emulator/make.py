@@ -23,7 +23,7 @@ import requests
 from standardwebhooks import Webhook as StandardWebhook
 from standardwebhooks import WebhookVerificationError
 
-from emulator import media
+from emulator import engagement, media
 from emulator.state import CALLBACK_FAULTS, EmulatorState, HookConfig
 from emulator.wire import Request, Response, json_response, text_response
 
@@ -291,6 +291,40 @@ def finish(
         }
     body = {"task_id": data["task_id"], "platform": platform, **result}
     send_callback(state, hook_name, body)
+    if not problem and state.metrics_interval > 0:
+        _report_metrics_later(state, hook_name, body, post_id, state.metrics_callbacks)
+
+
+def metrics_of(state: EmulatorState, post_id: str) -> dict[str, int]:
+    """A Make post's numbers now, grown with its age like the pins' (emulator/engagement.py)."""
+    with state.lock:
+        created = str(state.make_posts.get(post_id, {}).get("created_time", ""))
+    grown = engagement.counts(
+        state, engagement.age_seconds(state, created[:19], "%Y-%m-%dT%H:%M:%S")
+    )
+    return {
+        "views": grown["views"],
+        "engagements": grown["reactions"],
+        "comments": grown["comments"],
+        "shares": grown["shares"],
+        "saves": grown["saves"],
+    }
+
+
+def _report_metrics_later(
+    state: EmulatorState, hook_name: str, body: dict[str, Any], post_id: str, left: int
+) -> None:
+    """The scenario's later runs: a "published" callback with the post's numbers."""
+    if left <= 0:
+        return
+
+    def report() -> None:
+        send_callback(state, hook_name, {**body, "metrics": metrics_of(state, post_id)})
+        _report_metrics_later(state, hook_name, body, post_id, left - 1)
+
+    timer = threading.Timer(state.metrics_interval, report)
+    timer.daemon = True
+    timer.start()
 
 
 def callback_headers(hook: HookConfig, body: str) -> dict[str, str]:

@@ -144,6 +144,14 @@ class EmulatorState:
     callback_url: str = ""
     callback_delay: float = 1.0
     latency_ms: int = 0  # added before every platform answer (benchmarks)
+    # Pinterest and Facebook engagement (emulator/engagement.py): views per second of a
+    # post's age, and seconds added to every age (the tests' clock).
+    engagement_rate: float = 1.0
+    engagement_offset: float = 0.0
+    # Make.com: after a "published" callback, report the post's growing numbers in a
+    # callback every this many seconds (0 = never; scripts/run sets 60), this many times.
+    metrics_interval: float = 0.0
+    metrics_callbacks: int = 30
     base_url: str = ""
     hooks: dict[str, HookConfig] = field(default_factory=dict)
     faults: list[Fault] = field(default_factory=list)
@@ -252,7 +260,8 @@ class EmulatorState:
             self.hooks[name] = config
 
     def reset(self) -> None:
-        """Forget faults, requests and created objects; keep the hook set-up."""
+        """Forget faults, requests and created objects (and the engagement clock's
+        advance); keep the hook set-up."""
         with self.lock:
             self.faults.clear()
             self.records.clear()
@@ -262,6 +271,7 @@ class EmulatorState:
             self.callbacks.clear()
             self.counts.clear()
             self.fetched_media.clear()
+            self.engagement_offset = 0.0
             for extension in self.extensions.values():
                 extension.reset()
             from emulator.platforms import native

@@ -33,8 +33,15 @@ PRODUCER_TRANSPORT_OPTIONS = {
 
 # Platforms refresh their tokens about to expire hourly (BasePlatform.refresh_expiring_tokens).
 TOKEN_REFRESH_INTERVAL = 3600.0
+# Each platform's own periodic upkeep (BasePlatform.periodic_job), e.g. fetching updates.
+PLATFORM_JOBS_INTERVAL = 60.0
 # Renders unused for QUIZ_MEDIA_RENDER_RETENTION_DAYS are deleted once a day.
 RENDER_CLEANUP_INTERVAL = 86400.0
+# Engagement collection has its own queue, so a slow platform's analytics never delays
+# a publish: run a worker with ``-Q metrics`` (docker-compose: ``metrics-worker``), or
+# let one worker take both (``-Q celery,metrics``, as scripts/run does).
+METRICS_QUEUE = "metrics"
+TASK_ROUTES = {"social_media.collect_metrics": {"queue": METRICS_QUEUE}}
 
 
 def time_limits(lease_seconds: int) -> tuple[int, int]:
@@ -83,6 +90,7 @@ def _configure(app: Celery) -> None:
     else:
         broker_options.update(PRODUCER_TRANSPORT_OPTIONS)
     relay_interval = float(settings.SOCIAL_MEDIA_RELAY_INTERVAL)
+    metrics_interval = float(settings.SOCIAL_MEDIA_METRICS_INTERVAL)
     app.conf.update(
         broker_url=settings.CELERY_BROKER_URL,
         broker_transport_options=broker_options,
@@ -107,6 +115,7 @@ def _configure(app: Celery) -> None:
         worker_soft_shutdown_timeout=10.0,
         worker_hijack_root_logger=False,
         timezone=settings.TIME_ZONE,
+        task_routes=TASK_ROUTES,
         # Plain ``celery -A quiz_backend beat`` runs the relay: no manual set-up.
         beat_schedule={
             "relay-due-social-media-posts": {
@@ -119,6 +128,16 @@ def _configure(app: Celery) -> None:
                 "task": "social_media.refresh_tokens",
                 "schedule": TOKEN_REFRESH_INTERVAL,
                 "options": {"expires": TOKEN_REFRESH_INTERVAL},
+            },
+            "collect-post-metrics": {
+                "task": "social_media.collect_metrics",
+                "schedule": metrics_interval,
+                "options": {"expires": metrics_interval, "queue": METRICS_QUEUE},
+            },
+            "platform-periodic-jobs": {
+                "task": "social_media.platform_jobs",
+                "schedule": PLATFORM_JOBS_INTERVAL,
+                "options": {"expires": PLATFORM_JOBS_INTERVAL},
             },
             "cleanup-old-renders": {
                 "task": "quiz_media.cleanup_old_renders",

@@ -206,6 +206,11 @@ SOCIAL_MEDIA_HTTP_TIMEOUT = env_int("SOCIAL_MEDIA_HTTP_TIMEOUT", 20, minimum=1)
 SOCIAL_MEDIA_LEASE_SECONDS = env_int("SOCIAL_MEDIA_LEASE_SECONDS", 300, minimum=5)
 SOCIAL_MEDIA_CALLBACK_TIMEOUT = env_int("SOCIAL_MEDIA_CALLBACK_TIMEOUT", 1800, minimum=60)
 SOCIAL_MEDIA_RELAY_INTERVAL = env_int("SOCIAL_MEDIA_RELAY_INTERVAL", 30, minimum=1)
+# Engagement read back from the platforms (social_media/metrics_collect.py): seconds
+# between collection passes (beat, queue "metrics"), and for how many days after
+# publishing a post's numbers are read (often in the first day, then daily).
+SOCIAL_MEDIA_METRICS_INTERVAL = env_int("SOCIAL_MEDIA_METRICS_INTERVAL", 300, minimum=10)
+SOCIAL_MEDIA_METRICS_DAYS = env_int("SOCIAL_MEDIA_METRICS_DAYS", 30, minimum=1)
 # Hand a save's posts to the broker from a sender thread, so the save does not wait
 # for the broker (social_media/background.py); off: the save sends them itself.
 SOCIAL_MEDIA_ENQUEUE_IN_BACKGROUND = env_bool("SOCIAL_MEDIA_ENQUEUE_IN_BACKGROUND", True)

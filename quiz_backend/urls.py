@@ -5,13 +5,22 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from quiz_backend.health import healthz
-from social_media.views_analytics import analytics_csv_view, analytics_view
+from social_media.views_analytics import (
+    analytics_csv_view,
+    analytics_posts_csv_view,
+    analytics_view,
+)
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/analytics/", admin.site.admin_view(analytics_view), name="admin-analytics"),
     path(
         "admin/analytics.csv", admin.site.admin_view(analytics_csv_view), name="admin-analytics-csv"
+    ),
+    path(
+        "admin/analytics-posts.csv",
+        admin.site.admin_view(analytics_posts_csv_view),
+        name="admin-analytics-posts-csv",
     ),
     path("admin/", admin.site.urls),
     path("api/webhooks/", include("social_media.urls")),

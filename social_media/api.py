@@ -21,6 +21,8 @@ from rest_framework.views import APIView
 from quiz_backend.api import MachineLanguageMixin
 from quiz_backend.redaction import redact
 from social_media.callbacks import CallbackError, post_apply_callback
+from social_media.metrics_collect import metrics_record_callback
+from social_media.metrics_values import COUNT_NAMES, MAX_COUNT, SHARE_NAMES
 from social_media.platforms.registry import webhook_platform_keys
 from tasks.models import PostStatus
 from webhooks.authentication import CallbackAuthentication, WebhookCaller
@@ -106,6 +108,44 @@ def _check_content_type(request: Request) -> None:
         )
 
 
+class CallbackMetricsSerializer(serializers.Serializer):
+    """Optional numbers a scenario read from the platform: whole counts, and a 0…1 share.
+
+    ``null`` means "not available" and is ignored; a name not listed here is refused.
+    """
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields: dict[str, serializers.Field] = {
+            name: serializers.IntegerField(
+                min_value=0, max_value=MAX_COUNT, required=False, allow_null=True
+            )
+            for name in COUNT_NAMES
+        }
+        for name in SHARE_NAMES:
+            fields[name] = serializers.FloatField(
+                min_value=0, max_value=1, required=False, allow_null=True
+            )
+        return fields
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        if isinstance(data, Mapping):
+            unknown = sorted(str(name) for name in data if name not in self.fields)
+            if unknown:
+                raise serializers.ValidationError(
+                    {
+                        api_settings.NON_FIELD_ERRORS_KEY: [
+                            _("Unknown metrics: %(names)s. Known: %(known)s.")
+                            % {"names": ", ".join(unknown), "known": ", ".join(self.fields)}
+                        ]
+                    }
+                )
+        values = super().to_internal_value(data)
+        return {name: value for name, value in values.items() if value is not None}
+
+    class Meta:
+        ref_name = "CallbackMetrics"
+
+
 class SocialMediaCallbackApi(MachineLanguageMixin, APIView):
     """``POST /api/webhooks/social-media-callback/``: a scenario reports a post's result.
 
@@ -127,6 +167,19 @@ class SocialMediaCallbackApi(MachineLanguageMixin, APIView):
         post_url = serializers.URLField(required=False, allow_blank=True, max_length=2048)
         post_id = serializers.CharField(required=False, allow_blank=True, max_length=255)
         error_message = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+        metrics = CallbackMetricsSerializer(
+            required=False,
+            help_text="Optional: the post's numbers now (views, engagements, clicks, saves, "
+            "shares, comments, answers as whole numbers; correct_share from 0 to 1). Only "
+            "with status published; a count lower than the one already kept is ignored.",
+        )
+
+        def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+            if attrs.get("metrics") and attrs["status"] != PostStatus.PUBLISHED:
+                raise serializers.ValidationError(
+                    {"metrics": _("Metrics are accepted only with status published.")}
+                )
+            return attrs
 
         class Meta:
             ref_name = "SocialMediaCallback"
@@ -175,6 +228,7 @@ class SocialMediaCallbackApi(MachineLanguageMixin, APIView):
                 _("This webhook does not carry %(platform)s.") % {"platform": data["platform"]},
                 status.HTTP_403_FORBIDDEN,
             )
+        metrics = data.get("metrics") or {}
         try:
             with transaction.atomic():
                 # The receipt goes first: a concurrent delivery of the same
@@ -193,6 +247,8 @@ class SocialMediaCallbackApi(MachineLanguageMixin, APIView):
                     error_message=redact(data.get("error_message", "")),
                     webhook_id=caller.webhook.pk if caller.webhook else None,
                 )
+                if metrics and result.post.status == PostStatus.PUBLISHED:
+                    metrics_record_callback(post=result.post, values=metrics)
         except IntegrityError:
             # Only the receipt can conflict: this webhook-id was processed before,
             # and the rolled-back transaction changed nothing.
@@ -211,6 +267,8 @@ class SocialMediaCallbackApi(MachineLanguageMixin, APIView):
             message = _(
                 "Status for task %(task)s on %(platform)s is already %(status)s; nothing changed"
             ) % (names | {"status": result.post.status})
+            if metrics:
+                message = _("Metrics recorded for task %(task)s on %(platform)s") % names
         return Response({"status": "ok", "message": message})
 
 

@@ -54,6 +54,75 @@ class PublishAttempt(models.Model):
         return f"{self.post_id} #{self.number} {self.outcome or '…'}"
 
 
+class MetricSource(models.TextChoices):
+    API = "api", _("Platform API")
+    CALLBACK = "callback", _("Scenario callback")
+
+
+class MetricSnapshot(models.Model):
+    """One reading of a published post's numbers, in the common names, with the raw answer.
+
+    A number the platform did not give, or gave in a shape the collector refused (see
+    ``social_media.metrics_values``), is empty here; ``raw`` keeps what came.
+    """
+
+    post = models.ForeignKey(
+        "tasks.SocialMediaPost",
+        on_delete=models.CASCADE,
+        related_name="metric_snapshots",
+        verbose_name=_("post"),
+    )
+    platform = models.CharField(_("platform"), max_length=32, choices=platform_choices)
+    read_at = models.DateTimeField(_("read at"))
+    source = models.CharField(
+        _("source"), max_length=10, choices=MetricSource.choices, default=MetricSource.API
+    )
+    views = models.PositiveBigIntegerField(_("views"), null=True, blank=True)
+    engagements = models.PositiveBigIntegerField(_("engagements"), null=True, blank=True)
+    clicks = models.PositiveBigIntegerField(_("clicks"), null=True, blank=True)
+    saves = models.PositiveBigIntegerField(_("saves"), null=True, blank=True)
+    shares = models.PositiveBigIntegerField(_("shares"), null=True, blank=True)
+    comments = models.PositiveBigIntegerField(_("comments"), null=True, blank=True)
+    answers = models.PositiveBigIntegerField(_("answers"), null=True, blank=True)
+    correct_share = models.FloatField(_("correct share"), null=True, blank=True)
+    raw = models.JSONField(_("raw numbers"), default=dict, blank=True)
+    # Interactions (every count but views) the post gained since its previous reading:
+    # what the analytics chart sums per day without reading the snapshots before.
+    interactions_gain = models.PositiveBigIntegerField(_("interactions gained"), default=0)
+
+    class Meta:
+        verbose_name = _("metric snapshot")
+        verbose_name_plural = _("metric snapshots")
+        ordering = ["post", "read_at", "id"]
+        indexes = [
+            models.Index(fields=["post", "read_at"], name="snapshot_post_idx"),
+            models.Index(fields=["read_at"], name="snapshot_read_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.post_id} @ {self.read_at:%Y-%m-%d %H:%M}"
+
+
+class MetricDay(models.Model):
+    """Interactions a platform's posts gained on one day (the site's time zone): the
+    analytics chart's rows, added to with each reading so the chart never reads snapshots."""
+
+    platform = models.CharField(_("platform"), max_length=32, choices=platform_choices)
+    day = models.DateField(_("day"))
+    interactions_gain = models.PositiveBigIntegerField(_("interactions gained"), default=0)
+
+    class Meta:
+        verbose_name = _("engagement day")
+        verbose_name_plural = _("engagement days")
+        ordering = ["day", "platform"]
+        constraints = [
+            models.UniqueConstraint(fields=["platform", "day"], name="unique_metric_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.platform} {self.day}: +{self.interactions_gain}"
+
+
 def language_choices() -> list[tuple[str, str]]:
     return [(code, str(name)) for code, name in settings.LANGUAGES]
 
@@ -115,3 +184,32 @@ class CaptionTemplate(models.Model):
         )
         if errors:
             raise ValidationError(errors)
+
+
+class QuotaUsage(models.Model):
+    """How much of a platform's daily quota one credential used in one quota window
+    (the window's start: the platform says when its day begins, e.g. midnight Pacific)."""
+
+    credential = models.ForeignKey(
+        "webhooks.SocialMediaCredentials",
+        on_delete=models.CASCADE,
+        related_name="quota_usage",
+        verbose_name=_("credential"),
+    )
+    platform = models.CharField(_("platform"), max_length=32, choices=platform_choices)
+    window_start = models.DateTimeField(_("quota window start"))
+    used = models.PositiveIntegerField(_("used"), default=0)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("quota usage")
+        verbose_name_plural = _("quota usage")
+        ordering = ["-window_start", "credential"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["credential", "platform", "window_start"], name="unique_quota_window"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.credential} · {self.window_start:%Y-%m-%d %H:%M} · {self.used}"

@@ -69,14 +69,6 @@ def route_of(target: Target) -> Route:
     return Route.WEBHOOK if isinstance(target, Webhook) else Route.API
 
 
-def credential_notice_set(credential: SocialMediaCredentials, notice: str) -> None:
-    """Record what the platform said about an account (e.g. its posts are made private),
-    shown on the credential; an empty ``notice`` clears it. Never put a secret in it."""
-    if credential.notice != notice:
-        SocialMediaCredentials.objects.filter(pk=credential.pk).update(notice=notice)
-        credential.notice = notice
-
-
 def preloaded_targets() -> Targets | None:
     """The targets a caller loaded for this request (``targets_preloaded``), if any."""
     return _preloaded.get()

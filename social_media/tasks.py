@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from social_media import delivery, token_refresh
+from social_media import delivery, metrics_collect, periodic, token_refresh
 
 
 @shared_task(name="social_media.publish_post", acks_late=True, reject_on_worker_lost=True)
@@ -33,6 +33,18 @@ def relay_due_posts() -> dict[str, int]:
 def refresh_tokens() -> dict[str, dict[str, int]]:
     """Hourly (beat): each platform refreshes the tokens it has about to expire."""
     return token_refresh.tokens_refresh_expiring()
+
+
+@shared_task(name="social_media.collect_metrics")
+def collect_metrics() -> dict[str, int]:
+    """Periodic (beat, queue "metrics"): read the due posts' numbers from their platforms."""
+    return metrics_collect.metrics_collect()
+
+
+@shared_task(name="social_media.platform_jobs")
+def platform_jobs() -> dict[str, dict[str, int]]:
+    """Every minute (beat): each platform's ``periodic_job`` (e.g. fetching bot updates)."""
+    return periodic.platform_jobs_run()
 
 
 @shared_task(name="social_media.render_task_media", acks_late=True)

@@ -16,12 +16,22 @@ from django.utils.translation import gettext_lazy as _
 
 from social_media.analytics import (
     FAILURE_KINDS,
+    TOTAL_KEY,
     PlatformFigures,
     Report,
     analytics_report,
     default_range,
 )
 from social_media.analytics_chart import render_chart_svg
+from social_media.engagement import EngagementReport
+from social_media.views_engagement import (
+    ENGAGEMENT_CSV_HEADER,
+    by_platform,
+    engagement_cells,
+    engagement_context,
+    posts_csv_response,
+    report_for,
+)
 
 MAX_RANGE_DAYS = 366 * 5
 EARLIEST = date(2000, 1, 1)
@@ -105,10 +115,11 @@ def analytics_view(request: HttpRequest) -> HttpResponse:
     _check_permission(request)
     form = _filter_form(request)
     report: Report | None = None
+    engagement = None
     if form.is_valid():
-        report = analytics_report(
-            date_from=form.cleaned_data["date_from"], date_to=form.cleaned_data["date_to"]
-        )
+        start, end = form.cleaned_data["date_from"], form.cleaned_data["date_to"]
+        report = analytics_report(date_from=start, date_to=end)
+        engagement = report_for(start, end)
     context = {
         **admin.site.each_context(request),
         "title": gettext("Publishing analytics"),
@@ -129,6 +140,8 @@ def analytics_view(request: HttpRequest) -> HttpResponse:
             % {"count": report.total.posts},
             csv_query=request.GET.urlencode(),
         )
+    if engagement is not None:
+        context.update(engagement_context(engagement))
     return TemplateResponse(request, "admin/social_media/analytics.html", context)
 
 
@@ -142,11 +155,15 @@ CSV_HEADER = [
     "success_rate_percent",
     "median_seconds_to_publish",
     *(f"failed_{kind}" for kind in FAILURE_KINDS),
+    *ENGAGEMENT_CSV_HEADER,
 ]
 
 
-def csv_rows(report: Report) -> list[list[str]]:
-    """The report as CSV cells: machine-friendly, dot decimals, empty when undefined."""
+def csv_rows(report: Report, engagement: EngagementReport | None = None) -> list[list[str]]:
+    """The report as CSV cells: machine-friendly, dot decimals, empty when undefined;
+    each platform's engagement (its latest numbers summed) after its publishing figures."""
+    numbers = by_platform(engagement) if engagement else {}
+    total_numbers = engagement.total if engagement else None
 
     def cells(row: PlatformFigures) -> list[str]:
         rate, median = row.success_rate, row.median_seconds
@@ -160,6 +177,7 @@ def csv_rows(report: Report) -> list[list[str]]:
             "" if rate is None else f"{rate:.1f}",
             "" if median is None else f"{median:.1f}",
             *(str(row.failures[kind]) for kind in FAILURE_KINDS),
+            *engagement_cells(total_numbers if row.key == TOTAL_KEY else numbers.get(row.key)),
         ]
 
     return [CSV_HEADER, *(cells(row) for row in report.rows), cells(report.total)]
@@ -180,5 +198,24 @@ def analytics_csv_view(request: HttpRequest) -> HttpResponse:
     response["Content-Disposition"] = (
         f'attachment; filename="publishing-analytics_{start.isoformat()}_{end.isoformat()}.csv"'
     )
-    csv.writer(response, lineterminator="\n").writerows(csv_rows(report))
+    csv.writer(response, lineterminator="\n").writerows(csv_rows(report, report_for(start, end)))
     return response
+
+
+def _dates_or_400(request: HttpRequest) -> tuple[date, date] | HttpResponse:
+    form = _filter_form(request)
+    if not form.is_valid():
+        messages = [str(error) for errors in form.errors.values() for error in errors]
+        return HttpResponse(
+            "\n".join(messages) + "\n", status=400, content_type="text/plain; charset=utf-8"
+        )
+    return form.cleaned_data["date_from"], form.cleaned_data["date_to"]
+
+
+def analytics_posts_csv_view(request: HttpRequest) -> HttpResponse:
+    """``/admin/analytics-posts.csv``: each read post of the range with its latest numbers."""
+    _check_permission(request)
+    dates = _dates_or_400(request)
+    if isinstance(dates, HttpResponse):
+        return dates
+    return posts_csv_response(*dates)

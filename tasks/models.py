@@ -169,6 +169,16 @@ class SocialMediaPost(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+    # Engagement read back from the platform (social_media/metrics_collect.py): the latest
+    # good numbers by common name, when they were read, and when to read them next.
+    metrics = models.JSONField(
+        _("metrics"),
+        default=dict,
+        blank=True,
+        help_text=_("The latest numbers the platform reported (views, engagements, …)."),
+    )
+    metrics_read_at = models.DateTimeField(_("metrics read at"), null=True, blank=True)
+    next_metrics_at = models.DateTimeField(_("next metrics reading"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("social media post")
@@ -179,6 +189,7 @@ class SocialMediaPost(models.Model):
         ]
         indexes = [
             models.Index(fields=["status", "next_attempt_at"], name="post_due_idx"),
+            models.Index(fields=["status", "next_metrics_at"], name="post_metrics_due_idx"),
         ]
 
     def __str__(self) -> str:

@@ -137,6 +137,18 @@ def callback_schema(
                 request_only=True,
             ),
             OpenApiExample(
+                "Published, with the numbers the scenario read",
+                value={
+                    "task_id": 123,
+                    "platform": "instagram",
+                    "status": "published",
+                    "post_url": "https://www.instagram.com/p/Cx1/",
+                    "post_id": "Cx1",
+                    "metrics": {"views": 1200, "engagements": 85, "comments": 4, "shares": 9},
+                },
+                request_only=True,
+            ),
+            OpenApiExample(
                 "Failed",
                 value={
                     "task_id": 123,

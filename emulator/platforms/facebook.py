@@ -7,12 +7,13 @@ Error envelope and codes: https://developers.facebook.com/docs/graph-api/guides/
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
 from datetime import UTC, datetime
 from typing import Any
 
-from emulator import media
+from emulator import engagement, media
 from emulator.state import EmulatorState, Fault
 from emulator.wire import Request, Response, json_response
 
@@ -188,6 +189,104 @@ def get_object(state: EmulatorState, request: Request) -> Response:
     )
 
 
+INSIGHT_METRICS = {"post_media_view", "post_total_media_view_unique", "post_clicks"}
+MAX_IDS = 50
+_INSIGHTS_FIELD = re.compile(r"insights\.metric\(([^)]*)\)")
+
+
+def _split_fields(raw: str) -> list[str]:
+    """Top-level fields of a ``fields`` list: commas inside ``(…)`` do not split."""
+    parts, depth, current = [], 0, ""
+    for char in raw:
+        depth += (char == "(") - (char == ")")
+        if char == "," and depth == 0:
+            parts.append(current.strip())
+            current = ""
+        else:
+            current += char
+    return [p for p in [*parts, current.strip()] if p]
+
+
+def engagement_fields(
+    state: EmulatorState, post: dict[str, Any], fields: list[str]
+) -> dict[str, Any] | Response:
+    """A post's reactions, comments, shares and insights, grown with its age."""
+    grown = engagement.counts(
+        state, engagement.age_seconds(state, post["created_time"], "%Y-%m-%dT%H:%M:%S%z")
+    )
+    found: dict[str, Any] = {"id": post["id"]}
+    for field in fields:
+        name = field.split(".")[0]
+        if name == "reactions":
+            found["reactions"] = {
+                "data": [],
+                "summary": {"total_count": grown["reactions"], "viewer_reaction": "NONE"},
+            }
+        elif name == "comments":
+            found["comments"] = {
+                "data": [],
+                "summary": {
+                    "order": "ranked",
+                    "total_count": grown["comments"],
+                    "can_comment": True,
+                },
+            }
+        elif name == "shares":
+            if grown["shares"]:  # Graph leaves "shares" out when nobody shared
+                found["shares"] = {"count": grown["shares"]}
+        elif name == "insights":
+            match = _INSIGHTS_FIELD.fullmatch(field)
+            metrics = [m.strip() for m in match.group(1).split(",")] if match else []
+            if not metrics or any(m not in INSIGHT_METRICS for m in metrics):
+                return invalid_parameter("The value must be a valid insights metric")
+            values = {
+                "post_media_view": grown["views"],
+                "post_total_media_view_unique": grown["reach"],
+                "post_clicks": grown["pin_clicks"],
+            }
+            found["insights"] = {
+                "data": [
+                    {
+                        "name": metric,
+                        "period": "lifetime",
+                        "values": [{"value": values[metric]}],
+                        "title": metric.replace("_", " ").capitalize(),
+                        "description": "Lifetime (emulated)",
+                        "id": f"{post['id']}/insights/{metric}/lifetime",
+                    }
+                    for metric in metrics
+                ]
+            }
+        elif name in POST_FIELDS and name in post:
+            found[name] = post[name]
+    return found
+
+
+def multiple_ids(state: EmulatorState, request: Request) -> Response:
+    """``GET /?ids=a,b&fields=…``: one answer per id; one unknown id fails the call (#803)."""
+    ids = [i.strip() for i in request.query.get("ids", "").split(",") if i.strip()]
+    if not ids:
+        return invalid_parameter("The parameter ids is required")
+    if len(ids) > MAX_IDS:
+        return invalid_parameter(f"Too many IDs. Maximum: {MAX_IDS}.")
+    fields = _split_fields(request.query.get("fields", "")) or ["id"]
+    with state.lock:
+        posts = {i: state.fb_posts.get(i) for i in ids}
+    missing = [i for i, post in posts.items() if post is None]
+    if missing:
+        return graph_error(
+            400, 803, f"(#803) Some of the aliases you requested do not exist: {','.join(missing)}"
+        )
+    answer: dict[str, Any] = {}
+    for post_id, post in posts.items():
+        assert post is not None
+        found = engagement_fields(state, post, fields)
+        if isinstance(found, Response):
+            return found
+        answer[post_id] = found
+    return json_response(answer)
+
+
 def published_posts(state: EmulatorState, request: Request) -> Response:
     page_id = request.params["page_id"]
     try:
@@ -234,6 +333,7 @@ def debug_token(state: EmulatorState, request: Request) -> Response:
 
 
 ROUTES = [
+    ("GET", r"/?", multiple_ids, True),
     ("GET", r"/debug_token", debug_token, True),
     ("POST", r"/(?P<page_id>\d+)/photos", publish_photo, True),
     ("POST", r"/(?P<page_id>\d+)/feed", publish_feed, True),

@@ -10,10 +10,10 @@ import base64
 import binascii
 import secrets
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from emulator import media
+from emulator import engagement, media
 from emulator.state import EmulatorState, Fault
 from emulator.wire import Request, Response, json_response, phrase
 
@@ -189,6 +189,72 @@ def get_pin(state: EmulatorState, request: Request) -> Response:
     return json_response(pin) if pin else error(404, 50, "Pin not found.")
 
 
+ANALYTICS_METRICS = {
+    "IMPRESSION",
+    "OUTBOUND_CLICK",
+    "PIN_CLICK",
+    "SAVE",
+    "SAVE_RATE",
+    "TOTAL_COMMENTS",
+    "TOTAL_REACTIONS",
+    "USER_FOLLOW",
+    "PROFILE_VISIT",
+}
+MAX_DAYS_BACK = 90
+
+
+def _day(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value) if len(value) == 10 else None
+    except ValueError:
+        return None
+
+
+def pin_analytics(state: EmulatorState, request: Request) -> Response:
+    """``GET pins/{id}/analytics``: the summary over the dates asked (all of the pin's
+    growth, emulator/engagement.py) and its lifetime reactions and comments."""
+    start, end = _day(request.query.get("start_date", "")), _day(request.query.get("end_date", ""))
+    if start is None or end is None:
+        return _invalid("'start_date' and 'end_date' are required as YYYY-MM-DD.")
+    today = datetime.now(UTC).date()
+    if start > end or start < today - timedelta(days=MAX_DAYS_BACK):
+        return _invalid("'start_date' must not be after 'end_date' nor more than 90 days back.")
+    wanted = [m.strip() for m in request.query.get("metric_types", "").split(",") if m.strip()]
+    unknown = [m for m in wanted if m not in ANALYTICS_METRICS]
+    if not wanted or unknown:
+        return _invalid(
+            f"'metric_types' must list values of {', '.join(sorted(ANALYTICS_METRICS))}."
+        )
+    pin = state.pins.get(request.params["pin_id"])
+    if pin is None:
+        return error(404, 50, "Pin not found.")
+    grown = engagement.counts(
+        state, engagement.age_seconds(state, pin["created_at"], "%Y-%m-%dT%H:%M:%S")
+    )
+    summary_all = {
+        "IMPRESSION": grown["views"],
+        "SAVE": grown["saves"],
+        "PIN_CLICK": grown["pin_clicks"],
+        "OUTBOUND_CLICK": grown["outbound_clicks"],
+        "SAVE_RATE": round(grown["saves"] / grown["views"], 4) if grown["views"] else 0,
+        "USER_FOLLOW": 0,
+        "PROFILE_VISIT": grown["pin_clicks"] // 2,
+    }
+    lifetime_all = {"TOTAL_REACTIONS": grown["reactions"], "TOTAL_COMMENTS": grown["comments"]}
+    summary = {k: v for k, v in summary_all.items() if k in wanted}
+    lifetime = {k: v for k, v in lifetime_all.items() if k in wanted}
+    daily = [
+        {
+            "date": end.isoformat(),
+            "data_status": "READY",
+            "metrics": summary,
+        }
+    ]
+    return json_response(
+        {"all": {"daily_metrics": daily, "summary_metrics": summary, "lifetime_metrics": lifetime}}
+    )
+
+
 def user_account(state: EmulatorState, request: Request) -> Response:
     return json_response(
         {
@@ -302,6 +368,7 @@ def oauth_token(state: EmulatorState, request: Request) -> Response:
 ROUTES = [
     ("POST", r"/pins", create_pin, True),
     ("GET", r"/pins/(?P<pin_id>[^/]+)", get_pin, True),
+    ("GET", r"/pins/(?P<pin_id>[^/]+)/analytics", pin_analytics, True),
     ("GET", r"/user_account", user_account, True),
     ("GET", r"/boards/(?P<board_id>[^/]+)", get_board, True),
     ("GET", r"/boards/(?P<board_id>[^/]+)/pins", list_board_pins, True),

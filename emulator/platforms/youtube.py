@@ -1,9 +1,10 @@
 """YouTube Data API v3 (uploading Shorts) and Google's OAuth token endpoint.
 
 The emulator's root stands for ``www.googleapis.com``: ``POST /upload/youtube/v3/videos``
-(resumable uploads only), ``PUT`` on the session URI it returns, ``GET /youtube/v3/videos``
-and ``GET /youtube/v3/channels``; ``POST /google/oauth2/token`` stands for
-``oauth2.googleapis.com/token``. Facts: docs/platform-api-facts-native.md, section 2.
+(resumable uploads only), ``PUT`` on the session URI it returns, ``GET /youtube/v3/videos``,
+``GET /youtube/v3/channels`` and ``GET /youtube/v3/playlistItems`` (the uploads playlist);
+``POST /google/oauth2/token`` stands for ``oauth2.googleapis.com/token``.
+Facts: docs/platform-api-facts-native.md, section 2.
 
 Emulator choices where Google documents nothing: a non-final chunk whose size is not a
 multiple of 256 KiB is kept only up to the last 256 KiB boundary (the 308's ``Range`` says
@@ -602,6 +603,75 @@ def list_videos(state: EmulatorState, request: Request) -> Response:
     )
 
 
+def list_playlist_items(state: EmulatorState, request: Request) -> Response:
+    """``playlistItems.list`` of the channel's uploads playlist (``UU…``): newest first,
+    ``maxResults`` 0–50 (default 5), ``pageToken`` from ``nextPageToken``."""
+    store = _store(state)
+    _client, refused = _client_of(store, request)
+    if refused:
+        return refused
+    playlist = request.query.get("playlistId", "")
+    if not playlist:
+        return google_error(
+            400,
+            "missingRequiredParameter",
+            "No filter selected. Expected one of: id, playlistId",
+            domain="youtube.parameter",
+        )
+    if playlist != "UU" + CHANNEL_ID[2:]:
+        return google_error(
+            404,
+            "playlistNotFound",
+            "The playlist identified with the request's playlistId parameter cannot be found.",
+            domain="youtube.playlistItem",
+        )
+    size_text = request.query.get("maxResults", "5")
+    if not size_text.isdigit() or int(size_text) > 50:
+        return google_error(
+            400, "invalidParameter", "Invalid value for maxResults.", domain="youtube.parameter"
+        )
+    token_text = request.query.get("pageToken", "") or "0"
+    if not token_text.isdigit():
+        return google_error(
+            400, "invalidPageToken", "The request specifies an invalid page token.",
+            domain="youtube.parameter",
+        )  # fmt: skip
+    over = _charge_units(store)
+    if over:
+        return over
+    size, offset = int(size_text), int(token_text)
+    with store.lock:
+        videos = list(reversed(list(store.videos.values())))
+    page = videos[offset : offset + size]
+    items = [
+        {
+            "kind": "youtube#playlistItem",
+            "etag": secrets.token_urlsafe(20),
+            "id": secrets.token_urlsafe(16),
+            "snippet": {
+                "publishedAt": video["snippet"]["publishedAt"],
+                "channelId": CHANNEL_ID,
+                "title": video["snippet"]["title"],
+                "description": video["snippet"]["description"],
+                "channelTitle": CHANNEL_TITLE,
+                "playlistId": playlist,
+                "position": offset + position,
+                "resourceId": {"kind": "youtube#video", "videoId": video["id"]},
+            },
+        }
+        for position, video in enumerate(page)
+    ]
+    body: dict[str, Any] = {
+        "kind": "youtube#playlistItemListResponse",
+        "etag": secrets.token_urlsafe(20),
+        "items": items,
+        "pageInfo": {"totalResults": len(videos), "resultsPerPage": size},
+    }
+    if offset + size < len(videos):
+        body["nextPageToken"] = str(offset + size)
+    return json_response(body)
+
+
 def list_channels(state: EmulatorState, request: Request) -> Response:
     store = _store(state)
     _client, refused = _client_of(store, request)
@@ -705,5 +775,6 @@ ROUTES = [
     ("PUT", r"/upload/youtube/v3/videos", upload, False),  # the session URI is the credential
     ("GET", r"/youtube/v3/videos", list_videos, True),
     ("GET", r"/youtube/v3/channels", list_channels, True),
+    ("GET", r"/youtube/v3/playlistItems", list_playlist_items, True),
     ("POST", r"/google/oauth2/token", oauth_token, False),
 ]

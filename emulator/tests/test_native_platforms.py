@@ -389,6 +389,36 @@ def test_youtube_tokens_sessions_and_faults(emu, media):
     )
 
 
+def test_youtube_uploads_playlist_lists_the_channels_videos_newest_first(emu, media):
+    headers = _token(emu)
+    metas = [{**META, "snippet": {"title": f"Q{n}"}} for n in range(3)]
+    ids = [_upload_whole(emu, headers, media["h264"], meta).json()["id"] for meta in metas]
+    channel = requests.get(
+        f"{emu.youtube_url}/youtube/v3/channels",
+        params={"mine": "true", "part": "contentDetails"},
+        headers=headers,
+        timeout=5,
+    ).json()["items"][0]
+    uploads = channel["contentDetails"]["relatedPlaylists"]["uploads"]
+
+    def page(**params):
+        return requests.get(
+            f"{emu.youtube_url}/youtube/v3/playlistItems",
+            params={"playlistId": uploads, "part": "snippet", **params},
+            headers=headers,
+            timeout=5,
+        )
+
+    first = page(maxResults="2").json()
+    rest = page(maxResults="2", pageToken=first["nextPageToken"]).json()
+    found = [i["snippet"]["resourceId"]["videoId"] for i in first["items"] + rest["items"]]
+    assert found == list(reversed(ids))
+    assert first["items"][0]["snippet"]["title"] == "Q2"
+    assert "nextPageToken" not in rest
+    assert page(playlistId="UUnothere").status_code == 404
+    assert page(maxResults="51").status_code == 400
+
+
 # --- TikTok ----------------------------------------------------------------------------
 POST_INFO = {"title": "Quiz #1 #trivia", "privacy_level": "SELF_ONLY"}
 

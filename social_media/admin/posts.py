@@ -96,6 +96,8 @@ class SocialMediaPostAdmin(admin.ModelAdmin):
                     "post_id",
                     "post_link",
                     "notice",
+                    # What a multi-step platform recorded: message ids, links, poll results.
+                    "platform_state",
                 )
             },
         ),

@@ -27,6 +27,7 @@ from social_media.admin_display import (
     status_badge,
 )
 from social_media.captions import CaptionBook
+from social_media.engagement_task import task_engagement
 from social_media.media import tasks_render_media_enqueue
 from social_media.platforms.registry import PLATFORMS
 from social_media.preview import preview_notes, preview_problems, task_preview
@@ -192,6 +193,7 @@ class TaskAdmin(admin.ModelAdmin):
     ) -> HttpResponse:
         if change and obj is not None and obj.pk:
             context["platform_previews"] = task_preview(obj, Targets.load(), with_media=True)
+            context["post_engagement"] = task_engagement(obj)
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def save_model(

@@ -113,10 +113,6 @@ class CredentialsForm(ShapedJSONFormMixin, forms.ModelForm):
         if not self.instance.pk:
             self.fields["access_token"].required = True
             del self.fields["clear_refresh_token"]
-        extra_help = [str(p.extra_data_help) for p in PLATFORMS.values() if p.extra_data_help]
-        if extra_help:
-            field = self.fields["extra_data"]
-            field.help_text = " ".join([str(field.help_text), *extra_help])
 
     def clean_access_token(self) -> str:
         value = self.cleaned_data.get("access_token", "")

@@ -23,6 +23,7 @@ from social_media.admin_display import badge
 from social_media.connection import credential_test_connection, webhook_send_test_event
 from social_media.models import AttemptKind, PublishAttempt
 from social_media.platforms.base import RETRYABLE, Outcome
+from social_media.platforms.registry import PLATFORMS
 from social_media.token_refresh import token_expiry_warning_days
 from webhooks.models import CallbackAuth, SocialMediaCredentials, Webhook
 
@@ -55,6 +56,7 @@ class SocialMediaCredentialsAdmin(admin.ModelAdmin):
         "needs_reconnect",
         "last_error",
         "notice",
+        "quota",
         "connection_check",
         "created_at",
         "updated_at",
@@ -72,7 +74,15 @@ class SocialMediaCredentialsAdmin(admin.ModelAdmin):
             (_("Tokens"), {"fields": tuple(tokens)}),
             (
                 _("Health"),
-                {"fields": ("needs_reconnect", "last_error", "notice", "connection_check")},
+                {
+                    "fields": (
+                        "needs_reconnect",
+                        "last_error",
+                        "notice",
+                        "quota",
+                        "connection_check",
+                    )
+                },
             ),
             (_("Record"), {"fields": ("created_at", "updated_at")}),
         )
@@ -104,6 +114,14 @@ class SocialMediaCredentialsAdmin(admin.ModelAdmin):
         return expiry_badge(
             credential.token_expires_at, token_expiry_warning_days(credential.platform)
         )
+
+    @admin.display(description=_("quota today"))
+    def quota(self, credential: SocialMediaCredentials) -> str:
+        platform = PLATFORMS.get(credential.platform)
+        used = platform.quota_today(credential) if platform and credential.pk else None
+        if used is None:
+            return "—"
+        return gettext("%(used)d of %(limit)d") % {"used": used[0], "limit": used[1]}
 
     @admin.display(description=_("connection"))
     def connection_check(self, credential: SocialMediaCredentials) -> str:

@@ -18,5 +18,6 @@ KEYS: tuple[str, ...] = (
     "instagram",
     "tiktok",
     "youtube_shorts",
+    "telegram",
     "vk",
 )

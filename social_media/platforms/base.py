@@ -24,6 +24,8 @@ from social_media.platforms.spec import (
 )
 
 if TYPE_CHECKING:
+    from django.urls import URLPattern
+
     from quiz_media.specs import MediaSpec
     from social_media.media import PostMedia
     from tasks.models import SocialMediaPost, Task
@@ -192,7 +194,7 @@ class BasePlatform:
     secret_patterns: tuple[SecretPattern, ...] = ()
     #: Demo data for ``load_demo_data``: a credential for an API platform.
     demo_credential: DemoCredential | None = None
-    #: What the credential's extra data holds, added to the admin form's help text.
+    #: What a credential's extra data holds, for the admin's help text (translated).
     extra_data_help: str | Promise = ""
 
     #: How many posts one ``read_metrics`` call may take.
@@ -268,6 +270,20 @@ class BasePlatform:
         one credential); never raise. ``None``: the platform has no metrics to read."""
         return None
 
+    def quota_today(self, credential: SocialMediaCredentials) -> tuple[int, int] | None:
+        """``(used, limit)`` of the platform's daily quota as this credential's account sees
+        it today (shown on the credential); ``None``: no daily quota is tracked."""
+        return None
+
     def expiry_warning_days(self) -> int | None:
         """A token expiring within this many days is shown as due (``None``: no rule)."""
         return None
+
+    def periodic_job(self) -> dict[str, int] | None:
+        """Periodic (every minute, ``social_media.platform_jobs``): the platform's own upkeep,
+        e.g. fetching its updates; counts of what was done. ``None``: nothing to do."""
+        return None
+
+    def urls(self) -> list[URLPattern]:
+        """Endpoints the platform calls (e.g. its updates), mounted under ``/api/webhooks/``."""
+        return []

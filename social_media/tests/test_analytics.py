@@ -270,6 +270,9 @@ def test_anonymous_visitors_are_sent_to_the_login_page(client, url):
     assert response["Location"].startswith("/admin/login/")
 
 
+NO_NUMBERS = "0,0,0,0,0,0,0,0,0,,"  # engagement columns while nothing was read
+
+
 def test_csv_holds_the_same_figures(admin_client, known_data):
     params = _today_range()
 
@@ -284,11 +287,12 @@ def test_csv_holds_the_same_figures(admin_client, known_data):
         "platform,platform_name,posts,published,failed,in_flight,success_rate_percent,"
         "median_seconds_to_publish,failed_transient,failed_rate_limited,failed_permanent,"
         "failed_auth,failed_unknown,failed_no_callback,failed_step_timeout,failed_callback,"
-        "failed_other\n"
-        "pinterest,Pinterest,4,3,1,0,75.0,120.0,0,0,1,0,0,0,0,0,0\n"
-        "facebook,Facebook,4,0,2,2,0.0,,0,0,0,1,0,1,0,0,0\n"
-        f"yandex_dzen,{_label_in('ru', 'yandex_dzen')},1,0,0,1,,,0,0,0,0,0,0,0,0,0\n"
-        f"total,{_label_in('ru', 'total')},9,3,3,3,50.0,120.0,0,0,1,1,0,1,0,0,0\n"
+        "failed_other,posts_with_metrics,views,engagements,clicks,saves,shares,comments,"
+        "answers,interactions,interactions_per_view_percent,correct_share_percent\n"
+        f"pinterest,Pinterest,4,3,1,0,75.0,120.0,0,0,1,0,0,0,0,0,0,{NO_NUMBERS}\n"
+        f"facebook,Facebook,4,0,2,2,0.0,,0,0,0,1,0,1,0,0,0,{NO_NUMBERS}\n"
+        f"yandex_dzen,{_label_in('ru', 'yandex_dzen')},1,0,0,1,,,0,0,0,0,0,0,0,0,0,{NO_NUMBERS}\n"
+        f"total,{_label_in('ru', 'total')},9,3,3,3,50.0,120.0,0,0,1,1,0,1,0,0,0,{NO_NUMBERS}\n"
     )
     assert response.content.decode().splitlines()[0].split(",") == CSV_HEADER
 

@@ -126,7 +126,7 @@ def test_refresh_is_skipped_with_one_log_line_without_client_settings(
     with caplog.at_level(logging.INFO, logger="social_media"):
         result = tasks.refresh_tokens()
 
-    assert result["pinterest"] == {"due": 0, "refreshed": 0, "failed": 0}  # each platform reports
+    assert result["pinterest"] == {"due": 0, "refreshed": 0, "failed": 0}
     assert len(mocked_responses.calls) == 0
     assert len([r for r in caplog.records if "PINTEREST_CLIENT_ID" in r.getMessage()]) == 1
     credential.refresh_from_db()

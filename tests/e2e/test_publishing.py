@@ -118,6 +118,32 @@ def test_a_task_without_an_image_reaches_all_six_platforms_with_its_media(e2e, l
     assert by_platform["yandex_dzen"]["content"]["media"]["video"] is None
 
 
+def test_a_short_goes_up_through_youtubes_api_in_the_worker(e2e):
+    """The API route of YouTube Shorts: a resumable upload started in one run of the
+    worker (the post waits, holding no worker), finished in the next; one video."""
+    from webhooks.models import SocialMediaCredentials
+
+    SocialMediaCredentials.objects.create(
+        platform="youtube_shorts",
+        access_token="ya29.e2e-emulator-token",
+        extra_data={"channel_id": "UCquizDemoChannel0000001", "privacy_status": "public"},
+    )
+    arm(e2e, platform="youtube", fault="cut_upload")  # the first chunk is cut: resumed
+
+    task = TaskFactory(published=True, image_url="")
+
+    post = _wait_final(task, {"youtube_shorts"}, timeout=120)["youtube_shorts"]
+    assert post.status == "published", post.error_message
+    assert post.route == "api"
+    store = e2e.native("youtube")
+    with e2e.state.lock:
+        videos = list(store.videos.values())
+    assert [v["id"] for v in videos] == [post.post_id]
+    assert videos[0]["emulator"]["short"] is True
+    assert post.post_url == f"{e2e.url}/youtube/shorts/{post.post_id}"
+    assert requests.get(post.post_url, timeout=5).status_code == 200
+
+
 def test_two_server_errors_then_success_is_published_with_two_retries(e2e):
     PinterestCredentialsFactory()
     arm(e2e, platform="pinterest", fault="status", status=500, count=2, method="POST")

@@ -48,8 +48,10 @@ def test_load_demo_data_is_idempotent_and_points_at_the_emulator():
     assert sorted(SocialMediaCredentials.objects.values_list("platform", flat=True)) == [
         "facebook",
         "pinterest",
+        "telegram",
         "tiktok",
         "vk",
+        "youtube_shorts",
     ]
     community = SocialMediaCredentials.objects.get(platform="vk")
     assert community.extra_data == {"group_id": "229000001", "poll": True}
@@ -57,12 +59,8 @@ def test_load_demo_data_is_idempotent_and_points_at_the_emulator():
     webhook = Webhook.objects.get()
     assert webhook.url == "http://127.0.0.1:9025/make/demo"
     assert webhook.secret == SECRET
-    # TikTok has a demo API account, so the demo webhook no longer carries it.
-    assert sorted(webhook.target_platforms) == [
-        "instagram",
-        "yandex_dzen",
-        "youtube_shorts",
-    ]
+    # TikTok and YouTube Shorts have demo API accounts: the demo webhook leaves them out.
+    assert sorted(webhook.target_platforms) == ["instagram", "yandex_dzen"]
     admin = get_user_model().objects.get(username="admin")
     assert admin.is_superuser and admin.check_password("demo-pass-123")
     assert "demo-pass-123" not in out.getvalue()

@@ -45,6 +45,13 @@ class Command(BaseCommand):
             "--callback-delay", type=float, default=1.0, help="Seconds before the callback."
         )
         parser.add_argument(
+            "--metrics-interval",
+            type=float,
+            default=0.0,
+            help="Seconds between the Make.com hooks' later callbacks reporting a published "
+            "post's growing numbers (0, the default: none).",
+        )
+        parser.add_argument(
             "--latency-ms",
             type=int,
             default=0,
@@ -71,6 +78,8 @@ class Command(BaseCommand):
             raise CommandError("--port must be between 0 and 65535.")
         if options["callback_delay"] < 0:
             raise CommandError("--callback-delay must not be negative.")
+        if options["metrics_interval"] < 0:
+            raise CommandError("--metrics-interval must not be negative.")
         if options["latency_ms"] < 0:
             raise CommandError("--latency-ms must not be negative.")
         env_values = [v for v in env_str(HOOK_SECRETS_ENV).split(",") if v.strip()]
@@ -84,6 +93,7 @@ class Command(BaseCommand):
         state.callback_url = options["callback_url"]
         state.callback_delay = options["callback_delay"]
         state.latency_ms = options["latency_ms"]
+        state.metrics_interval = options["metrics_interval"]
         for name, secret in secrets.items():
             auth = "bearer" if name in options["bearer_hook"] else "signature"
             state.set_hook(name, HookConfig(secret=secret, auth=auth))

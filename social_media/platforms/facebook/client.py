@@ -132,6 +132,14 @@ class GraphClient(ApiClient):
         following = cursors.get("after") if isinstance(cursors, dict) else None
         return posts, following if isinstance(following, str) else ""
 
+    # Multiple ID read (https://developers.facebook.com/docs/graph-api/results, "ids",
+    # up to 50): {"<id>": {...}, ...}; counts by field expansion (facts-native 6.4).
+    def objects(self, *, ids: list[str], fields: str) -> dict[str, Any]:
+        body = self.request(
+            "GET", "", params={"ids": ",".join(ids), "fields": fields, **self.common}
+        )
+        return body if isinstance(body, dict) else {}
+
     def error_from_response(self, response: requests.Response, body: Any) -> ApiError:
         error = body.get("error") if isinstance(body, dict) else None
         if not isinstance(error, dict):

@@ -16,12 +16,13 @@ from social_media.platforms.base import (
     BasePlatform,
     ConnectionVerdict,
     DemoCredential,
+    MetricsBatch,
     Outcome,
     PublishResult,
     TaskImageRule,
     is_ascii_digits,
 )
-from social_media.platforms.facebook import conf, connection
+from social_media.platforms.facebook import conf, connection, metrics
 from social_media.platforms.facebook.client import NO_PAGE, POST_URL, GraphClient, _field, page_of
 from social_media.platforms.lookup import MAX_LOOKUP_PAGES, all_older, lookup_cutoff
 from social_media.platforms.spec import Route
@@ -146,6 +147,13 @@ class FacebookPlatform(BasePlatform):
         self, credential: SocialMediaCredentials
     ) -> tuple[ConnectionVerdict, str | None]:
         return connection.test_facebook(credential)
+
+    metrics_batch_size = metrics.BATCH_SIZE
+
+    def read_metrics(
+        self, posts: list[SocialMediaPost], target: SocialMediaCredentials
+    ) -> MetricsBatch:
+        return metrics.read_facebook_metrics(posts, target)
 
 
 PLATFORM = FacebookPlatform()

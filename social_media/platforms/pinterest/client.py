@@ -89,6 +89,18 @@ class PinterestClient(ApiClient):
         pins = [item for item in items or [] if isinstance(item, dict)]
         return pins, following if isinstance(following, str) else ""
 
+    # https://developers.pinterest.com/docs/api/v5/pins-analytics (scope pins:read);
+    # start_date at most 90 days back. Answer: {"all": {"summary_metrics": {...},
+    # "lifetime_metrics": {...}, "daily_metrics": [...]}} (docs/platform-api-facts-native.md 6.2).
+    def pin_analytics(
+        self, *, pin_id: str, start_date: str, end_date: str, metric_types: str
+    ) -> dict[str, Any]:
+        return self.request(
+            "GET",
+            f"pins/{pin_id}/analytics",
+            params={"start_date": start_date, "end_date": end_date, "metric_types": metric_types},
+        )
+
     def error_from_response(self, response: requests.Response, body: Any) -> ApiError:
         message = f"HTTP {response.status_code}"
         if isinstance(body, dict) and body.get("message"):

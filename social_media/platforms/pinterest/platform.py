@@ -16,6 +16,7 @@ from social_media.platforms.base import (
     BasePlatform,
     ConnectionVerdict,
     DemoCredential,
+    MetricsBatch,
     Outcome,
     PublishResult,
     RefreshResult,
@@ -23,7 +24,7 @@ from social_media.platforms.base import (
     is_ascii_digits,
 )
 from social_media.platforms.lookup import MAX_LOOKUP_PAGES, all_older, lookup_cutoff
-from social_media.platforms.pinterest import conf, connection, oauth
+from social_media.platforms.pinterest import conf, connection, metrics, oauth
 from social_media.platforms.pinterest.client import NO_BOARD, PinterestClient, board_of, pin_url
 from social_media.platforms.spec import Route
 
@@ -193,6 +194,13 @@ class PinterestPlatform(BasePlatform):
 
     def expiry_warning_days(self) -> int:
         return oauth.refresh_before_days()
+
+    metrics_batch_size = metrics.BATCH_SIZE
+
+    def read_metrics(
+        self, posts: list[SocialMediaPost], target: SocialMediaCredentials
+    ) -> MetricsBatch:
+        return metrics.read_pinterest_metrics(posts, target)
 
 
 PLATFORM = PinterestPlatform()

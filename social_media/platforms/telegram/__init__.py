@@ -1,0 +1,1 @@
+"""Telegram (Bot API): see ``platform.py``; plain declarations in ``conf.py``."""
