@@ -61,7 +61,10 @@ VOLUME ["/data/logs", "/data/media"]
 
 # Worker count: WEB_CONCURRENCY (read by gunicorn itself), default 2 x CPUs + 1 is
 # a good start; GUNICORN_CMD_ARGS adds any other option.
+# The access log names paths without their query strings: the OAuth callback's carries the
+# authorization code (/oauth/<platform>/callback/?code=…).
 CMD ["gunicorn", "quiz_backend.wsgi:application", \
      "--bind", "0.0.0.0:8000", \
      "--access-logfile", "-", \
+     "--access-logformat", "%(h)s %(l)s %(u)s %(t)s \"%(m)s %(U)s %(H)s\" %(s)s %(b)s \"%(a)s\"", \
      "--timeout", "30"]

@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from emulator import control, make, pages
+from emulator import control, make, oauth, pages
 from emulator.faults import FaultPlan, apply_response_faults
 from emulator.platforms import native, stand_ins, telegram, vk
 from emulator.state import EmulatorState, Fault
@@ -78,6 +78,10 @@ def _mount(
 
 
 ROUTES: list[Route] = [
+    # OAuth (emulator/oauth.py) first: it checks the code grants of the stand-ins' token
+    # endpoints and adds list endpoints (boards, pages, communities) before their catch-alls.
+    *_mount("", "", oauth.API_ROUTES),
+    *_mount("", "", oauth.PAGE_ROUTES),
     *(
         route
         for key, module in STAND_INS.items()

@@ -23,8 +23,8 @@ from django.utils import timezone
 from quiz_media.models import BrandSettings
 from quiz_media.services import brand_preloaded
 from quiz_media.specs import MediaRenderError, MediaStorageError
+from social_media import pacing, reauth, target_cache
 from social_media import sql as fast_sql
-from social_media import target_cache
 from social_media.captions import CaptionBook, captions_preloaded
 from social_media.media import post_media_resolve
 from social_media.models import AttemptKind, PublishAttempt
@@ -274,7 +274,10 @@ def _publish_claimed(post: SocialMediaPost, token: uuid.UUID) -> SocialMediaPost
             return _apply(post, token, found, target=target, attempt=attempt)
         attempt.save()  # not found: record the lookup, then send
     result, attempt = _attempt(
-        post, AttemptKind.PUBLISH, lambda: _publish_with_media(post, target), route=route
+        post,
+        AttemptKind.PUBLISH,
+        lambda: reauth.send_refreshing(target, lambda: _publish_with_media(post, target)),
+        route=route,
     )
     return _apply(post, token, result, target=target, attempt=attempt)
 
@@ -475,6 +478,9 @@ def _apply(
             log = (logging.ERROR, "❌ Задача %s, %s: %s", message)
         else:
             when = now + timedelta(seconds=delay)
+            if result.spam and target is not None:  # slowed down: wait for a slot under it
+                when = max(when, pacing.spam_retry_at(post, target, now))
+                delay = (when - now).total_seconds()
             message = (
                 f"{result.error_message} Retry {retry_number} of "
                 f"{len(settings.SOCIAL_MEDIA_RETRY_DELAYS)} at {when:%Y-%m-%d %H:%M:%S} UTC."
@@ -517,11 +523,10 @@ def _apply(
         logger.log(level, text, post.task_id, label, detail)
         if delay is not None and delay <= max_countdown():
             _schedule(post.pk, delay)
+    if result.spam and target is not None and outcome not in RETRYABLE:
+        pacing.spam_slowdown(target, now, post)  # this post is over; the next ones wait
     if outcome == Outcome.AUTH and isinstance(target, SocialMediaCredentials):
-        SocialMediaCredentials.objects.filter(pk=target.pk).update(
-            needs_reconnect=True, last_error=result.error_message, updated_at=now
-        )
-        logger.error("🔑 %s: токен отклонён, нужно переподключение", target)
+        reauth.flag_needs_reconnect(target, result.error_message, now)
     if updated:
         # What was written is what the post now holds: no query to read it back.
         for name, value in fields.items():

@@ -119,6 +119,7 @@ class ApiError(Exception):
     http_status: int | None = None
     retry_after: float | None = None
     excerpt: str = ""
+    spam: bool = False  # a spam or flood answer: pacing slows the target down
 
     def __str__(self) -> str:
         return self.message
@@ -130,6 +131,7 @@ class ApiError(Exception):
             error_message=self.message,
             retry_after=self.retry_after,
             response_excerpt=self.excerpt,
+            spam=self.spam,
         )
 
 

@@ -213,3 +213,50 @@ class QuotaUsage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.credential} · {self.window_start:%Y-%m-%d %H:%M} · {self.used}"
+
+
+class PublishSlot(models.Model):
+    """A time one target gives to one post under its pace (see ``social_media.pacing``).
+
+    The database keeps the promises: one post per target and moment, one slot per post,
+    and on a capped target one numbered place per local day (``ordinal`` 1 … ``cap``);
+    planners take the target's row lock first, so they never race for the same place.
+    """
+
+    target = models.CharField(
+        _("target"), max_length=40, help_text=_("“api:<id>” or “webhook:<id>”")
+    )
+    at = models.DateTimeField(_("time"))
+    day = models.DateField(_("day (target's time zone)"))
+    ordinal = models.PositiveIntegerField(_("place in the day"), default=0)
+    cap = models.PositiveIntegerField(_("daily cap when planned"), default=0)
+    task = models.ForeignKey(
+        "tasks.Task", on_delete=models.CASCADE, related_name="publish_slots", verbose_name=_("task")
+    )
+    platform = models.CharField(_("platform"), max_length=32, choices=platform_choices)
+    forced = models.BooleanField(_("published now (skipped the queue)"), default=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("publishing slot")
+        verbose_name_plural = _("publishing slots")
+        ordering = ["target", "at"]
+        constraints = [
+            models.UniqueConstraint(fields=["target", "at"], name="slot_unique_time"),
+            models.UniqueConstraint(fields=["task", "platform"], name="slot_unique_post"),
+            models.UniqueConstraint(
+                fields=["target", "day", "ordinal"],
+                condition=models.Q(ordinal__gt=0),
+                name="slot_unique_place",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(cap=0, ordinal=0)
+                | models.Q(cap__gt=0, ordinal__gte=1, ordinal__lte=models.F("cap"))
+                | models.Q(forced=True, ordinal=0),
+                name="slot_within_cap",
+            ),
+        ]
+        indexes = [models.Index(fields=["target", "day"], name="slot_day_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.target} @ {self.at:%Y-%m-%d %H:%M}"

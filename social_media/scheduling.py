@@ -13,6 +13,7 @@ from datetime import datetime
 from django.db.models import Q
 from django.utils import timezone
 
+from social_media import pacing
 from social_media.services import enqueue_after_commit
 from tasks.models import PostStatus, SocialMediaPost, Task
 
@@ -50,11 +51,12 @@ def task_posts_reschedule(*, task: Task, enqueue: bool = True) -> int:
     moved = (
         SocialMediaPost.objects.filter(pk__in=ids)
         .filter(_unsent(task))
-        .update(next_attempt_at=due, enqueued_at=None, updated_at=now)
+        .update(next_attempt_at=due, planned_at=None, enqueued_at=None, updated_at=now)
     )
+    ids = pacing.posts_replan(ids)  # the ones still due now (paced targets: their slots)
     if due <= now:
         logger.info("🕒 Задача %s: дата публикации сейчас — отправляем %s пост(ов)", task.pk, moved)
-        if enqueue:
+        if enqueue and ids:
             enqueue_after_commit(ids)
     else:
         logger.info(
@@ -73,6 +75,7 @@ def task_posts_cancel(*, task: Task) -> tuple[int, int]:
     with a reason. Posts in a worker's hands, delivered or published stay as they are.
     """
     now = timezone.now()
+    pacing.task_slots_release(task)
     deleted, _ = SocialMediaPost.objects.filter(_unsent(task)).delete()
     failed = SocialMediaPost.objects.filter(_waiting_retry(task)).update(
         status=PostStatus.FAILED,
@@ -96,9 +99,11 @@ def task_posts_cancel(*, task: Task) -> tuple[int, int]:
 def task_posts_restore(*, task: Task) -> int:
     """A re-published task takes back the posts its unpublishing cancelled."""
     now = timezone.now()
-    restored = SocialMediaPost.objects.filter(
+    cancelled = SocialMediaPost.objects.filter(
         task=task, status=PostStatus.FAILED, failure_kind=FAILURE_CANCELLED
-    ).update(
+    )
+    ids = list(cancelled.values_list("pk", flat=True))
+    restored = cancelled.filter(pk__in=ids).update(
         status=PostStatus.PENDING,
         error_message="",
         failure_kind="",
@@ -108,6 +113,7 @@ def task_posts_restore(*, task: Task) -> int:
         updated_at=now,
     )
     if restored:
+        pacing.posts_replan(ids)
         logger.info("🔁 Задача %s снова опубликована: возвращено постов %s", task.pk, restored)
     return restored
 

@@ -20,7 +20,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
 
-from social_media import background, target_cache
+from social_media import background, pacing, target_cache
 from social_media import sql as fast_sql
 from social_media.targets import Targets, preloaded_targets
 from tasks.models import PostStatus, SocialMediaPost, Task
@@ -135,6 +135,7 @@ def publish_tasks(
             else:
                 summary.skipped_in_flight[platform] += 1
 
+    pacing.plan_new(new_posts, targets, now, summary)  # paced targets: their next free slots
     if new_tasks:
         # Stamped as handed over now: the ids come back from the INSERT, and the
         # message leaves right after commit.
@@ -173,6 +174,7 @@ def publish_tasks(
         SocialMediaPost.objects.bulk_create(new_posts, ignore_conflicts=True)
     if retry_ids:
         posts_retry(SocialMediaPost.objects.filter(pk__in=retry_ids), enqueue=False)
+        pacing.posts_replan(retry_ids, targets=targets)
     # A fresh "now": posts_retry set next_attempt_at a moment after ``now``.
     # Posts already handed to a worker within the lease are not sent again (a
     # re-save would only queue duplicate messages that the claim then refuses).
@@ -241,6 +243,7 @@ def posts_retry(posts: QuerySet[SocialMediaPost], *, enqueue: bool = True) -> in
         .update(
             status=PostStatus.PENDING,
             next_attempt_at=now,
+            planned_at=None,
             retry_count=0,
             locked_until=None,
             claim_token=None,
@@ -256,7 +259,7 @@ def posts_retry(posts: QuerySet[SocialMediaPost], *, enqueue: bool = True) -> in
     )
     logger.info("🔁 Повтор публикации: %s пост(ов) %s", moved, ids)
     if enqueue:
-        enqueue_after_commit(ids)
+        enqueue_after_commit(pacing.posts_replan(ids))
     return moved
 
 

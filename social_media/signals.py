@@ -6,11 +6,13 @@ import logging
 from typing import Any
 
 from django.conf import settings
-from django.db.models.signals import post_save, pre_save
+from django.db.models.signals import post_delete, post_save, pre_save
 
+from social_media import pacing
 from social_media.scheduling import task_schedule_sync
 from social_media.services import publish_to_social_media
 from tasks.models import Task
+from webhooks.models import SocialMediaCredentials, Webhook
 
 logger = logging.getLogger("social_media")
 
@@ -52,7 +54,30 @@ def auto_publish_to_social_media(
     publish_to_social_media(instance, new_task=created)
 
 
+_PACE_FIELDS = {"min_gap_seconds", "daily_cap", "quiet_start", "quiet_end", "time_zone"}
+
+
+def replan_target_posts(
+    sender: type[Any], instance: Any, created: bool = False, raw: bool = False, **kwargs: Any
+) -> None:
+    """A target's pace or activity changed: its waiting posts are planned again."""
+    fields = kwargs.get("update_fields")
+    if raw or created or (fields is not None and not set(fields) & (_PACE_FIELDS | {"is_active"})):
+        return
+    pacing.target_replan(instance)
+
+
+def replan_deleted_target_posts(sender: type[Any], instance: Any, **kwargs: Any) -> None:
+    pacing.target_replan(instance, deleted=True)
+
+
 def connect() -> None:
+    for model in (SocialMediaCredentials, Webhook):
+        name = model.__name__.lower()
+        post_save.connect(replan_target_posts, sender=model, dispatch_uid=f"pace_{name}")
+        post_delete.connect(
+            replan_deleted_target_posts, sender=model, dispatch_uid=f"pace_gone_{name}"
+        )
     pre_save.connect(
         remember_publishing_state, sender=Task, dispatch_uid="remember_publishing_state"
     )

@@ -121,6 +121,12 @@ class SocialMediaPost(models.Model):
     retry_count = models.PositiveIntegerField(_("retries"), default=0)
     attempt_count = models.PositiveIntegerField(_("attempts"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    planned_at = models.DateTimeField(
+        _("planned for"),
+        null=True,
+        blank=True,
+        help_text=_("When the target's pace lets this post go out; empty: at once."),
+    )
     locked_until = models.DateTimeField(_("locked until"), null=True, blank=True)
     claim_token = models.UUIDField(null=True, blank=True, editable=False)
     needs_reconcile = models.BooleanField(

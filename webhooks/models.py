@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import base64
 import secrets
+import zoneinfo
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
@@ -56,7 +57,84 @@ def _languages_if_null(instance: models.Model) -> dict[str, ValidationError]:
     return {}
 
 
-class SocialMediaCredentials(models.Model):
+def validate_time_zone(value: str) -> None:
+    """An IANA zone name such as ``Europe/Moscow``; empty means the site's zone."""
+    if not value:
+        return
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(
+            _("Unknown time zone: use a name such as “Europe/Moscow” or “UTC”."),
+            code="time_zone",
+        ) from None
+
+
+class Pacing(models.Model):
+    """How fast one target may publish; the defaults mean no pacing (see social_media.pacing)."""
+
+    min_gap_seconds = models.PositiveIntegerField(
+        _("minimum gap, seconds"),
+        default=0,
+        blank=True,  # empty: 0 (see clean_pacing), so a form that leaves it out changes nothing
+        help_text=_("At least this long between two posts; 0: no gap."),
+    )
+    daily_cap = models.PositiveIntegerField(
+        _("posts per day"),
+        default=0,
+        blank=True,
+        help_text=_("At most this many posts a day (in the time zone below); 0: no cap."),
+    )
+    quiet_start = models.TimeField(
+        _("quiet hours from"),
+        null=True,
+        blank=True,
+        help_text=_("No posts from this time (local) …"),
+    )
+    quiet_end = models.TimeField(
+        _("quiet hours until"),
+        null=True,
+        blank=True,
+        help_text=_("… until this time; may cross midnight (22:00 to 08:00)."),
+    )
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        blank=True,
+        default="",
+        validators=[validate_time_zone],
+        help_text=_(
+            "For the daily cap and the quiet hours, e.g. Europe/Moscow; empty: the site's."
+        ),
+    )
+    spam_factor = models.PositiveSmallIntegerField(
+        _("spam slow-down"),
+        default=1,
+        editable=False,
+        help_text=_("The gap is multiplied by this after the platform answered “spam”."),
+    )
+    spam_until = models.DateTimeField(_("slowed down until"), null=True, blank=True, editable=False)
+
+    class Meta:
+        abstract = True
+
+    def clean_pacing(self) -> dict[str, ValidationError]:
+        self.min_gap_seconds = self.min_gap_seconds or 0
+        self.daily_cap = self.daily_cap or 0
+        if (self.quiet_start is None) != (self.quiet_end is None):
+            return {
+                "quiet_end": ValidationError(_("Give both ends of the quiet hours, or neither."))
+            }
+        if self.quiet_start is not None and self.quiet_start == self.quiet_end:
+            return {
+                "quiet_end": ValidationError(
+                    _("The quiet hours must not start and end at the same time.")
+                )
+            }
+        return {}
+
+
+class SocialMediaCredentials(Pacing):
     """Access to one account of an API platform (Pinterest board, Facebook page)."""
 
     platform = models.CharField(
@@ -77,6 +155,20 @@ class SocialMediaCredentials(models.Model):
         blank=True,
         validators=[_validate_languages],
         help_text=_('Task languages this account publishes, e.g. ["ru"]; empty means all.'),
+    )
+    granted_scopes = models.JSONField(
+        _("granted scopes"),
+        default=list,
+        blank=True,
+        editable=False,
+        help_text=_("What the account allowed when it was connected with the Connect button."),
+    )
+    oauth_params = models.JSONField(
+        _("OAuth parameters"),
+        default=dict,
+        blank=True,
+        editable=False,
+        help_text=_("What the provider needs on every token request (VK ID: device_id)."),
     )
     is_active = models.BooleanField(_("active"), default=True)
     needs_reconnect = models.BooleanField(
@@ -106,6 +198,7 @@ class SocialMediaCredentials(models.Model):
 
     def clean(self) -> None:
         errors = json_field_errors(self, extra_data=EXTRA_DATA) | _languages_if_null(self)
+        errors |= self.clean_pacing()
         platform = platform_catalog.get(self.platform)
         if platform is None or not platform.supports("api"):
             errors["platform"] = ValidationError(_("Choose an API platform."))
@@ -139,7 +232,7 @@ class CallbackAuth(models.TextChoices):
     BEARER = "bearer", _("Bearer token (secret in the Authorization header)")
 
 
-class Webhook(models.Model):
+class Webhook(Pacing):
     """An outgoing webhook to a Make.com / Zapier scenario."""
 
     url = models.URLField(_("URL"), max_length=2048)
@@ -208,6 +301,7 @@ class Webhook(models.Model):
     def clean(self) -> None:
         errors = json_field_errors(self, target_platforms=WEBHOOK_PLATFORMS)
         errors |= _languages_if_null(self)
+        errors |= self.clean_pacing()
         if (
             "target_platforms" not in errors
             and self.webhook_type == WebhookType.SOCIAL_MEDIA

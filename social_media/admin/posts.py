@@ -16,6 +16,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from social_media import pacing
 from social_media.admin_display import ReadOnlyTabularInline, external_link, status_badge
 from social_media.analytics import FAILURE_KINDS
 from social_media.caption_sandbox import ALLOWED_FILTERS, ALLOWED_TAGS, TEMPLATE_MAX_LENGTH
@@ -74,6 +75,7 @@ class SocialMediaPostAdmin(admin.ModelAdmin):
         "retry_count",
         "attempt_count",
         "next_attempt_at",
+        "planned_at",
         "post_link",
         "updated_at",
     )
@@ -83,7 +85,7 @@ class SocialMediaPostAdmin(admin.ModelAdmin):
     search_help_text = _("Search by task ID or question text.")
     date_hierarchy = "created_at"
     inlines = [PublishAttemptInline]
-    actions = ["retry_posts"]
+    actions = ["retry_posts", "publish_now"]
     fieldsets = (
         (
             None,
@@ -111,6 +113,7 @@ class SocialMediaPostAdmin(admin.ModelAdmin):
                     "retry_count",
                     "attempt_count",
                     "next_attempt_at",
+                    "planned_at",
                     "needs_reconcile",
                 )
             },
@@ -167,6 +170,16 @@ class SocialMediaPostAdmin(admin.ModelAdmin):
                 skipped,
             ) % {"skipped": skipped}
         self.message_user(request, message, messages.SUCCESS if moved else messages.WARNING)
+
+    @admin.action(permissions=["change"], description=_("⏩ Publish now (skip the queue)"))
+    def publish_now(self, request: HttpRequest, queryset: QuerySet[SocialMediaPost]) -> None:
+        taken = sum(1 for post in queryset if pacing.post_publish_now(post))
+        message = ngettext(
+            "%(count)d post sent now, ahead of its planned time.",
+            "%(count)d posts sent now, ahead of their planned time.",
+            taken,
+        ) % {"count": taken}
+        self.message_user(request, message, messages.SUCCESS if taken else messages.WARNING)
 
 
 class CaptionTemplateForm(forms.ModelForm):

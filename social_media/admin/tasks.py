@@ -26,6 +26,7 @@ from social_media.admin_display import (
     publishing_state,
     status_badge,
 )
+from social_media.calendar import pace_preview
 from social_media.captions import CaptionBook
 from social_media.engagement_task import task_engagement
 from social_media.media import tasks_render_media_enqueue
@@ -55,6 +56,7 @@ class SocialMediaPostInline(ReadOnlyTabularInline):
         "notice",
         "error_message",
         "retry_count",
+        "planned_at",
         "published_at",
     )
     readonly_fields = fields
@@ -193,6 +195,9 @@ class TaskAdmin(admin.ModelAdmin):
     ) -> HttpResponse:
         if change and obj is not None and obj.pk:
             context["platform_previews"] = task_preview(obj, Targets.load(), with_media=True)
+            context["waiting_posts"] = list(
+                obj.social_posts.filter(status=PostStatus.PENDING).order_by("next_attempt_at")
+            )
             context["post_engagement"] = task_engagement(obj)
         return super().render_change_form(request, context, add, change, form_url, obj)
 
@@ -246,12 +251,14 @@ class TaskAdmin(admin.ModelAdmin):
         self, request: HttpRequest, queryset: QuerySet[Task]
     ) -> TemplateResponse | None:
         if request.POST.get("post") != "yes":
-            plans = publish_plan(queryset.order_by("pk"), Targets.load())
+            targets = Targets.load()
+            plans = publish_plan(queryset.order_by("pk"), targets)
             context = self._intermediate_context(request, _("Publish to social networks?"))
             context.update(
                 plans=plans,
                 totals=plan_totals(plans),
                 no_platform=sum(1 for plan in plans if plan.skipped_no_platform),
+                pace=pace_preview(plans, targets),
             )
             return TemplateResponse(request, "admin/tasks/task/publish_confirmation.html", context)
         summary = tasks_publish_bulk(queryset)

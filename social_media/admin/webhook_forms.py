@@ -17,6 +17,7 @@ from quiz_backend.json_fields import (
     ShapedJSONFormMixin,
     WebhookPlatformsField,
 )
+from social_media.admin.pacing import PACE_FORM_FIELDS
 from social_media.platforms.registry import PLATFORMS, api_platform_choices
 from webhooks.models import SocialMediaCredentials, Webhook, WebhookType
 
@@ -87,6 +88,7 @@ class CredentialsForm(ShapedJSONFormMixin, forms.ModelForm):
             "extra_data",
             "languages",
             "is_active",
+            *PACE_FORM_FIELDS,
         )
         field_classes = {"extra_data": ExtraDataField, "languages": LanguagesField}
 
@@ -186,6 +188,7 @@ class WebhookForm(ShapedJSONFormMixin, forms.ModelForm):
             "languages",
             "callback_auth",
             "make_api_key",
+            *PACE_FORM_FIELDS,
         )
         field_classes = {"target_platforms": WebhookPlatformsField, "languages": LanguagesField}
 

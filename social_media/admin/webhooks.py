@@ -18,10 +18,13 @@ from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from social_media.admin.pacing import PacingAdminMixin, pacing_fieldset
 from social_media.admin.webhook_forms import CredentialsForm, WebhookForm
 from social_media.admin_display import badge
 from social_media.connection import credential_test_connection, webhook_send_test_event
 from social_media.models import AttemptKind, PublishAttempt
+from social_media.oauth import flow as oauth_flow
+from social_media.oauth import views as oauth_views
 from social_media.platforms.base import RETRYABLE, Outcome
 from social_media.platforms.registry import PLATFORMS
 from social_media.token_refresh import token_expiry_warning_days
@@ -37,7 +40,7 @@ MAX_CHECKS = 2
 
 
 @admin.register(SocialMediaCredentials)
-class SocialMediaCredentialsAdmin(admin.ModelAdmin):
+class SocialMediaCredentialsAdmin(PacingAdminMixin, admin.ModelAdmin):
     form = CredentialsForm
     list_display = (
         "__str__",
@@ -48,6 +51,7 @@ class SocialMediaCredentialsAdmin(admin.ModelAdmin):
         "is_active",
         "reconnect_flag",
         "token_expiry",
+        "pace_summary",
         "last_error",
         "notice",
     )
@@ -58,10 +62,14 @@ class SocialMediaCredentialsAdmin(admin.ModelAdmin):
         "notice",
         "quota",
         "connection_check",
+        "oauth_reconnect",
+        "granted_scopes",
+        "pace_state",
         "created_at",
         "updated_at",
     )
-    actions = ["test_connection"]
+    actions = ["test_connection", "apply_suggested_pace", "lift_spam_slowdown"]
+    change_list_template = "admin/webhooks/socialmediacredentials/change_list.html"
 
     def get_fieldsets(
         self, request: HttpRequest, obj: SocialMediaCredentials | None = None
@@ -71,7 +79,7 @@ class SocialMediaCredentialsAdmin(admin.ModelAdmin):
             tokens.insert(2, "clear_refresh_token")
         return (
             (None, {"fields": ("platform", "extra_data", "languages", "is_active")}),
-            (_("Tokens"), {"fields": tuple(tokens)}),
+            (_("Tokens"), {"fields": (*tokens, "granted_scopes")}),
             (
                 _("Health"),
                 {
@@ -81,9 +89,11 @@ class SocialMediaCredentialsAdmin(admin.ModelAdmin):
                         "notice",
                         "quota",
                         "connection_check",
+                        "oauth_reconnect",
                     )
                 },
             ),
+            pacing_fieldset(),
             (_("Record"), {"fields": ("created_at", "updated_at")}),
         )
 
@@ -136,6 +146,40 @@ class SocialMediaCredentialsAdmin(admin.ModelAdmin):
             gettext("Uses the saved token; unsaved changes on this page are discarded."),
         )
 
+    @admin.display(description=_("reconnect"))
+    def oauth_reconnect(self, credential: SocialMediaCredentials) -> str:
+        key = oauth_flow.connect_key_for(credential.platform) if credential.pk else None
+        if key is None:
+            return "—"
+        url = reverse("admin:webhooks_socialmediacredentials_connect", args=[key])
+        return format_html(
+            '<a class="button oauth-reconnect" href="{}?credential={}">{}</a>'
+            '<div class="help">{}</div>',
+            url,
+            credential.pk,
+            gettext("Reconnect"),
+            gettext("Signs in again and replaces the token; posts and settings stay."),
+        )
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        buttons = []
+        if self.has_change_permission(request):
+            buttons = [
+                {
+                    "key": platform.key,
+                    "label": platform.label,
+                    "url": reverse(
+                        "admin:webhooks_socialmediacredentials_connect", args=[platform.key]
+                    ),
+                }
+                for platform, _provider in oauth_flow.connectable()
+            ]
+        return super().changelist_view(
+            request, {**(extra_context or {}), "connect_buttons": buttons}
+        )
+
     def get_urls(self) -> list[URLPattern]:
         view = self.admin_site.admin_view(self.test_connection_view)
         return [
@@ -144,8 +188,22 @@ class SocialMediaCredentialsAdmin(admin.ModelAdmin):
                 view,
                 name="webhooks_socialmediacredentials_test_connection",
             ),
+            path(
+                "connect/<str:platform>/",
+                self.admin_site.admin_view(oauth_views.connect_start),
+                name="webhooks_socialmediacredentials_connect",
+            ),
+            path(
+                "connect/<str:platform>/pick/",
+                self.admin_site.admin_view(self.connect_pick_view),
+                name="webhooks_socialmediacredentials_connect_pick",
+            ),
             *super().get_urls(),
         ]
+
+    def connect_pick_view(self, request: HttpRequest, platform: str) -> HttpResponse:
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta}
+        return oauth_views.connect_pick(request, platform, context)
 
     def test_connection_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
         if request.method != "POST":
@@ -223,7 +281,7 @@ def _secret_notice(webhook: Webhook, secret: str) -> str:
 
 
 @admin.register(Webhook)
-class WebhookAdmin(admin.ModelAdmin):
+class WebhookAdmin(PacingAdminMixin, admin.ModelAdmin):
     form = WebhookForm
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = (
@@ -237,6 +295,7 @@ class WebhookAdmin(admin.ModelAdmin):
         "masked_secret",
         "api_key_status",
         "is_active",
+        "pace_summary",
         "last_delivery",
     )
     list_filter = ("webhook_type", "service_name", "is_active", "callback_auth")
@@ -247,10 +306,11 @@ class WebhookAdmin(admin.ModelAdmin):
         "last_error",
         "last_delivery",
         "last_delivery_error",
+        "pace_state",
         "created_at",
         "updated_at",
     )
-    actions = ["rotate_secret", "send_test_event"]
+    actions = ["rotate_secret", "send_test_event", "apply_suggested_pace", "lift_spam_slowdown"]
 
     def get_fieldsets(self, request: HttpRequest, obj: Webhook | None = None) -> _FieldsetSpec:
         api_key = ["make_api_key"] if obj is None else ["make_api_key", "clear_make_api_key"]
@@ -261,6 +321,7 @@ class WebhookAdmin(admin.ModelAdmin):
                 {"fields": ("target_platforms", "payload_format", "languages", "last_error")},
             ),
             (_("Last delivery"), {"fields": ("last_delivery", "last_delivery_error")}),
+            pacing_fieldset(),
             (
                 _("Authentication"),
                 {

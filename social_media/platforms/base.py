@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from importlib import import_module
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.conf import settings as django_settings
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 
     from quiz_media.specs import MediaSpec
     from social_media.media import PostMedia
+    from social_media.oauth.provider import OAuthProvider
     from tasks.models import SocialMediaPost, Task
     from webhooks.models import SocialMediaCredentials
 
@@ -164,6 +166,18 @@ class RefreshResult:
 
 
 @dataclass(frozen=True)
+class SuggestedPace:
+    """The pace a platform suggests for one account (an editor applies it in one click).
+
+    ``min_gap_seconds`` between two posts, at most ``daily_cap`` a day (0: no cap);
+    see ``social_media.pacing`` and the README's *Pacing*.
+    """
+
+    min_gap_seconds: int
+    daily_cap: int = 0
+
+
+@dataclass(frozen=True)
 class DemoCredential:
     """The account ``load_demo_data`` creates for the local run (pointing at the emulator)."""
 
@@ -194,6 +208,8 @@ class BasePlatform:
     secret_patterns: tuple[SecretPattern, ...] = ()
     #: Demo data for ``load_demo_data``: a credential for an API platform.
     demo_credential: DemoCredential | None = None
+    #: The pace suggested for one account (``None``: no suggestion; see social_media.pacing).
+    suggested_pace: SuggestedPace | None = None
     #: What a credential's extra data holds, for the admin's help text (translated).
     extra_data_help: str | Promise = ""
 
@@ -248,20 +264,44 @@ class BasePlatform:
         the token was rejected (the credential is then flagged). ``None``: no test."""
         return None
 
+    def oauth_provider(self) -> OAuthProvider | None:
+        """The OAuth provider behind the admin's Connect button: ``PROVIDER`` of the
+        package's ``connect.py``, or ``None`` (no such module: tokens are pasted)."""
+        name = f"{type(self).__module__.rpartition('.')[0]}.connect"
+        try:
+            module = import_module(name)
+        except ModuleNotFoundError as error:
+            if error.name != name:
+                raise
+            return None
+        provider: OAuthProvider | None = getattr(module, "PROVIDER", None)
+        return provider
+
     def refresh_possible(self, credential: SocialMediaCredentials) -> bool:
-        """Whether a rejected or expiring token of ``credential`` can be refreshed."""
-        return False
+        """Whether a rejected or expiring token of ``credential`` can be refreshed
+        (by default: through the OAuth provider, when it has a refresh grant)."""
+        from social_media.oauth import refresh
+
+        return refresh.refresh_possible(self.oauth_provider(), credential)
 
     def refresh_token(
         self, credential: SocialMediaCredentials, stale_token: str | None = None
     ) -> RefreshResult:
         """Exchange the credential's refresh token for a new access token and store it."""
-        return RefreshResult(False, f"{self.label}: tokens are not refreshed.")
+        from social_media.oauth import refresh
+
+        provider = self.oauth_provider()
+        if provider is None or not provider.refreshable:
+            return RefreshResult(False, f"{self.label}: tokens are not refreshed.")
+        return refresh.credential_refresh(provider, credential, stale_token)
 
     def refresh_expiring_tokens(self) -> dict[str, int] | None:
         """Periodic (hourly, ``social_media.refresh_tokens``): refresh tokens about to
         expire. ``None`` when the platform has nothing to refresh."""
-        return None
+        from social_media.oauth import refresh
+
+        provider = self.oauth_provider()
+        return refresh.refresh_expiring(self.key, provider) if provider is not None else None
 
     def read_metrics(
         self, posts: list[SocialMediaPost], target: SocialMediaCredentials

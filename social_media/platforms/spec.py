@@ -9,7 +9,8 @@ the functions below collect them for every key in ``social_media.platforms.KEYS`
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from importlib import import_module
 from types import ModuleType
@@ -63,13 +64,49 @@ def conf_module(key: str) -> ModuleType:
     return import_module(f"social_media.platforms.{key}.conf")
 
 
+def _declaring_modules(key: str) -> list[ModuleType]:
+    """``conf.py``, then ``oauth_conf.py`` when the package has one (the Connect button's
+    settings, kept apart so they can be added without touching ``conf.py``)."""
+    modules = [conf_module(key)]
+    name = f"social_media.platforms.{key}.oauth_conf"
+    try:
+        modules.append(import_module(name))
+    except ModuleNotFoundError as error:
+        if error.name != name:
+            raise
+    return modules
+
+
+def merged(settings: Iterable[Setting]) -> list[Setting]:
+    """One setting per name: the first declaration, with the local-run value of a later
+    one when the first has none (``conf.py`` and ``oauth_conf.py`` may both name it)."""
+    found: dict[str, Setting] = {}
+    for setting in settings:
+        first = found.get(setting.name)
+        if first is None:
+            found[setting.name] = setting
+        elif not first.local and setting.local:
+            found[setting.name] = replace(first, local=setting.local)
+    return list(found.values())
+
+
 def platform_settings() -> list[Setting]:
-    """Every platform's declared settings, in registry order."""
-    return [setting for key in KEYS for setting in getattr(conf_module(key), "SETTINGS", ())]
+    """Every platform's declared settings, in registry order (see ``merged``)."""
+    return merged(
+        setting
+        for key in KEYS
+        for module in _declaring_modules(key)
+        for setting in getattr(module, "SETTINGS", ())
+    )
 
 
 def secret_patterns() -> list[SecretPattern]:
-    return [pattern for key in KEYS for pattern in getattr(conf_module(key), "SECRET_PATTERNS", ())]
+    return [
+        pattern
+        for key in KEYS
+        for module in _declaring_modules(key)
+        for pattern in getattr(module, "SECRET_PATTERNS", ())
+    ]
 
 
 def text_limits() -> dict[str, TextLimits]:

@@ -25,6 +25,11 @@ from webhooks.models import CallbackAuth, SocialMediaCredentials, Webhook, Webho
 
 DEMO_HOOK = "demo"
 DEMO_SERVICE = "Make.com (emulator)"
+# The demo targets' pace (seconds between two posts): short enough to watch a bulk
+# publish spread out in the local run, long enough to see it in the calendar. A pace
+# an editor set is kept.
+DEMO_GAP_SECONDS = 20
+EXTRA_GROUPS = uuid.UUID("6f1d2c1e-0000-4000-8000-0000000000ff")
 
 # Three questions, each in Russian and in English (one translation group per pair). The
 # first has its own picture (a 2:3 PNG from the emulator: Pinterest takes it as it is,
@@ -106,6 +111,13 @@ class Command(BaseCommand):
             help="Signing secret of the demo Make.com webhook (whsec_…); the emulator must "
             "be given the same one. Default: $DEMO_WEBHOOK_SECRET, else a new one.",
         )
+        parser.add_argument(
+            "--extra-tasks",
+            type=int,
+            default=0,
+            help="More unpublished tasks, numbered copies of the demo questions (the local "
+            "run adds 14: twenty tasks to bulk-publish and watch the pace spread them).",
+        )
         parser.add_argument("--admin-username", default="admin")
         parser.add_argument(
             "--admin-password",
@@ -128,7 +140,7 @@ class Command(BaseCommand):
                 ) from None
         with transaction.atomic():
             password = self._admin(options["admin_username"], options["admin_password"])
-            created = self._tasks(emulator)
+            created = self._tasks(emulator) + self._extra_tasks(max(options["extra_tasks"], 0))
             accounts = self._credentials()
             webhook = self._webhook(emulator, secret)
         self.stdout.write(
@@ -185,6 +197,34 @@ class Command(BaseCommand):
                     Task.objects.filter(pk=task.pk).update(image_url=image_url)
         return created
 
+    def _extra_tasks(self, count: int) -> int:
+        """``count`` numbered copies of the demo questions, alternating Russian and English."""
+        created = 0
+        for number in range(count):
+            spec = DEMO_TASKS[number % len(DEMO_TASKS)]
+            language = ("ru", "en")[number % 2]
+            text = spec[language]
+            _, was_created = Task.objects.get_or_create(
+                translation_group_id=uuid.uuid5(EXTRA_GROUPS, str(number)),
+                language=language,
+                defaults={
+                    "question": f"{text['question']} (#{number + 7})",
+                    "answers": text["answers"],
+                    "correct_answer": text["correct"],
+                    "explanation": text["explanation"],
+                    "topic": spec["topic"],
+                    "difficulty": spec["difficulty"],
+                    "published": False,
+                },
+            )
+            created += was_created
+        return created
+
+    def _paced(self, target: Any) -> None:
+        """Give a demo target the demo pace unless it has one."""
+        if not (target.min_gap_seconds or target.daily_cap):
+            target.min_gap_seconds = DEMO_GAP_SECONDS
+
     def _credentials(self) -> str:
         """Each API platform's demo account (its ``demo_credential``); returns their labels."""
         labels = []
@@ -201,6 +241,7 @@ class Command(BaseCommand):
             credential.is_active = True
             credential.needs_reconnect = False
             credential.last_error = ""
+            self._paced(credential)
             self._save(credential)
             labels.append(str(platform.label))
         return ", ".join(labels)
@@ -220,6 +261,7 @@ class Command(BaseCommand):
         webhook.is_active = True
         if secret:
             webhook.secret = secret
+        self._paced(webhook)
         self._save(webhook)
         return webhook
 

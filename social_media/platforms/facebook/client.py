@@ -159,6 +159,7 @@ class GraphClient(ApiClient):
             result.retry_after = result.retry_after or regain_access_seconds(response.headers)
         elif code in TRANSIENT_CODES or code == POLICY_BLOCK_CODE:
             result.outcome = Outcome.TRANSIENT
+            result.spam = code == POLICY_BLOCK_CODE  # blocked as spam: pacing slows the page
         elif code in PERMISSION_CODES or (code is not None and response.status_code < 500):
             result.outcome = Outcome.PERMANENT
         return result

@@ -19,6 +19,7 @@ from social_media.platforms.base import (
     MetricsBatch,
     Outcome,
     PublishResult,
+    SuggestedPace,
     TaskImageRule,
     is_ascii_digits,
 )
@@ -44,6 +45,7 @@ class FacebookPlatform(BasePlatform):
     label = "Facebook"
     routes = (Route.API,)
     text_limits = conf.TEXT_LIMITS
+    suggested_pace = SuggestedPace(1800, 12)  # error 368 on bursts
     settings = conf.SETTINGS
     secret_patterns = conf.SECRET_PATTERNS
     demo_credential = DemoCredential(

@@ -106,9 +106,11 @@ class PinterestClient(ApiClient):
         if isinstance(body, dict) and body.get("message"):
             message = f"HTTP {response.status_code}, code {body.get('code')}: {body['message']}"
         error = self.generic_error(response, message)
-        # Pinterest answers 429 for spam blocks too; waiting does not lift those.
+        # Pinterest answers 429 for spam blocks too; waiting does not lift those, but the
+        # board's next pins are spaced out (pacing slows the credential down).
         if response.status_code == 429 and "spam" in message.lower():
             error.outcome = Outcome.PERMANENT
+            error.spam = True
         return error
 
 

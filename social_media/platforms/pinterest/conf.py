@@ -10,9 +10,16 @@ SETTINGS = (
     Setting("PINTEREST_API_BASE_URL", "https://api.pinterest.com/v5"),
     # Public page of a pin; "{id}" is replaced by the pin id (the local emulator serves its own).
     Setting("PINTEREST_PIN_URL", "https://www.pinterest.com/pin/{id}/"),
-    # Pinterest app credentials for refreshing access tokens (unset: no automatic refresh).
-    Setting("PINTEREST_CLIENT_ID"),
-    Setting("PINTEREST_CLIENT_SECRET"),
+    # Pinterest app credentials: the Connect button and refreshing access tokens (unset:
+    # no Connect button, no automatic refresh). The token endpoint is {API base}/oauth/token.
+    # In the local run: demo app credentials, the consent page of the emulator (emulator/oauth.py).
+    Setting("PINTEREST_CLIENT_ID", local="1500123"),
+    Setting("PINTEREST_CLIENT_SECRET", local="demo-pinterest-app-secret"),
+    Setting(
+        "PINTEREST_OAUTH_AUTHORIZE_URL",
+        "https://www.pinterest.com/oauth/",
+        local="{emulator}/oauth/pinterest/authorize",
+    ),
     # Refresh a Pinterest access token this many days before it expires.
     Setting("PINTEREST_REFRESH_BEFORE_DAYS", 5, type="int", minimum=1),
 )

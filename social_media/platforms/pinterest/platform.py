@@ -20,6 +20,7 @@ from social_media.platforms.base import (
     Outcome,
     PublishResult,
     RefreshResult,
+    SuggestedPace,
     TaskImageRule,
     is_ascii_digits,
 )
@@ -79,6 +80,7 @@ class PinterestPlatform(BasePlatform):
     label = "Pinterest"
     routes = (Route.API,)
     text_limits = conf.TEXT_LIMITS
+    suggested_pace = SuggestedPace(900, 24)  # 429 "spam" on bursts
     settings = conf.SETTINGS
     secret_patterns = conf.SECRET_PATTERNS
     demo_credential = DemoCredential(

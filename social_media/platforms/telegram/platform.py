@@ -21,6 +21,7 @@ from social_media.platforms.base import (
     MetricsBatch,
     MetricsReading,
     PublishResult,
+    SuggestedPace,
 )
 from social_media.platforms.spec import Route
 from social_media.platforms.telegram import conf, connection, publishing, updates, views
@@ -43,6 +44,7 @@ class TelegramPlatform(BasePlatform):
     label = "Telegram"
     routes = (Route.API,)
     text_limits = conf.TEXT_LIMITS
+    suggested_pace = SuggestedPace(900, 40)  # flood waits; 20 messages a minute per chat
     settings = conf.SETTINGS
     secret_patterns = conf.SECRET_PATTERNS
     demo_credential = DemoCredential(

@@ -15,6 +15,7 @@ from social_media.platforms.base import (
     MetricsBatch,
     PublishResult,
     RefreshResult,
+    SuggestedPace,
 )
 from social_media.platforms.spec import Route
 from social_media.platforms.tiktok import conf, connection, metrics, oauth, publishing
@@ -59,6 +60,7 @@ class TikTokPlatform(BasePlatform):
         extra_data={"open_id": "-000quizdemoOpenId"},
         access_token="act.demo-emulator-access-token-0123456789",  # noqa: S106
     )
+    suggested_pace = SuggestedPace(7200, 5)  # daily per-creator cap, unpublished
     # TikTok Content Posting API: MP4 (H.264 recommended), at most 4 GB; every creator may
     # post 3 minutes (no documented minimum); creator info gives the account's own cap.
     media_requirements = (MediaSpec("video", 1080, 1920, "mp4", 4 * GB, max_duration=180.0),)

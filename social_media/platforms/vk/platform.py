@@ -22,6 +22,7 @@ from social_media.platforms.base import (
     DemoCredential,
     MetricsBatch,
     PublishResult,
+    SuggestedPace,
     is_ascii_digits,
 )
 from social_media.platforms.spec import Route
@@ -44,6 +45,7 @@ class VkPlatform(BasePlatform):
     label = _("VK")
     routes = (Route.API,)
     text_limits = conf.TEXT_LIMITS
+    suggested_pace = SuggestedPace(1800, 24)  # wall cap of 50 posts a day; flood control
     settings = conf.SETTINGS
     secret_patterns = conf.SECRET_PATTERNS
     extra_data_help = _(

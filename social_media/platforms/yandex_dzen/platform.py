@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 
 from quiz_media.specs import MediaSpec
+from social_media.platforms.base import SuggestedPace
 from social_media.platforms.webhook import WebhookPlatform
 from social_media.platforms.yandex_dzen import conf
 
@@ -15,6 +16,7 @@ class YandexDzenPlatform(WebhookPlatform):
     key = "yandex_dzen"
     label = _("Yandex Dzen")
     text_limits = conf.TEXT_LIMITS
+    suggested_pace = SuggestedPace(1800, 12)  # bursts flood the feed
     # Yandex Dzen has no public API and no published image limits: the scenario gets the
     # 4:5 JPEG cards Instagram takes.
     media_requirements = (

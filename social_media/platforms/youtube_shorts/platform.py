@@ -24,6 +24,7 @@ from social_media.platforms.base import (
     MetricsBatch,
     PublishResult,
     RefreshResult,
+    SuggestedPace,
 )
 from social_media.platforms.spec import Route
 from social_media.platforms.youtube_shorts import (
@@ -53,6 +54,7 @@ class YouTubeShortsPlatform(BasePlatform):
     label = "YouTube Shorts"
     routes = (Route.WEBHOOK, Route.API)
     text_limits = conf.TEXT_LIMITS
+    suggested_pace = SuggestedPace(3600, 6)  # upload quota, 24 h upload cap
     settings = conf.SETTINGS
     secret_patterns = conf.SECRET_PATTERNS
     metrics_batch_size = metrics.BATCH_SIZE
