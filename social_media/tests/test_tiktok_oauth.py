@@ -154,7 +154,7 @@ def test_without_the_app_key_nothing_is_refreshed(settings, credential):
     result = oauth.credential_refresh_token(credential=credential)
     assert not result.ok
     assert "TIKTOK_CLIENT_KEY" in result.message
-    assert oauth.credentials_refresh_expiring() == {"due": 0, "refreshed": 0, "failed": 0}
+    assert oauth.credentials_refresh_expiring() is None
 
 
 def test_the_periodic_job_refreshes_tokens_due_within_the_margin(mocked_responses, clock):

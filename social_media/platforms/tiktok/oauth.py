@@ -139,22 +139,23 @@ def _refresh_failed(
     rejected = error.outcome in (Outcome.AUTH, Outcome.PERMANENT)
     message = f"Token refresh: {error.message}"
     if rejected:
+        first = not locked.needs_reconnect
         locked.needs_reconnect = True
         locked.last_error = message
         locked.save(update_fields=["needs_reconnect", "last_error", "updated_at"])
         _copy_tokens(locked, credential)
-        logger.error("🔑 %s: TikTok отклонил refresh token — нужно переподключение", credential)
+        if first:  # one error line, not one per worker that tried
+            logger.error("🔑 %s: TikTok отклонил refresh token — нужно переподключение", credential)
     else:
         logger.warning("🔑 %s: обновить токен TikTok не удалось (%s)", credential, error.message)
     return RefreshResult(False, message, rejected=rejected)
 
 
-def credentials_refresh_expiring() -> dict[str, int]:
+def credentials_refresh_expiring() -> dict[str, int] | None:
     """Periodic: refresh active TikTok tokens expiring within TIKTOK_REFRESH_BEFORE_MINUTES
     (and those whose expiry is unknown, so it becomes known)."""
     if client_credentials() is None:
-        logger.info("Обновление токенов TikTok пропущено: TIKTOK_CLIENT_KEY/SECRET не заданы")
-        return {"due": 0, "refreshed": 0, "failed": 0}
+        return None  # no app set up: nothing can be refreshed
     horizon = timezone.now() + refresh_before()
     due = list(
         SocialMediaCredentials.objects.filter(

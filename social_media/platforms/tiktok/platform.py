@@ -110,7 +110,7 @@ class TikTokPlatform(BasePlatform):
     ) -> RefreshResult:
         return oauth.credential_refresh_token(credential=credential, stale_token=stale_token)
 
-    def refresh_expiring_tokens(self) -> dict[str, int]:
+    def refresh_expiring_tokens(self) -> dict[str, int] | None:
         return oauth.credentials_refresh_expiring()
 
     def read_metrics(
