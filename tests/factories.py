@@ -58,6 +58,17 @@ class FacebookCredentialsFactory(ModelFactory[SocialMediaCredentials]):
     is_active = True
 
 
+class TikTokCredentialsFactory(ModelFactory[SocialMediaCredentials]):
+    class Meta:
+        model = SocialMediaCredentials
+
+    platform = "tiktok"
+    access_token = "act.TESTaccess-token-tiktok-0123456789"
+    refresh_token = "rft.TESTrefresh-token-tiktok-0123456789"
+    extra_data = factory.LazyFunction(lambda: {"open_id": "-000quizdemoOpenId"})
+    is_active = True
+
+
 class WebhookFactory(ModelFactory[Webhook]):
     class Meta:
         model = Webhook

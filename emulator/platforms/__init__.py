@@ -17,10 +17,10 @@ Two kinds live here:
     ``rate_limit_fault(fault, headers)`` and ``expired_token()``.
 
 - **Native APIs**: Instagram Graph publishing, YouTube uploads and TikTok Content
-  Posting, registered in ``native.py`` by their emulator names (``NATIVE_NAMES``:
-  ``instagram``, ``youtube``, ``tiktok``); they are never stand-ins of the first kind,
-  even when the product has a client of that key (Instagram's API route), and Telegram
-  and VK, which ``server.py`` mounts itself (see emulator/README.md).
+  Posting, registered in ``native.py`` by their emulator names (``instagram``,
+  ``youtube``, ``tiktok``; ``NATIVE_NAMES``), also once the product calls them (TikTok's
+  API route): they are never stand-ins of the first kind; and Telegram and VK, which
+  ``server.py`` mounts itself (see emulator/README.md).
 
 This module only finds the keys of the first kind (without importing the stand-ins, so
 ``emulator.state`` may use it); ``stand_ins()`` imports them.
@@ -34,21 +34,20 @@ from types import ModuleType
 
 from social_media.platforms import KEYS as PLATFORM_KEYS
 
-# The native stand-ins' names (``native.py`` mounts them, whether or not the product has
-# a client of that key yet: Instagram's API route is served by ``instagram.py`` there).
-NATIVE_NAMES: tuple[str, ...] = ("instagram", "youtube", "tiktok")
 # Stand-ins with their own interface (routes, control API, pages) that ``server.py``
 # mounts itself, whether or not the product calls them yet.
 SELF_MOUNTED = frozenset({"telegram", "vk"})
+# The native stand-ins ``native.py`` mounts under their emulator names (its ``NATIVE``),
+# also when the product calls that API (TikTok's Content Posting API route).
+NATIVE_NAMES = frozenset({"instagram", "youtube", "tiktok"})
 
 
 def _is_api_stand_in(key: str) -> bool:
     """The product calls ``key``'s API (its package has a client) and a stand-in of the
-    first kind exists (not a native one, which ``native.py`` mounts, nor one ``server.py``
-    mounts itself)."""
+    first kind exists."""
     return (
-        key not in NATIVE_NAMES
-        and key not in SELF_MOUNTED
+        key not in SELF_MOUNTED
+        and key not in NATIVE_NAMES
         and find_spec(f"social_media.platforms.{key}.client") is not None
         and find_spec(f"emulator.platforms.{key}") is not None
     )

@@ -7,7 +7,9 @@ Facts: docs/platform-api-facts-native.md, section 3.
 
 Emulator choices where TikTok documents nothing: a publish stays ``PROCESSING_UPLOAD`` /
 ``PROCESSING_DOWNLOAD`` for ``status_polls`` status reads, then answers its outcome; the
-daily post cap (``daily_post_cap``, unpublished by TikTok) defaults to 15; the chunk bounds
+daily post cap (``daily_post_cap``, unpublished by TikTok) defaults to 15 (once reached,
+creator info answers ``spam_risk_too_many_posts`` with HTTP 200, as TikTok documents, and
+an init with 403); the chunk bounds
 are 5 MiB–64 MiB (``min_chunk_size``/``max_chunk_size``; lower ``min_chunk_size`` in tests
 so small videos can be chunked).
 """
@@ -214,6 +216,11 @@ def creator_info(state: EmulatorState, request: Request) -> Response:
     if refused:
         return refused
     s = store.settings
+    if _daily_cap_reached(store):
+        # Creator info answers its spam codes with HTTP 200 (Query Creator Info reference).
+        return api_error(
+            "spam_risk_too_many_posts", "The user has reached the daily post cap.", 200
+        )
     return ok(
         {
             "creator_avatar_url": f"{state.base_url}/images/{USERNAME}.svg",
@@ -226,6 +233,13 @@ def creator_info(state: EmulatorState, request: Request) -> Response:
             "max_video_post_duration_sec": s.max_video_post_duration_sec,
         }
     )
+
+
+def _daily_cap_reached(store: TikTokStore) -> bool:
+    with store.lock:
+        cap = store.settings.daily_post_cap
+        day_ago = store.now() - 24 * 3600
+        return bool(cap) and sum(p["created"] > day_ago for p in store.publishes.values()) >= cap
 
 
 def _int(value: Any) -> int | None:

@@ -50,6 +50,7 @@ def test_load_demo_data_is_idempotent_and_points_at_the_emulator():
         "instagram",
         "pinterest",
         "telegram",
+        "tiktok",
         "vk",
         "youtube_shorts",
     ]
@@ -59,8 +60,9 @@ def test_load_demo_data_is_idempotent_and_points_at_the_emulator():
     webhook = Webhook.objects.get()
     assert webhook.url == "http://127.0.0.1:9025/make/demo"
     assert webhook.secret == SECRET
-    # Instagram and YouTube Shorts have demo API accounts: the demo webhook leaves them out.
-    assert sorted(webhook.target_platforms) == ["tiktok", "yandex_dzen"]
+    # Instagram, TikTok and YouTube Shorts have demo API accounts: the demo webhook leaves
+    # them out.
+    assert sorted(webhook.target_platforms) == ["yandex_dzen"]
     admin = get_user_model().objects.get(username="admin")
     assert admin.is_superuser and admin.check_password("demo-pass-123")
     assert "demo-pass-123" not in out.getvalue()

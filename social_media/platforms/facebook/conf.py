@@ -8,7 +8,11 @@ TEXT_LIMITS = TextLimits(title=255, description=63206, link_in_description=True)
 SETTINGS = (
     # Graph API v26.0 (released 2026-07-29) is the current version; see
     # https://developers.facebook.com/docs/graph-api/changelog/versions/
-    Setting("FACEBOOK_GRAPH_API_BASE_URL", "https://graph.facebook.com/v26.0"),
+    Setting(
+        "FACEBOOK_GRAPH_API_BASE_URL",
+        "https://graph.facebook.com/v26.0",
+        local="{emulator}/facebook/v26.0",
+    ),
     Setting("FACEBOOK_APP_SECRET", local="demo-facebook-app-secret"),
     # With FACEBOOK_APP_SECRET, lets "test connection" ask Graph debug_token about a page token,
     # and the Connect button sign in with Facebook Login (the token endpoint is

@@ -7,9 +7,15 @@ TEXT_LIMITS = TextLimits(title=100, description=800, alt_text=500, max_hashtags=
 
 SETTINGS = (
     # Pinterest's sandbox is https://api-sandbox.pinterest.com/v5
-    Setting("PINTEREST_API_BASE_URL", "https://api.pinterest.com/v5"),
+    Setting(
+        "PINTEREST_API_BASE_URL",
+        "https://api.pinterest.com/v5",
+        local="{emulator}/pinterest/v5",
+    ),
     # Public page of a pin; "{id}" is replaced by the pin id (the local emulator serves its own).
-    Setting("PINTEREST_PIN_URL", "https://www.pinterest.com/pin/{id}/"),
+    Setting(
+        "PINTEREST_PIN_URL", "https://www.pinterest.com/pin/{id}/", local="{emulator}/pin/{id}/"
+    ),
     # Pinterest app credentials: the Connect button and refreshing access tokens (unset:
     # no Connect button, no automatic refresh). The token endpoint is {API base}/oauth/token.
     # In the local run: demo app credentials, the consent page of the emulator (emulator/oauth.py).
