@@ -169,6 +169,7 @@ def main() -> None:
         path = _common.ROOT / "var" / "bench-logs" / "publish_cost.prof.txt"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(out.getvalue())
+        profile.dump_stats(path.with_suffix(""))  # for pstats / snakeviz
         print(f"cProfile of {args.profile} publishes: {path.relative_to(_common.ROOT)}")
     _common.reset_data()
     if not args.no_record:

@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import asdict
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
@@ -29,6 +30,7 @@ from django.utils import timezone
 from django.utils.encoding import filepath_to_uri
 from PIL import Image
 
+from quiz_backend import sql
 from quiz_media.cards import (
     TEMPLATE_VERSION,
     Brand,
@@ -157,6 +159,14 @@ def check_spec(spec: MediaSpec) -> None:
 
 def cache_key(content: CardContent, spec: MediaSpec, brand: Brand) -> str:
     """SHA-256 hex of everything that shapes a render."""
+    seconds = video_seconds(spec) if spec.kind == "video" else None
+    return _cache_key(content, spec, brand, seconds)
+
+
+@lru_cache(maxsize=4096)
+def _cache_key(content: CardContent, spec: MediaSpec, brand: Brand, seconds: float | None) -> str:
+    # Remembered: a publish asks for the same few keys again and again, and every input
+    # is immutable (the video's length, from settings, is passed in).
     shape: dict[str, Any] = {
         "template": TEMPLATE_VERSION,
         "spec": {
@@ -169,8 +179,8 @@ def cache_key(content: CardContent, spec: MediaSpec, brand: Brand) -> str:
         "content": asdict(content),
         "brand": brand.fingerprint(),
     }
-    if spec.kind == "video":
-        shape["seconds"] = video_seconds(spec)
+    if seconds is not None:
+        shape["seconds"] = seconds
     raw = json.dumps(shape, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
@@ -276,7 +286,7 @@ def rendered_rows(task: Task, specs: list[MediaSpec], brand: Brand) -> dict[str,
     """The stored renders of ``specs`` for ``task`` that exist, by cache key: one query."""
     content = content_for(task)
     keys = [render_key(task, spec, brand, content=content) for spec in specs]
-    return {row.cache_key: row for row in RenderedFile.objects.filter(cache_key__in=keys)}
+    return {row.cache_key: row for row in sql.select_in(RenderedFile, "cache_key", keys)}
 
 
 def produce(

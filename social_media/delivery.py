@@ -12,6 +12,7 @@ import random
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any, TypeVar
 
 from celery.exceptions import SoftTimeLimitExceeded
@@ -20,11 +21,11 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from quiz_backend import sql as fast_sql
 from quiz_media.models import BrandSettings
 from quiz_media.services import brand_preloaded
 from quiz_media.specs import MediaRenderError, MediaStorageError
 from social_media import pacing, reauth, target_cache
-from social_media import sql as fast_sql
 from social_media.captions import CaptionBook, captions_preloaded
 from social_media.media import post_media_resolve
 from social_media.models import AttemptKind, PublishAttempt
@@ -89,7 +90,6 @@ def _claim(post_id: int) -> tuple[SocialMediaPost, uuid.UUID, str | None] | None
         "attempt_count": F("attempt_count") + 1,
         "updated_at": now,
     }
-    rows = SocialMediaPost.objects.filter(pk=post_id)
     if target_cache.supported():
         returned = _claim_returning(post_id, now, claim)
         if returned is not None:
@@ -97,7 +97,7 @@ def _claim(post_id: int) -> tuple[SocialMediaPost, uuid.UUID, str | None] | None
             return post, token, fingerprint
         claimed = 0
     else:
-        claimed = rows.filter(_claimable(now)).update(**claim)
+        claimed = SocialMediaPost.objects.filter(pk=post_id).filter(_claimable(now)).update(**claim)
     if not claimed:
         claimed = _reclaim_abandoned(post_id, now, claim)
     if not claimed:
@@ -110,32 +110,39 @@ def _columns(model: type[Any]) -> list[Any]:
     return list(model._meta.concrete_fields)
 
 
+_CLAIM_SET = ("status", "claim_token", "locked_until", "updated_at")
+
+
 def _claimable_update_sql(
     post_id: int, now: datetime, claim: dict[str, Any]
 ) -> tuple[str, tuple[Any, ...]]:
     """The claim as SQL text: ``rows.filter(pk=post_id).filter(_claimable(now)).update(**claim)``
-    (``attempt_count`` incremented), without the ORM's compiler (see ``social_media.sql``).
+    (``attempt_count`` incremented), without the ORM's compiler (see ``quiz_backend.sql``).
     ``test_claim_sql.py`` holds it to ``_claimable``."""
+    values = {name: claim[name] for name in _CLAIM_SET}
+    _, set_params = fast_sql.update_sql(SocialMediaPost, {"id": post_id}, values)
+    return _claim_update_text(), (*set_params, str(PostStatus.PENDING), now, now)
+
+
+@cache
+def _claim_update_text() -> str:
     column = {f.name: connection.ops.quote_name(f.column) for f in _columns(SocialMediaPost)}
-    values = {k: v for k, v in claim.items() if k != "attempt_count"}
-    set_sql, set_params = fast_sql.update_sql(SocialMediaPost, {"id": post_id}, values)
+    set_sql = fast_sql.update_text(SocialMediaPost, _CLAIM_SET, ("id",))
     head, where = set_sql.split(" WHERE ", 1)
-    sql = (
+    return (
         f"{head}, {column['attempt_count']} = {column['attempt_count']} + 1 WHERE {where} "
         f"AND {column['status']} = %s "
         f"AND ({column['next_attempt_at']} IS NULL OR {column['next_attempt_at']} <= %s) "
         f"AND ({column['locked_until']} IS NULL OR {column['locked_until']} < %s)"
     )
-    return sql, (*set_params, str(PostStatus.PENDING), now, now)
 
 
-def _claim_returning(
-    post_id: int, now: datetime, claim: dict[str, Any]
-) -> tuple[SocialMediaPost, str] | None:
-    """One round trip: the conditional claim UPDATE, the post and task it returns."""
+@cache
+def _claim_returning_plan() -> tuple[str, list[tuple[int, list[Any]]], list[str], list[str]]:
+    """The claim statement's text and how to turn its row into a post and its task:
+    the converters of the columns that have any, and the attribute names. Built once."""
     quote = connection.ops.quote_name
     post_fields, task_fields = _columns(SocialMediaPost), _columns(Task)
-    update_sql, params = _claimable_update_sql(post_id, now, claim)
     returning = ", ".join(quote(f.column) for f in post_fields)
     selected = ", ".join(
         [f"claimed.{quote(f.column)}" for f in post_fields]
@@ -143,32 +150,48 @@ def _claim_returning(
     )
     task_id = quote(str(SocialMediaPost._meta.get_field("task").column))
     task_pk = quote(str(Task._meta.get_field("id").column))
-
     # Quoted identifiers and Django-compiled SQL; every value is a parameter.
     sql = (
-        f"WITH claimed AS ({update_sql} RETURNING {returning}) "  # noqa: S608
+        f"WITH claimed AS ({_claim_update_text()} RETURNING {returning}) "  # noqa: S608
         f"SELECT {selected}, {target_cache.fingerprint_sql()} FROM claimed "
         f"JOIN {quote(Task._meta.db_table)} task ON task.{task_pk} = claimed.{task_id}"
     )
+    converters = []
+    for index, db_field in enumerate([*post_fields, *task_fields]):
+        found = [
+            *connection.ops.get_db_converters(db_field),
+            *db_field.get_db_converters(connection),
+        ]
+        if found:
+            converters.append((index, found))
+    return (
+        sql,
+        converters,
+        [f.attname for f in post_fields],
+        [f.attname for f in task_fields],
+    )
+
+
+def _claim_returning(
+    post_id: int, now: datetime, claim: dict[str, Any]
+) -> tuple[SocialMediaPost, str] | None:
+    """One round trip: the conditional claim UPDATE, the post and task it returns."""
+    sql, converters, post_names, task_names = _claim_returning_plan()
+    _, params = _claimable_update_sql(post_id, now, claim)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
     if row is None:
         return None
-    converters = connection.ops.get_db_converters
     values = list(row)
-    for index, db_field in enumerate([*post_fields, *task_fields]):
-        for convert in converters(db_field):
-            values[index] = convert(values[index], db_field, connection)
-        for convert in db_field.get_db_converters(connection):
-            values[index] = convert(values[index], db_field, connection)
-    split = len(post_fields)
+    fields = [*_columns(SocialMediaPost), *_columns(Task)]
+    for index, found in converters:
+        for convert in found:
+            values[index] = convert(values[index], fields[index], connection)
+    split = len(post_names)
     alias = connection.alias
-    post = SocialMediaPost.from_db(alias, [f.attname for f in post_fields], values[:split])
-    task = Task.from_db(
-        alias, [f.attname for f in task_fields], values[split : split + len(task_fields)]
-    )
-    post.task = task
+    post = SocialMediaPost.from_db(alias, post_names, values[:split])
+    post.task = Task.from_db(alias, task_names, values[split : split + len(task_names)])
     return post, str(values[-1])
 
 
@@ -359,12 +382,11 @@ def _update_with_attempt(
     where: dict[str, Any], fields: dict[str, Any], attempt: PublishAttempt | None
 ) -> int:
     """``filter(**where).update(**fields)`` and the finished attempt's row, in one round trip."""
-    rows = SocialMediaPost.objects.filter(**where)
     if attempt is None:
-        return rows.update(**fields)
+        return SocialMediaPost.objects.filter(**where).update(**fields)
     if connection.vendor != "postgresql":
         attempt.save(update_fields=_ATTEMPT_RESULT_FIELDS)
-        return rows.update(**fields)
+        return SocialMediaPost.objects.filter(**where).update(**fields)
     attempt_sql, attempt_params = fast_sql.update_sql(
         PublishAttempt,
         {"id": attempt.pk},
@@ -398,7 +420,8 @@ def _apply(
 ) -> SocialMediaPost:
     """Record the attempt's outcome on the post, if this worker still holds its claim."""
     now = timezone.now()
-    label = post.get_platform_display()
+    platform = PLATFORMS.get(post.platform)
+    label = platform.label if platform is not None else post.get_platform_display()
     outcome = result.outcome
     fields: dict = {"claim_token": None, "locked_until": None, "updated_at": now}
     if target is not None:

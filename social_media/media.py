@@ -340,8 +340,9 @@ def post_media_resolve(*, task: Task, platform: BasePlatform) -> PostMedia:
     from quiz_media.services import current_brand, render, rendered_rows
 
     own_image = bool(platform.task_image_rule and task.image_url)
+    shared = {spec: render_spec(spec) for spec in platform.media_requirements}
     wanted = [
-        render_spec(spec)
+        shared[spec]
         for spec in platform.media_requirements
         if not (spec.kind == "question_card" and own_image)
     ]
@@ -362,7 +363,7 @@ def post_media_resolve(*, task: Task, platform: BasePlatform) -> PostMedia:
                 platform.label,
                 check.reason,
             )
-        rendered = render(task, render_spec(spec), brand=brand, known=known)
+        rendered = render(task, shared[spec], brand=brand, known=known)
         # ``known`` holds the render's current row (``render`` records a new one there), so
         # a verified render is trusted without a query and a new one read back once.
         problem = media_mismatch(rendered, spec, row=known.get(rendered.cache_key or ""))

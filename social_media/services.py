@@ -20,8 +20,8 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
 
+from quiz_backend import sql as fast_sql
 from social_media import background, pacing, target_cache
-from social_media import sql as fast_sql
 from social_media.targets import Targets, preloaded_targets
 from tasks.models import PostStatus, SocialMediaPost, Task
 from webhooks.models import Webhook
@@ -202,9 +202,9 @@ def _insert_checked(posts: list[SocialMediaPost]) -> tuple[list[int], str]:
     if not posts:
         return [], target_cache.fingerprint()
     opts = SocialMediaPost._meta
-    insert, params = fast_sql.insert_sql(list[Model](posts))
+    insert, params = fast_sql.insert_rows_sql(list[Model](posts))
     pk = connection.ops.quote_name(str(opts.pk.column))
-    # Quoted names (social_media.sql); every value is a parameter.
+    # Quoted names (quiz_backend.sql); every value is a parameter.
     sql = (
         f"WITH inserted AS ({insert}) "  # noqa: S608
         f"SELECT (SELECT array_agg({pk} ORDER BY {pk}) FROM inserted), "

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cache
 from importlib import import_module
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -55,10 +56,16 @@ def platform_setting(name: str) -> Any:
     settings.py fills each declared setting from the environment; without it (settings
     of another project, a test that deleted it) the declared default applies.
     """
-    declared = {setting.name: setting for setting in platform_settings()}
+    declared = _declared_settings()
     if name not in declared:
         raise LookupError(f"{name} is not declared in any platform's conf.SETTINGS.")
     return getattr(django_settings, name, declared[name].default)
+
+
+@cache
+def _declared_settings() -> dict[str, Any]:
+    # The declarations are constants of the platforms' conf modules: read them once.
+    return {setting.name: setting for setting in platform_settings()}
 
 
 RETRYABLE = {Outcome.TRANSIENT, Outcome.RATE_LIMITED, Outcome.UNKNOWN}

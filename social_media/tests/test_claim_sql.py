@@ -1,6 +1,6 @@
 """The claim's hand-written SQL (``delivery._claimable_update_sql``) claims exactly the posts
 the ORM filter ``delivery._claimable`` calls claimable, and the fast statements of
-``social_media.sql`` write what the ORM would."""
+``quiz_backend.sql`` write what the ORM would."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
+from quiz_backend import sql as fast_sql
 from social_media import delivery
-from social_media import sql as fast_sql
 from social_media.models import PublishAttempt
 from tasks.models import PostStatus, SocialMediaPost
 from tests.factories import TaskFactory
