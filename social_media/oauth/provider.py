@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
+from authlib.integrations.base_client import OAuthError
 from authlib.integrations.requests_client import OAuth2Session
 from django.conf import settings
 from django.utils import timezone
@@ -25,6 +26,8 @@ from social_media.http import USER_AGENT
 from social_media.platforms.base import platform_setting
 
 TOKEN_TIMEOUT = 10.0
+#: Account ids a token answer may carry (TikTok's ``open_id``, VK ID's ``user_id``).
+ACCOUNT_IDS = ("open_id", "user_id")
 
 
 class ConnectError(Exception):
@@ -101,8 +104,15 @@ class OAuthProvider:
     #: Whether an access token expires and the refresh grant renews it.
     refreshable: bool = True
     #: How long before expiry the hourly job refreshes a token (over an hour: a token that
-    #: lives an hour is renewed at every run, before it expires).
-    refresh_before: timedelta = timedelta(minutes=70)
+    #: lives an hour is renewed at every run, before it expires); a callable reads a setting.
+    refresh_before: timedelta | Callable[[], timedelta] = timedelta(minutes=70)
+    #: Whether the hourly job also refreshes tokens of unknown expiry (so it becomes known).
+    refresh_unknown_expiry: bool = False
+    #: Whether the refresh grant names the scopes asked for (Authlib's default); off where the
+    #: provider's refresh grant documents no ``scope`` (Pinterest, TikTok).
+    refresh_scope: bool = True
+    #: Headers of every token request (TikTok documents ``Cache-Control: no-cache``).
+    token_headers: Mapping[str, str] = field(default_factory=dict)
     #: Other platform keys its destinations may be (Facebook: the page's Instagram account);
     #: their credentials are reconnected through this provider.
     connects: tuple[str, ...] = ()
@@ -123,6 +133,11 @@ class OAuthProvider:
     def scope_names(self) -> tuple[str, ...]:
         return tuple(scope.name for scope in self.scopes)
 
+    def refresh_margin(self) -> timedelta:
+        """``refresh_before``, read now when it is a callable."""
+        before = self.refresh_before
+        return before if isinstance(before, timedelta) else before()
+
     def session(self, redirect_uri: str = "") -> OAuth2Session:
         auth = "client_secret_post" if self.client_auth == "client_key_post" else self.client_auth
         client = OAuth2Session(
@@ -135,8 +150,11 @@ class OAuthProvider:
             default_timeout=TOKEN_TIMEOUT,
         )
         client.headers["User-Agent"] = USER_AGENT
+        client.headers.update(self.token_headers)
         if self.client_auth == "client_key_post":
             client.register_client_auth_method(("client_secret_post", _client_key_post))
+        for hook in ("access_token_response", "refresh_token_response"):
+            client.register_compliance_hook(hook, _checked_answer)
         return client
 
     def authorization_url(self, *, redirect_uri: str, state: str, code_verifier: str) -> str:
@@ -174,9 +192,11 @@ class OAuthProvider:
         return self.finish(grant) if self.finish is not None else grant
 
     def refresh(self, *, refresh_token: str, extra: Mapping[str, str]) -> Grant:
-        params = dict(extra)
+        params: dict[str, str | None] = {**extra}
         if self.token_state:
             params["state"] = secrets.token_urlsafe(16)
+        if not self.refresh_scope:
+            params["scope"] = None  # Authlib then sends none
         answer = self.call(
             lambda client: client.refresh_token(
                 self.token_url(), refresh_token=refresh_token, **params
@@ -234,7 +254,7 @@ class OAuthProvider:
         scope = answer.get("scope")
         scopes = split_scopes(scope) if isinstance(scope, str) else None
         kept = dict(extra)
-        for name in ("open_id", "user_id"):
+        for name in ACCOUNT_IDS:
             if answer.get(name) not in (None, ""):
                 kept[name] = str(answer[name])
         refresh_token = answer.get("refresh_token")
@@ -250,6 +270,24 @@ class OAuthProvider:
 def split_scopes(value: str) -> tuple[str, ...]:
     """Scopes as providers send them: space- or comma-separated."""
     return tuple(part for part in value.replace(",", " ").split() if part)
+
+
+def _checked_answer(response: requests.Response) -> requests.Response:
+    """A token answer as Authlib should read it: a 429 is a wait, not a refusal (even with an
+    OAuth ``error`` body), and a 4xx JSON object without ``error`` (Pinterest's ``{"code",
+    "message"}``) is a refusal, not a token."""
+    status = response.status_code
+    if status == 429:
+        response.raise_for_status()
+    if 400 <= status < 500:
+        try:
+            body = response.json()
+        except ValueError:
+            return response  # not JSON: Authlib raises the HTTP error
+        if isinstance(body, dict) and "error" not in body:
+            message = body.get("message")
+            raise OAuthError(error=f"HTTP {status}", description=str(message) if message else None)
+    return response
 
 
 def _client_key_post(client: Any, method: str, uri: str, headers: Any, body: str) -> Any:

@@ -10,16 +10,17 @@ from responses import matchers
 
 from quiz_backend.redaction import redact
 from social_media.http import ApiError
+from social_media.oauth.provider import ConnectError
 from social_media.platforms.base import Outcome
 from social_media.platforms.tiktok.chunks import ChunkPlan, plan_chunks
 from social_media.platforms.tiktok.client import (
     SPAM_WAIT,
     TikTokClient,
     TikTokError,
-    TikTokOAuthClient,
     TikTokUploadClient,
     video_url,
 )
+from social_media.platforms.tiktok.connect import PROVIDER
 
 API = "https://open.tiktokapis.com"
 TOKEN = "act.TESTaccess-token-tiktok-0123456789"
@@ -216,7 +217,13 @@ def test_a_cut_chunk_is_unknown(mocked_responses):
     assert info.value.outcome == Outcome.UNKNOWN
 
 
-def test_refresh_posts_the_form_and_returns_the_new_tokens(mocked_responses):
+@pytest.fixture
+def tiktok_app(settings):
+    settings.TIKTOK_CLIENT_KEY = "key1"
+    settings.TIKTOK_CLIENT_SECRET = "secret1"
+
+
+def test_refresh_posts_the_form_and_returns_the_new_tokens(mocked_responses, tiktok_app):
     answer = {
         "open_id": "-000x",
         "access_token": "act.NEW0123456789",
@@ -236,39 +243,48 @@ def test_refresh_posts_the_form_and_returns_the_new_tokens(mocked_responses):
                     "grant_type": "refresh_token",
                     "refresh_token": "rft.OLD0123456789",
                 }
-            )
+            ),
+            matchers.header_matcher(
+                {
+                    "Content-Type": "application/x-www-form-urlencoded;charset=UTF-8",
+                    "Cache-Control": "no-cache",
+                }
+            ),
         ],
     )
-    oauth = TikTokOAuthClient(
-        client_key="key1", client_secret="secret1", refresh_token="rft.OLD0123456789"
-    )
-    assert oauth.refresh_access_token() == answer
-    assert oauth.last_excerpt == ""
+    grant = PROVIDER.refresh(refresh_token="rft.OLD0123456789", extra={})
+    assert grant.access_token == "act.NEW0123456789"
+    assert grant.refresh_token == "rft.NEW0123456789"  # rotated
+    assert grant.extra == {"open_id": "-000x"}
 
 
 @pytest.mark.parametrize(
-    ("status", "body", "outcome"),
+    ("status", "body", "rejected", "words"),
     [
         (
             400,
             {"error": "invalid_grant", "error_description": "Refresh token is invalid."},
-            Outcome.AUTH,
+            True,
+            "invalid_grant",
         ),
-        (200, {"error": "invalid_grant", "error_description": "Expired."}, Outcome.AUTH),
-        (401, {"error": "invalid_client", "error_description": "Bad secret."}, Outcome.PERMANENT),
-        (500, {"error": "internal_error"}, Outcome.TRANSIENT),
-        (429, {"error": "rate_limit_exceeded"}, Outcome.RATE_LIMITED),
+        (200, {"error": "invalid_grant", "error_description": "Expired."}, True, "invalid_grant"),
+        (
+            401,
+            {"error": "invalid_client", "error_description": "Bad secret."},
+            True,
+            "invalid_client",
+        ),
+        (500, {"error": "internal_error"}, False, "HTTP 500"),
+        (429, {"error": "rate_limit_exceeded"}, False, "HTTP 429"),
     ],
 )
-def test_refresh_errors(mocked_responses, status, body, outcome):
+def test_refresh_errors(mocked_responses, tiktok_app, status, body, rejected, words):
+    """A refusal (reconnect) or a failure that may pass; never a secret in the message."""
     mocked_responses.post(f"{API}/v2/oauth/token/", status=status, json=body)
-    oauth = TikTokOAuthClient(
-        client_key="key1", client_secret="secret1", refresh_token="rft.OLD0123456789"
-    )
-    with pytest.raises(TikTokError) as info:
-        oauth.refresh_access_token()
-    assert info.value.outcome == outcome
-    assert info.value.code == body["error"]
+    with pytest.raises(ConnectError) as info:
+        PROVIDER.refresh(refresh_token="rft.OLD0123456789", extra={})
+    assert info.value.rejected is rejected
+    assert words in info.value.message
     assert "rft.OLD0123456789" not in info.value.message
     assert "secret1" not in json.dumps(info.value.message)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 import pytest
@@ -190,3 +191,15 @@ def test_expires_soon_reads_the_stored_expiry(credential, clock):
     assert oauth.expires_soon(credential, timedelta(minutes=31))
     credential.token_expires_at = None
     assert not oauth.expires_soon(credential)
+
+
+def test_a_token_issued_to_another_open_id_is_stored_with_a_warning(
+    mocked_responses, credential, caplog
+):
+    credential.extra_data = {"open_id": "-000someoneElse"}
+    credential.save()
+    mocked_responses.post(TOKEN_URL, json=grant(1), match=sent_refresh(FIRST_REFRESH))
+    with caplog.at_level(logging.WARNING, logger="social_media"):
+        assert oauth.credential_refresh_token(credential=credential).ok
+    assert [r for r in caplog.records if "open_id" in r.getMessage()]
+    assert grant(1)["refresh_token"] not in caplog.text

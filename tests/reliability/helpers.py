@@ -1,5 +1,6 @@
 """Helpers of the reliability tests: a private Redis server, Celery worker / beat
-subprocesses, polling. The platforms are the emulator (``emulator.testing``)."""
+subprocesses, polling, threads released at once. The platforms are the emulator
+(``emulator.testing``)."""
 
 from __future__ import annotations
 
@@ -10,11 +11,13 @@ import socket
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings as django_settings
+from django.db import connection
 
 from quiz_backend.hermetic import database_url, subprocess_environ
 from tasks.models import SocialMediaPost
@@ -36,6 +39,29 @@ def wait_until(predicate, *, timeout: float, interval: float = 0.1, message: str
             return
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout} s: {message}")
+
+
+def run_at_once(action: Callable[[int], object], threads: int) -> list[BaseException]:
+    """Run ``action(i)`` in ``threads`` threads (each with its own database connection)
+    released together; return their errors."""
+    barrier = threading.Barrier(threads)
+    errors: list[BaseException] = []
+
+    def body(i: int) -> None:
+        try:
+            barrier.wait()
+            action(i)
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    started = [threading.Thread(target=body, args=(i,)) for i in range(threads)]
+    for thread in started:
+        thread.start()
+    for thread in started:
+        thread.join(60)
+    return errors
 
 
 def wait_for_posts(status: str, *, count: int, timeout: float) -> list[SocialMediaPost]:

@@ -6,7 +6,6 @@ Real PostgreSQL row locks decide; the platform emulator counts network calls.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 
 import pytest
 from django.db import connection
@@ -15,33 +14,12 @@ from social_media.services import posts_retry, tasks_publish_bulk
 from social_media.tasks import relay_due_posts
 from tasks.models import SocialMediaPost, Task
 from tests.factories import TaskFactory, WebhookFactory
+from tests.reliability.helpers import run_at_once
 
 # Real concurrency needs row locks: SQLite locks the whole table and fails the writers.
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 THREADS = 20
-
-
-def run_at_once(action: Callable[[int], object]) -> list[BaseException]:
-    """Run ``action(i)`` in THREADS threads released together; return their errors."""
-    barrier = threading.Barrier(THREADS)
-    errors: list[BaseException] = []
-
-    def body(i: int) -> None:
-        try:
-            barrier.wait()
-            action(i)
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=body, args=(i,)) for i in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    return errors
 
 
 @pytest.fixture
@@ -72,7 +50,7 @@ def test_20_threads_saving_the_same_task(pinterest, hook, emulator):
         mine.published = True
         mine.save()
 
-    assert run_at_once(save) == []
+    assert run_at_once(save, THREADS) == []
     _one_call_per_platform(emulator)
 
 
@@ -80,7 +58,7 @@ def test_20_threads_saving_the_same_task(pinterest, hook, emulator):
 def test_20_threads_bulk_publishing_the_same_task(pinterest, hook, emulator):
     task = TaskFactory(published=False)
 
-    assert run_at_once(lambda _: tasks_publish_bulk(Task.objects.filter(pk=task.pk))) == []
+    assert run_at_once(lambda _: tasks_publish_bulk(Task.objects.filter(pk=task.pk)), THREADS) == []
     _one_call_per_platform(emulator)
 
 
@@ -91,7 +69,11 @@ def test_20_threads_retrying_a_failed_post_send_it_once(pinterest, emulator):
     assert post.status == "failed"
 
     moved: list[int] = []
-    assert run_at_once(lambda _: moved.append(posts_retry(SocialMediaPost.objects.all()))) == []
+
+    def retry(_: int) -> None:
+        moved.append(posts_retry(SocialMediaPost.objects.all()))
+
+    assert run_at_once(retry, THREADS) == []
 
     post.refresh_from_db()
     assert sum(moved) == 1

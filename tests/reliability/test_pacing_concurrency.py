@@ -5,18 +5,16 @@ locks and the slot table's constraints decide, never two posts in one slot, neve
 from __future__ import annotations
 
 import itertools
-import threading
 from collections import Counter
-from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 
 from social_media.models import PublishSlot
 from social_media.services import posts_retry, tasks_publish_bulk
 from tasks.models import PostStatus, SocialMediaPost, Task
 from tests.factories import PinterestCredentialsFactory, TaskFactory
+from tests.reliability.helpers import run_at_once
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -37,28 +35,6 @@ GAP = 600
 CAP = 8
 
 
-def run_at_once(action: Callable[[int], object]) -> list[BaseException]:
-    """Run ``action(i)`` in THREADS threads (each with its own connection) released together."""
-    barrier = threading.Barrier(THREADS)
-    errors: list[BaseException] = []
-
-    def body(i: int) -> None:
-        try:
-            barrier.wait()
-            action(i)
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=body, args=(i,)) for i in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    return errors
-
-
 def _assert_paced() -> None:
     slots = list(PublishSlot.objects.order_by("at"))
     times = [s.at for s in slots]
@@ -75,7 +51,7 @@ def test_editors_publishing_different_tasks_at_once_never_share_a_slot(broker):
     tasks = [[TaskFactory() for _ in range(3)] for _ in range(THREADS)]
 
     errors = run_at_once(
-        lambda i: tasks_publish_bulk(Task.objects.filter(pk__in=[t.pk for t in tasks[i]]))
+        lambda i: tasks_publish_bulk(Task.objects.filter(pk__in=[t.pk for t in tasks[i]])), THREADS
     )
 
     assert errors == []
@@ -88,7 +64,7 @@ def test_editors_publishing_the_same_tasks_at_once_plan_each_post_once():
     PinterestCredentialsFactory(min_gap_seconds=GAP, daily_cap=CAP)
     ids = [TaskFactory().pk for _ in range(10)]
 
-    errors = run_at_once(lambda _: tasks_publish_bulk(Task.objects.filter(pk__in=ids)))
+    errors = run_at_once(lambda _: tasks_publish_bulk(Task.objects.filter(pk__in=ids)), THREADS)
 
     assert errors == []
     assert SocialMediaPost.objects.count() == 10
@@ -102,7 +78,9 @@ def test_retries_planned_at_once_keep_the_pace():
     SocialMediaPost.objects.update(status=PostStatus.FAILED)
     posts = list(SocialMediaPost.objects.order_by("pk"))
 
-    errors = run_at_once(lambda i: posts_retry(SocialMediaPost.objects.filter(pk=posts[i].pk)))
+    errors = run_at_once(
+        lambda i: posts_retry(SocialMediaPost.objects.filter(pk=posts[i].pk)), THREADS
+    )
 
     assert errors == []
     assert SocialMediaPost.objects.filter(status=PostStatus.PENDING).count() == THREADS

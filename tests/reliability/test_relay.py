@@ -4,14 +4,13 @@ overdue callbacks. The broker is a private Redis; tasks that do run, run here.""
 from __future__ import annotations
 
 import socket
-import threading
 import time
 from datetime import timedelta
 
 import pytest
 import redis
 import time_machine
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from social_media.callbacks import post_apply_callback
@@ -19,7 +18,7 @@ from social_media.services import posts_retry
 from social_media.tasks import relay_due_posts
 from tasks.models import SocialMediaPost, Task
 from tests.factories import TaskFactory, WebhookFactory
-from tests.reliability.helpers import RedisServer, free_port
+from tests.reliability.helpers import RedisServer, free_port, run_at_once
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -88,16 +87,7 @@ def test_the_relay_does_not_flood_the_queue(settings, pinterest, redis_server, l
     # after the lease the relay sends one more, once, even with two relays racing.
     with time_machine.travel(timezone.now() + timedelta(seconds=61), tick=False):
         results: list[dict] = []
-
-        def relay() -> None:
-            results.append(relay_due_posts())
-            connection.close()
-
-        threads = [threading.Thread(target=relay) for _ in range(2)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(20)
+        assert run_at_once(lambda _: results.append(relay_due_posts()), 2) == []
     assert sorted(r["enqueued"] for r in results) == [0, 1]
     assert queued(redis_server) == 2
 

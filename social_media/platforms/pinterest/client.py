@@ -112,30 +112,3 @@ class PinterestClient(ApiClient):
             error.outcome = Outcome.PERMANENT
             error.spam = True
         return error
-
-
-class PinterestOAuthClient(ApiClient):
-    """Pinterest's token endpoint: HTTP Basic ``client_id:client_secret``, form body."""
-
-    def __init__(
-        self, *, client_id: str, client_secret: str, refresh_token: str, base_url: str | None = None
-    ) -> None:
-        super().__init__(
-            base_url=base_url or platform_setting("PINTEREST_API_BASE_URL"),
-            secrets=[client_secret, refresh_token],
-            platform_name="Pinterest",
-        )
-        self.session.auth = (client_id, client_secret)
-        self.refresh_token = refresh_token
-
-    # https://developers.pinterest.com/docs/api/v5/oauth-token (grant_type=refresh_token)
-    def refresh_access_token(self) -> dict[str, Any]:
-        body = self.request(
-            "POST",
-            "oauth/token",
-            data={"grant_type": "refresh_token", "refresh_token": self.refresh_token},
-        )
-        self.last_excerpt = ""  # the answer carries the new tokens
-        return body
-
-    error_from_response = PinterestClient.error_from_response

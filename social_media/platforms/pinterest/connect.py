@@ -1,11 +1,13 @@
 """Pinterest's Connect button: OAuth 2.0 code flow, then the account's boards to pick from.
 
 Authorize ``PINTEREST_OAUTH_AUTHORIZE_URL``; token ``{PINTEREST_API_BASE_URL}/oauth/token`` with
-HTTP Basic ``client_id:client_secret`` (docs/platform-api-facts-native.md §6.1). Refreshes stay
-in ``oauth.py`` (the platform's own ``refresh_*`` hooks).
+HTTP Basic ``client_id:client_secret`` (docs/platform-api-facts-native.md §6.1). Refreshes use
+the same provider (``oauth.py``: the shared ``social_media.oauth.refresh``).
 """
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from django.utils.translation import gettext_lazy as _
 
@@ -19,6 +21,11 @@ MAX_BOARD_PAGES = 10  # 250 boards a page
 
 def _token_url() -> str:
     return f"{platform_setting('PINTEREST_API_BASE_URL').rstrip('/')}/oauth/token"
+
+
+def refresh_before_days() -> int:
+    """Days before expiry when a token is refreshed (and shown as due in the admin)."""
+    return int(platform_setting("PINTEREST_REFRESH_BEFORE_DAYS"))
 
 
 def list_boards(grant: Grant) -> list[Destination]:
@@ -70,5 +77,7 @@ PROVIDER = OAuthProvider(
     # Apps made before 2025-09-25 get the continuous (60-day, refreshable) refresh token only
     # when they ask for it (docs/platform-api-facts-native.md §6.1).
     code_params={"continuous_refresh": "true"},
+    refresh_before=lambda: timedelta(days=refresh_before_days()),
+    refresh_scope=False,  # the refresh grant: grant_type and refresh_token only
     list_destinations=list_boards,
 )

@@ -7,10 +7,9 @@ from typing import TYPE_CHECKING
 from django.utils.translation import gettext as _
 
 from social_media.http import ApiError
-from social_media.platforms.base import ConnectionVerdict, Outcome
+from social_media.platforms import checks
+from social_media.platforms.base import ConnectionVerdict
 from social_media.platforms.checks import CHECK_TIMEOUT
-from social_media.platforms.checks import rejected as _rejected
-from social_media.platforms.checks import unreachable as _unreachable
 from social_media.platforms.pinterest.client import PinterestClient, board_of
 
 if TYPE_CHECKING:
@@ -25,11 +24,7 @@ def test_pinterest(
     try:
         account = client.get_user_account()
     except ApiError as error:
-        if verdict := _unreachable("Pinterest", error):
-            return verdict, None
-        if error.outcome == Outcome.AUTH:
-            return _rejected(error), error.message
-        return ConnectionVerdict(False, error.message), None
+        return checks.failed("Pinterest", error)
     username = str(account.get("username") or "?") if isinstance(account, dict) else "?"
     board_id = board_of(credential)
     if not board_id:
@@ -41,16 +36,12 @@ def test_pinterest(
     try:
         board = client.get_board(board_id=board_id)
     except ApiError as error:
-        if verdict := _unreachable("Pinterest", error):
-            return verdict, None
         if error.http_status == 404:
             message = _("Connected as %(user)s, but board %(board)s was not found (%(error)s).")
             return ConnectionVerdict(
                 False, message % {"user": username, "board": board_id, "error": error.message}
             ), None
-        if error.outcome == Outcome.AUTH:
-            return _rejected(error), error.message
-        return ConnectionVerdict(False, error.message), None
+        return checks.failed("Pinterest", error)
     name = str(board.get("name") or board_id) if isinstance(board, dict) else board_id
     return ConnectionVerdict(
         True, _("Connected as %(user)s, board “%(board)s”.") % {"user": username, "board": name}

@@ -2,141 +2,43 @@
 
 Pinterest's token endpoint takes the refresh token with HTTP Basic
 ``PINTEREST_CLIENT_ID:PINTEREST_CLIENT_SECRET``; without those settings nothing
-is refreshed and a rejected token waits for an operator.
+is refreshed and a rejected token waits for an operator. The exchange is the shared
+OAuth refresh (``social_media.oauth.refresh``) with the Connect flow's provider
+(``connect.PROVIDER``): the row stays locked during the call, a refused token is
+flagged once.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
-from django.db import transaction
-from django.utils import timezone
-
-from social_media.http import ApiError
-from social_media.platforms.base import Outcome, RefreshResult, platform_setting
-from social_media.platforms.pinterest.client import PinterestOAuthClient
+from social_media.oauth import refresh
+from social_media.platforms.base import RefreshResult
+from social_media.platforms.pinterest.connect import PROVIDER
 from webhooks.models import SocialMediaCredentials
 
 logger = logging.getLogger("social_media")
 
-
-REFRESH_TIMEOUT = 10.0
-
-
-def client_credentials() -> tuple[str, str] | None:
-    """``(client_id, client_secret)`` from settings, or ``None`` when either is unset."""
-    client_id = platform_setting("PINTEREST_CLIENT_ID")
-    client_secret = platform_setting("PINTEREST_CLIENT_SECRET")
-    return (client_id, client_secret) if client_id and client_secret else None
-
-
-def refresh_before_days() -> int:
-    """Days before expiry when a token is refreshed (and shown as due in the admin)."""
-    return int(platform_setting("PINTEREST_REFRESH_BEFORE_DAYS"))
+KEY = "pinterest"
 
 
 def refresh_possible(credential: SocialMediaCredentials) -> bool:
-    return (
-        credential.platform == "pinterest"
-        and bool(credential.refresh_token)
-        and client_credentials() is not None
-    )
+    return credential.platform == KEY and refresh.refresh_possible(PROVIDER, credential)
 
 
 def credential_refresh_token(
     *, credential: SocialMediaCredentials, stale_token: str | None = None
 ) -> RefreshResult:
-    """Exchange the refresh token for a new access token and store it (encrypted).
-
-    ``stale_token`` is the access token Pinterest just rejected: when the stored
-    token already differs, another worker refreshed it and that one is used. The
-    row stays locked during the call so two workers never refresh at once.
-    """
-    app = client_credentials()
-    if app is None:
-        return RefreshResult(False, "PINTEREST_CLIENT_ID and PINTEREST_CLIENT_SECRET are not set.")
-    with transaction.atomic():
-        locked = SocialMediaCredentials.objects.select_for_update().get(pk=credential.pk)
-        if stale_token is not None and locked.access_token != stale_token:
-            _copy_tokens(locked, credential)
-            return RefreshResult(True, "The token was already refreshed.")
-        if not locked.refresh_token:
-            return RefreshResult(False, "The credential has no refresh token.", rejected=True)
-        client = PinterestOAuthClient(
-            client_id=app[0], client_secret=app[1], refresh_token=locked.refresh_token
-        )
-        client.timeout = REFRESH_TIMEOUT  # the credential row stays locked meanwhile
-        try:
-            answer = client.refresh_access_token()
-        except ApiError as error:
-            return _refresh_failed(locked, credential, error)
-        access_token = answer.get("access_token") if isinstance(answer, dict) else None
-        if not isinstance(access_token, str) or not access_token:
-            return RefreshResult(False, "Pinterest: the token answer has no access_token.")
-        now = timezone.now()
-        locked.access_token = access_token
-        if isinstance(answer.get("refresh_token"), str) and answer["refresh_token"]:
-            locked.refresh_token = answer["refresh_token"]
-        expires_in = answer.get("expires_in")
-        if isinstance(expires_in, int | float) and expires_in > 0:
-            locked.token_expires_at = now + timedelta(seconds=expires_in)
-        locked.needs_reconnect = False
-        locked.last_error = ""
-        locked.save(
-            update_fields=[
-                "access_token",
-                "refresh_token",
-                "token_expires_at",
-                "needs_reconnect",
-                "last_error",
-                "updated_at",
-            ]
-        )
-    _copy_tokens(locked, credential)
-    logger.info("🔑 %s: токен Pinterest обновлён до %s", credential, locked.token_expires_at)
-    return RefreshResult(True, "The token was refreshed.")
-
-
-def _copy_tokens(source: SocialMediaCredentials, target: SocialMediaCredentials) -> None:
-    for name in ("access_token", "refresh_token", "token_expires_at", "needs_reconnect"):
-        setattr(target, name, getattr(source, name))
-    target.last_error = source.last_error
-
-
-def _refresh_failed(
-    locked: SocialMediaCredentials, credential: SocialMediaCredentials, error: ApiError
-) -> RefreshResult:
-    # A 4xx means Pinterest refused the refresh token; anything else may pass later.
-    rejected = error.http_status is not None and 400 <= error.http_status < 500
-    rejected = rejected and error.outcome != Outcome.RATE_LIMITED
-    message = f"Token refresh: {error.message}"
-    if rejected:
-        locked.needs_reconnect = True
-        locked.last_error = message
-        locked.save(update_fields=["needs_reconnect", "last_error", "updated_at"])
-        _copy_tokens(locked, credential)
-        logger.error("🔑 %s: Pinterest отклонил refresh token — нужно переподключение", credential)
-    else:
-        logger.warning("🔑 %s: обновить токен не удалось (%s)", credential, error.message)
-    return RefreshResult(False, message, rejected=rejected)
+    """Exchange the refresh token for a new access token and store it (encrypted);
+    ``stale_token``: the token Pinterest just rejected (another worker may have
+    refreshed it meanwhile)."""
+    return refresh.credential_refresh(PROVIDER, credential, stale_token)
 
 
 def credentials_refresh_expiring() -> dict[str, int]:
     """Periodic: refresh active Pinterest tokens expiring within PINTEREST_REFRESH_BEFORE_DAYS."""
-    if client_credentials() is None:
+    counts = refresh.refresh_expiring(KEY, PROVIDER)
+    if counts is None:
         logger.info("Обновление токенов Pinterest пропущено: PINTEREST_CLIENT_ID/SECRET не заданы")
         return {"due": 0, "refreshed": 0, "failed": 0}
-    horizon = timezone.now() + timedelta(days=refresh_before_days())
-    due = list(
-        SocialMediaCredentials.objects.filter(
-            platform="pinterest",
-            is_active=True,
-            needs_reconnect=False,
-            token_expires_at__lte=horizon,
-        )
-        .exclude(refresh_token="")
-        .order_by("token_expires_at")
-    )
-    refreshed = sum(credential_refresh_token(credential=c).ok for c in due)
-    return {"due": len(due), "refreshed": refreshed, "failed": len(due) - refreshed}
+    return counts

@@ -19,13 +19,12 @@ from social_media.platforms.base import (
     MetricsBatch,
     Outcome,
     PublishResult,
-    RefreshResult,
     SuggestedPace,
     TaskImageRule,
     is_ascii_digits,
 )
 from social_media.platforms.lookup import MAX_LOOKUP_PAGES, all_older, lookup_cutoff
-from social_media.platforms.pinterest import conf, connection, metrics, oauth
+from social_media.platforms.pinterest import conf, connect, connection, metrics, oauth
 from social_media.platforms.pinterest.client import NO_BOARD, PinterestClient, board_of, pin_url
 from social_media.platforms.spec import Route
 
@@ -183,19 +182,13 @@ class PinterestPlatform(BasePlatform):
     ) -> tuple[ConnectionVerdict, str | None]:
         return connection.test_pinterest(credential)
 
-    def refresh_possible(self, credential: SocialMediaCredentials) -> bool:
-        return oauth.refresh_possible(credential)
-
-    def refresh_token(
-        self, credential: SocialMediaCredentials, stale_token: str | None = None
-    ) -> RefreshResult:
-        return oauth.credential_refresh_token(credential=credential, stale_token=stale_token)
+    # refresh_possible and refresh_token: BasePlatform's, through connect.PROVIDER.
 
     def refresh_expiring_tokens(self) -> dict[str, int]:
         return oauth.credentials_refresh_expiring()
 
     def expiry_warning_days(self) -> int:
-        return oauth.refresh_before_days()
+        return connect.refresh_before_days()
 
     metrics_batch_size = metrics.BATCH_SIZE
 

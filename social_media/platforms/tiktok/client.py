@@ -24,8 +24,6 @@ DIRECT_POST_INIT = "v2/post/publish/video/init/"
 STATUS_FETCH = "v2/post/publish/status/fetch/"
 # https://developers.tiktok.com/doc/tiktok-api-v2-video-query
 VIDEO_QUERY = "v2/video/query/"
-# https://developers.tiktok.com/doc/oauth-user-access-token-management
-OAUTH_TOKEN = "v2/oauth/token/"  # noqa: S105 (a path, not a password)
 
 JSON_TYPE = "application/json; charset=UTF-8"
 # TikTok's rate limits are one-minute sliding windows (tiktok-api-v2-rate-limit).
@@ -270,64 +268,3 @@ class TikTokUploadClient(ApiClient):
             excerpt=error.excerpt,
             code=code,
         )
-
-
-class TikTokOAuthClient(ApiClient):
-    """TikTok's token endpoint (form body; the answer has no envelope)."""
-
-    def __init__(
-        self,
-        *,
-        client_key: str,
-        client_secret: str,
-        refresh_token: str,
-        base_url: str | None = None,
-    ) -> None:
-        super().__init__(
-            base_url=base_url or platform_setting("TIKTOK_API_BASE_URL"),
-            secrets=[client_secret, refresh_token],
-            platform_name="TikTok",
-        )
-        self.client_key = client_key
-        self.client_secret = client_secret
-        self.refresh_token = refresh_token
-
-    # https://developers.tiktok.com/docs/en/oauth-refresh-a-user-access-token
-    def refresh_access_token(self) -> dict[str, Any]:
-        """The new tokens; the refresh token sent stops working once a new one is issued."""
-        body = self.request(
-            "POST",
-            OAUTH_TOKEN,
-            data={
-                "client_key": self.client_key,
-                "client_secret": self.client_secret,
-                "grant_type": "refresh_token",
-                "refresh_token": self.refresh_token,
-            },
-            headers={"Cache-Control": "no-cache"},
-        )
-        self.last_excerpt = ""  # the answer carries the new tokens
-        if isinstance(body, dict) and body.get("error") and not body.get("access_token"):
-            raise self.oauth_error(self.last_status, body)
-        return body if isinstance(body, dict) else {}
-
-    def oauth_error(self, status: int | None, body: Any) -> TikTokError:
-        code = str(body.get("error") or "") if isinstance(body, dict) else ""
-        description = str(body.get("error_description") or "") if isinstance(body, dict) else ""
-        if code == "invalid_grant":
-            outcome = Outcome.AUTH  # the refresh token is expired, revoked or replaced
-        elif status == 429:
-            outcome = Outcome.RATE_LIMITED
-        elif status is not None and status >= 500:
-            outcome = Outcome.TRANSIENT
-        else:
-            outcome = Outcome.PERMANENT
-        text = f"HTTP {status}" + (f", {code}" if code else "")
-        if description:
-            text += f" ({description.rstrip('.')})"
-        return TikTokError(
-            outcome, f"TikTok: {self.redact(text)}", http_status=status, excerpt="", code=code
-        )
-
-    def error_from_response(self, response: requests.Response, body: Any) -> ApiError:
-        return self.oauth_error(response.status_code, body)

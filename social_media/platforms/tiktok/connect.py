@@ -8,6 +8,8 @@ and rotate on every refresh (docs/platform-api-facts-native.md §3.6).
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.utils.translation import gettext_lazy as _
 
 from social_media.http import ApiClient, ApiError
@@ -17,6 +19,11 @@ from social_media.platforms.base import platform_setting
 
 def _api_base() -> str:
     return str(platform_setting("TIKTOK_API_BASE_URL")).rstrip("/")
+
+
+def refresh_before() -> timedelta:
+    """How long before expiry the hourly job refreshes a token (TIKTOK_REFRESH_BEFORE_MINUTES)."""
+    return timedelta(minutes=int(platform_setting("TIKTOK_REFRESH_BEFORE_MINUTES")))
 
 
 def creator(grant: Grant) -> list[Destination]:
@@ -57,5 +64,11 @@ PROVIDER = OAuthProvider(
     scope_separator=",",
     client_auth="client_key_post",
     client_id_param="client_key",
+    token_headers={"Cache-Control": "no-cache"},
+    # Refresh grant: client_key, client_secret, grant_type, refresh_token (no scope); a
+    # token whose expiry is unknown is refreshed by the next hourly job.
+    refresh_before=refresh_before,
+    refresh_unknown_expiry=True,
+    refresh_scope=False,
     list_destinations=creator,
 )

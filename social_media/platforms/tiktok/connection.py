@@ -7,10 +7,9 @@ from typing import TYPE_CHECKING
 from django.utils.translation import gettext as _
 
 from social_media.http import ApiError
-from social_media.platforms.base import ConnectionVerdict, Outcome
+from social_media.platforms import checks
+from social_media.platforms.base import ConnectionVerdict
 from social_media.platforms.checks import CHECK_TIMEOUT
-from social_media.platforms.checks import rejected as _rejected
-from social_media.platforms.checks import unreachable as _unreachable
 from social_media.platforms.tiktok.client import TikTokClient
 from social_media.platforms.tiktok.privacy import AccountSettings, choose_level
 
@@ -24,11 +23,7 @@ def test_tiktok(credential: SocialMediaCredentials) -> tuple[ConnectionVerdict, 
     try:
         info = client.creator_info()
     except ApiError as error:
-        if verdict := _unreachable("TikTok", error):
-            return verdict, None
-        if error.outcome == Outcome.AUTH:
-            return _rejected(error), error.message
-        return ConnectionVerdict(False, error.message), None
+        return checks.failed("TikTok", error)
     account = AccountSettings.of(credential.extra_data)
     user = "@" + str(info.get("creator_username") or "?")
     if not account.open_id:

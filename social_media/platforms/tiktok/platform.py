@@ -14,7 +14,6 @@ from social_media.platforms.base import (
     DemoCredential,
     MetricsBatch,
     PublishResult,
-    RefreshResult,
     SuggestedPace,
 )
 from social_media.platforms.spec import Route
@@ -102,13 +101,7 @@ class TikTokPlatform(BasePlatform):
     ) -> tuple[ConnectionVerdict, str | None]:
         return connection.test_tiktok(credential)
 
-    def refresh_possible(self, credential: SocialMediaCredentials) -> bool:
-        return oauth.refresh_possible(credential)
-
-    def refresh_token(
-        self, credential: SocialMediaCredentials, stale_token: str | None = None
-    ) -> RefreshResult:
-        return oauth.credential_refresh_token(credential=credential, stale_token=stale_token)
+    # refresh_possible and refresh_token: BasePlatform's, through connect.PROVIDER.
 
     def refresh_expiring_tokens(self) -> dict[str, int] | None:
         return oauth.credentials_refresh_expiring()

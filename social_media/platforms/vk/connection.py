@@ -12,22 +12,13 @@ from typing import TYPE_CHECKING
 from django.utils.translation import gettext as _
 
 from social_media.http import ApiError
-from social_media.platforms.base import ConnectionVerdict, Outcome
+from social_media.platforms import checks
+from social_media.platforms.base import ConnectionVerdict
 from social_media.platforms.checks import CHECK_TIMEOUT
-from social_media.platforms.checks import rejected as _rejected
-from social_media.platforms.checks import unreachable as _unreachable
 from social_media.platforms.vk.client import VkApiError, VkClient, group_of
 
 if TYPE_CHECKING:
     from webhooks.models import SocialMediaCredentials
-
-
-def _failed(error: ApiError) -> tuple[ConnectionVerdict, str | None]:
-    if verdict := _unreachable("VK", error):
-        return verdict, None
-    if error.outcome == Outcome.AUTH:
-        return _rejected(error), error.message
-    return ConnectionVerdict(False, error.message), None
 
 
 def test_vk(credential: SocialMediaCredentials) -> tuple[ConnectionVerdict, str | None]:
@@ -39,7 +30,7 @@ def test_vk(credential: SocialMediaCredentials) -> tuple[ConnectionVerdict, str 
     try:
         group = client.get_group(group_id=group_id)
     except ApiError as error:
-        return _failed(error)
+        return checks.failed("VK", error)
     name = str(group.get("name") or group_id)
     if group.get("is_admin") == 0:
         return ConnectionVerdict(
@@ -55,9 +46,9 @@ def test_vk(credential: SocialMediaCredentials) -> tuple[ConnectionVerdict, str 
                 _("Community “%(group)s” found, but the token cannot post there: %(error)s")
                 % {"group": name, "error": error.message},
             ), None
-        return _failed(error)
+        return checks.failed("VK", error)
     except ApiError as error:
-        return _failed(error)
+        return checks.failed("VK", error)
     return ConnectionVerdict(
         True,
         _(

@@ -8,10 +8,9 @@ from typing import TYPE_CHECKING
 from django.utils.translation import gettext as _
 
 from social_media.http import ApiError
+from social_media.platforms import checks
 from social_media.platforms.base import ConnectionVerdict, Outcome
 from social_media.platforms.checks import CHECK_TIMEOUT
-from social_media.platforms.checks import rejected as _rejected
-from social_media.platforms.checks import unreachable as _unreachable
 from social_media.platforms.youtube_shorts import oauth
 from social_media.platforms.youtube_shorts.client import NAME, YouTubeClient
 
@@ -47,11 +46,7 @@ def test_youtube(credential: SocialMediaCredentials) -> tuple[ConnectionVerdict,
                 raise
             channels = _channels(credential)
     except ApiError as error:
-        if verdict := _unreachable(NAME, error):
-            return verdict, None
-        if error.outcome == Outcome.AUTH:
-            return _rejected(error), error.message
-        return ConnectionVerdict(False, error.message), None
+        return checks.failed(NAME, error)
     extra = credential.extra_data if isinstance(credential.extra_data, dict) else {}
     wanted = str(extra.get("channel_id") or "")
     if not channels:

@@ -16,8 +16,8 @@ from datetime import timedelta
 from django.utils import timezone
 
 from social_media.http import ApiError
-from social_media.oauth.refresh import credential_refresh, refresh_expiring
-from social_media.platforms.base import Outcome, PublishResult, RefreshResult, platform_setting
+from social_media.oauth import refresh
+from social_media.platforms.base import Outcome, PublishResult, RefreshResult
 from social_media.platforms.youtube_shorts.client import NAME
 from social_media.platforms.youtube_shorts.connect import PROVIDER
 from webhooks.models import SocialMediaCredentials
@@ -32,19 +32,8 @@ REFRESH_AHEAD = timedelta(minutes=5)
 # revoked one is found before a publish needs it.
 
 
-def client_credentials() -> tuple[str, str] | None:
-    """``(client_id, client_secret)`` from settings, or ``None`` when either is unset."""
-    client_id = platform_setting("GOOGLE_CLIENT_ID")
-    client_secret = platform_setting("GOOGLE_CLIENT_SECRET")
-    return (client_id, client_secret) if client_id and client_secret else None
-
-
 def refresh_possible(credential: SocialMediaCredentials) -> bool:
-    return (
-        credential.platform == KEY
-        and bool(credential.refresh_token)
-        and client_credentials() is not None
-    )
+    return credential.platform == KEY and refresh.refresh_possible(PROVIDER, credential)
 
 
 def expiring(credential: SocialMediaCredentials, ahead: timedelta = REFRESH_AHEAD) -> bool:
@@ -90,12 +79,13 @@ def credential_refresh_token(
     """Exchange the refresh token for a new access token and store it: the shared OAuth
     refresh (``social_media.oauth.refresh``) with Google's provider (``connect.PROVIDER``),
     which keeps the row locked during the call and flags a refused token once."""
-    return credential_refresh(PROVIDER, credential, stale_token)
+    return refresh.credential_refresh(PROVIDER, credential, stale_token)
 
 
 def credentials_refresh_expiring() -> dict[str, int]:
     """Periodic: refresh active YouTube tokens that expire before the next hourly run."""
-    if client_credentials() is None:
+    counts = refresh.refresh_expiring(KEY, PROVIDER)
+    if counts is None:
         logger.info("Обновление токенов Google пропущено: GOOGLE_CLIENT_ID/SECRET не заданы")
         return {"due": 0, "refreshed": 0, "failed": 0}
-    return refresh_expiring(KEY, PROVIDER) or {"due": 0, "refreshed": 0, "failed": 0}
+    return counts
