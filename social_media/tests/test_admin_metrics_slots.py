@@ -350,3 +350,35 @@ def test_admin_index_lists_the_new_pages(admin_client, headers, expected):
         assert reverse(f"admin:social_media_{model}_add") not in html
     app = admin_client.get(reverse("admin:app_list", args=["social_media"]))
     assert app.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("factory", "url_name", "key"),
+    [
+        (PinterestCredentialsFactory, "admin:webhooks_socialmediacredentials_change", "api"),
+        (WebhookFactory, "admin:webhooks_webhook_change", "webhook"),
+    ],
+)
+def test_target_page_links_its_slots(admin_client, factory, url_name, key):
+    target = factory()
+    _slot(target=f"{key}:{target.pk}")
+    _slot(target=f"{key}:{target.pk + 1000}")
+
+    response = admin_client.get(reverse(url_name, args=[target.pk]), **EN)
+
+    assert response.status_code == 200
+    link = f"{SLOTS}?target={key}:{target.pk}"
+    assert f'href="{link}"' in response.content.decode()
+    assert admin_client.get(link).context["cl"].result_count == 1
+
+
+def test_target_page_hides_the_slots_link_from_staff_who_may_not_follow_it(client):
+    credential = PinterestCredentialsFactory()
+    _staff(client, "view_socialmediacredentials", "change_socialmediacredentials")
+
+    response = client.get(
+        reverse("admin:webhooks_socialmediacredentials_change", args=[credential.pk])
+    )
+
+    assert response.status_code == 200
+    assert SLOTS not in response.content.decode()
