@@ -109,3 +109,20 @@ class ReadOnlyTabularInline(admin.TabularInline):
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+
+class ReadOnlyModelAdmin(admin.ModelAdmin):
+    """A list of rows the workers write: staff may look, nobody adds, edits or deletes.
+
+    Without change permission Django's change page becomes a read-only view page, and
+    without delete permission the list has no "delete selected" action (nor checkboxes).
+    """
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils import formats
 from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
@@ -23,11 +24,17 @@ if TYPE_CHECKING:
 PACE_FORM_FIELDS = ("min_gap_seconds", "daily_cap", "quiet_start", "quiet_end", "time_zone")
 
 
-def pacing_fieldset() -> tuple[StrOrPromise, _FieldOpts]:
+def pacing_fieldset(request: HttpRequest, obj: Any = None) -> tuple[StrOrPromise, _FieldOpts]:
+    """The pace's fields and state; a saved target's slots linked for those who may see them."""
+    slots = (
+        ("publish_slots",)
+        if obj is not None and request.user.has_perm("social_media.view_publishslot")
+        else ()
+    )
     return (
         _("Pacing"),
         {
-            "fields": (*PACE_FORM_FIELDS, "pace_state"),
+            "fields": (*PACE_FORM_FIELDS, "pace_state", *slots),
             "description": _(
                 "The defaults (0 and empty) mean no pacing: every post goes when due. "
                 "Otherwise a post due too soon after the previous one, past the daily cap or "
@@ -68,6 +75,18 @@ class PacingAdminMixin:
             format_html(" {}", spam_badge(*spam)) if spam else "",
             gettext("Suggested by the platform:"),
             suggested,
+        )
+
+    @admin.display(description=_("publishing slots"))
+    def publish_slots(self, target: Any) -> str:
+        if not target.pk:
+            return "—"
+        key = pacing.target_key(target)
+        return format_html(
+            '<a href="{}?target={}">{}</a>',
+            reverse("admin:social_media_publishslot_changelist"),
+            key,
+            gettext("The times this target gives its posts (%(key)s)") % {"key": key},
         )
 
     @admin.action(permissions=["change"], description=_("🐢 Apply the platform's suggested pace"))

@@ -12,17 +12,19 @@ from django.contrib.admin.utils import flatten_fieldsets
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import URLPattern, path, reverse
+from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from social_media import pacing
+from social_media.admin.engagement import snapshots_url
 from social_media.admin_display import ReadOnlyTabularInline, external_link, status_badge
 from social_media.analytics import FAILURE_KINDS
 from social_media.caption_sandbox import ALLOWED_FILTERS, ALLOWED_TAGS, TEMPLATE_MAX_LENGTH
 from social_media.captions import caption_language, caption_preview
 from social_media.content import CAPTION_FIELDS, CAPTION_VARIABLES, default_template
-from social_media.models import CaptionTemplate, PublishAttempt
+from social_media.models import CaptionTemplate, PublishAttempt, PublishSlot
 from social_media.platforms.registry import PLATFORMS
 from social_media.services import posts_retry
 from tasks.models import SocialMediaPost, Task
@@ -114,6 +116,7 @@ class SocialMediaPostAdmin(admin.ModelAdmin):
                     "attempt_count",
                     "next_attempt_at",
                     "planned_at",
+                    "publish_slot",
                     "needs_reconcile",
                 )
             },
@@ -131,12 +134,49 @@ class SocialMediaPostAdmin(admin.ModelAdmin):
                 )
             },
         ),
-        (_("Record"), {"fields": ("created_at", "updated_at", "published_at")}),
+        (
+            _("Record"),
+            {"fields": ("created_at", "updated_at", "published_at", "engagement_snapshots")},
+        ),
     )
     readonly_fields = tuple(flatten_fieldsets(fieldsets))
+    #: Links to the workers' records, shown to those who may see them.
+    RECORD_LINKS = {
+        "engagement_snapshots": "social_media.view_metricsnapshot",
+        "publish_slot": "social_media.view_publishslot",
+    }
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    def get_fieldsets(self, request: HttpRequest, obj: SocialMediaPost | None = None) -> Any:
+        hidden = {
+            name for name, perm in self.RECORD_LINKS.items() if not request.user.has_perm(perm)
+        }
+        return [
+            (name, {**options, "fields": [f for f in options["fields"] if f not in hidden]})
+            for name, options in self.fieldsets
+        ]
+
+    @admin.display(description=_("engagement"))
+    def engagement_snapshots(self, post: SocialMediaPost) -> str:
+        if not post.pk:
+            return "—"
+        count = post.metric_snapshots.count()
+        return format_html(
+            '<a href="{}">{}</a>',
+            snapshots_url(post__id__exact=post.pk),
+            gettext("Engagement snapshots (%(count)d)") % {"count": count},
+        )
+
+    @admin.display(description=_("publishing slot"))
+    def publish_slot(self, post: SocialMediaPost) -> str:
+        slot = PublishSlot.objects.filter(task_id=post.task_id, platform=post.platform).first()
+        if slot is None:
+            return "—"
+        url = reverse("admin:social_media_publishslot_change", args=[slot.pk])
+        when = formats.date_format(timezone.localtime(slot.at), "SHORT_DATETIME_FORMAT")
+        return format_html('<a href="{}">{} · {}</a>', url, when, slot.target)
 
     @admin.display(description=_("task"), ordering="task")
     def task_link(self, post: SocialMediaPost) -> str:

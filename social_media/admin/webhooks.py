@@ -65,6 +65,7 @@ class SocialMediaCredentialsAdmin(PacingAdminMixin, admin.ModelAdmin):
         "oauth_reconnect",
         "granted_scopes",
         "pace_state",
+        "publish_slots",
         "created_at",
         "updated_at",
     )
@@ -93,7 +94,7 @@ class SocialMediaCredentialsAdmin(PacingAdminMixin, admin.ModelAdmin):
                     )
                 },
             ),
-            pacing_fieldset(),
+            pacing_fieldset(request, obj),
             (_("Record"), {"fields": ("created_at", "updated_at")}),
         )
 
@@ -307,6 +308,7 @@ class WebhookAdmin(PacingAdminMixin, admin.ModelAdmin):
         "last_delivery",
         "last_delivery_error",
         "pace_state",
+        "publish_slots",
         "created_at",
         "updated_at",
     )
@@ -321,7 +323,7 @@ class WebhookAdmin(PacingAdminMixin, admin.ModelAdmin):
                 {"fields": ("target_platforms", "payload_format", "languages", "last_error")},
             ),
             (_("Last delivery"), {"fields": ("last_delivery", "last_delivery_error")}),
-            pacing_fieldset(),
+            pacing_fieldset(request, obj),
             (
                 _("Authentication"),
                 {
