@@ -12,7 +12,7 @@ converters) and cached per shape. Only plain values are supported: no expression
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from functools import cache
 from typing import Any, cast
@@ -133,7 +133,7 @@ def _insert_head(model: type[Model]) -> tuple[str, str, tuple[str, ...]]:
     return head, row, tuple(f.name for f in fields)
 
 
-def insert_sql(objs: list[Model]) -> tuple[str, list[Any]]:
+def insert_sql(objs: Sequence[Model]) -> tuple[str, list[Any]]:
     """``INSERT … VALUES (…), (…) RETURNING pk`` for unsaved instances of one model, with
     the values the ORM would write (each field's ``pre_save``, so ``auto_now`` applies)."""
     model = type(objs[0])
@@ -149,29 +149,61 @@ def _pk_column(model: type[Model]) -> str:
 
 
 @cache
-def _insert_columns_text(model: type[Model]) -> str:
-    """``INSERT INTO t (…) SELECT * FROM unnest(%s::type[], …)``: one array per column, so
-    the text and its number of parameters are the same for any number of rows (psycopg
-    then keeps it parsed; a ``VALUES`` list of six 30-column rows is parsed every time)."""
+def _insert_rows_text(model: type[Model], varying: tuple[bool, ...]) -> str:
+    """``INSERT INTO t (…) SELECT … FROM unnest(%s::type[], …)``: a value shared by every
+    row is one parameter, a column whose rows differ one array, so the text and its
+    number of parameters do not grow with the rows (psycopg then keeps it parsed; a
+    ``VALUES`` list of six 30-column rows is parsed, and every value quoted, each time)."""
     quote = connection.ops.quote_name
     opts = model._meta
     fields = [f for f in opts.concrete_fields if f is not opts.pk]
     columns = ", ".join(quote(str(f.column)) for f in fields)
-    arrays = ", ".join(f"%s::{f.cast_db_type(connection)}[]" for f in fields)
+    selected, arrays, names = [], [], []
+    for index, (field, varies) in enumerate(zip(fields, varying, strict=True)):
+        cast_type = field.cast_db_type(connection)
+        if varies:
+            selected.append(f"u.c{index}")
+            arrays.append(f"%s::{cast_type}[]")
+            names.append(f"c{index}")
+        else:
+            selected.append(f"%s::{cast_type}")
+    source = (
+        f"unnest({', '.join(arrays)}) AS u({', '.join(names)})"
+        if arrays
+        else "generate_series(1, %s)"
+    )
     return (
         f"INSERT INTO {quote(opts.db_table)} ({columns}) "  # noqa: S608
-        f"SELECT * FROM unnest({arrays}) RETURNING {_pk_column(model)}"
+        f"SELECT {', '.join(selected)} FROM {source} RETURNING {_pk_column(model)}"
     )
 
 
-def insert_rows_sql(objs: list[Model]) -> tuple[str, list[Any]]:
-    """``insert_sql`` with one array parameter per column (PostgreSQL): ids come back in
-    the order of ``objs``."""
-    model = type(objs[0])
+@cache
+def _insert_steps(model: type[Model]) -> tuple[tuple[str, ...], tuple[Callable[..., Any], ...]]:
     _, _, names = _insert_head(model)
-    steps = [(_field(model, name).pre_save, _preparer(model, name)) for name in names]
-    rows = [[prepare(pre_save(obj, True)) for pre_save, prepare in steps] for obj in objs]
-    return _insert_columns_text(model), [list(column) for column in zip(*rows, strict=True)]
+    return names, tuple(_field(model, name).pre_save for name in names)
+
+
+def insert_rows_sql(objs: Sequence[Model]) -> tuple[str, list[Any]]:
+    """``insert_sql`` as one ``INSERT … SELECT`` (PostgreSQL): the ids come back in the
+    order of ``objs``."""
+    model = type(objs[0])
+    names, pre_saves = _insert_steps(model)
+    columns = [[pre_save(obj, True) for obj in objs] for pre_save in pre_saves]
+    varying = tuple(
+        any(type(value) is not type(column[0]) or value != column[0] for value in column[1:])
+        for column in columns
+    )
+    shared: list[Any] = []
+    arrays: list[Any] = []
+    for name, column, varies in zip(names, columns, varying, strict=True):
+        prepare = _preparer(model, name)
+        if varies:
+            arrays.append([prepare(value) for value in column])
+        else:
+            shared.append(prepare(column[0]))
+    params = shared + (arrays if arrays else [len(objs)])
+    return _insert_rows_text(model, varying), params
 
 
 def insert(obj: Model) -> Model:

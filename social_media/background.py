@@ -8,6 +8,11 @@ Nothing is lost if the process ends first: the rows are committed, ``atexit``
 waits a few seconds for the thread to finish, and a post whose message never left
 is sent by the relay once its hand-over is stale (``SOCIAL_MEDIA_LEASE_SECONDS``),
 as after a broker outage.
+
+Inside a request the jobs wait for the response to be finished (Django's
+``request_finished``, sent when the server closes the response, after its last byte):
+the sender thread would otherwise take the interpreter's lock from the request
+while it builds the message, and the editor would wait for that too.
 """
 
 from __future__ import annotations
@@ -18,7 +23,9 @@ import os
 import queue
 import threading
 from collections.abc import Callable
+from contextvars import ContextVar
 
+from django.core.signals import request_finished, request_started
 from django.db import connections
 
 logger = logging.getLogger("social_media")
@@ -82,3 +89,39 @@ class BackgroundSender:
 
 
 SENDER = BackgroundSender()
+
+# The jobs of the request being handled (``None`` outside a request). A list shared
+# by reference, so the view's thread under ASGI appends to the request's own list.
+_after_response: ContextVar[list[Job] | None] = ContextVar("after_response", default=None)
+
+
+def submit_after_response(job: Job) -> None:
+    """``SENDER.submit(job)``, once the current response is finished (at once outside a
+    request)."""
+    waiting = _after_response.get()
+    if waiting is None:
+        SENDER.submit(job)
+    else:
+        waiting.append(job)
+
+
+def _send_waiting() -> None:
+    waiting = _after_response.get()
+    _after_response.set(None)
+    for job in waiting or ():
+        SENDER.submit(job)
+
+
+def _on_request_started(**kwargs: object) -> None:
+    _send_waiting()  # a request that never finished must not keep its jobs
+    # WSGI (and the test client) only: it finishes the response in the request's own
+    # thread. Under ASGI (``scope``) the jobs are submitted at once, as elsewhere.
+    _after_response.set([] if "environ" in kwargs else None)
+
+
+def _on_request_finished(**kwargs: object) -> None:
+    _send_waiting()
+
+
+request_started.connect(_on_request_started, dispatch_uid="outbox_after_response_start")
+request_finished.connect(_on_request_finished, dispatch_uid="outbox_after_response_finish")

@@ -96,6 +96,11 @@ def build_payload(
     "mime_type", "bytes"}`` (+ ``"duration"`` for video) or ``null`` for a kind the
     platform is not sent. Every other field is the seed's, unchanged.
     """
+    return payload_builder(payload_format)(task, platform, captions, media)
+
+
+def payload_builder(payload_format: str) -> Any:
+    """The builder of ``payload_format``; ``ValueError`` for an unknown shape."""
     builder = PAYLOAD_BUILDERS.get(payload_format)
     if builder is None:
         raise ValueError(
@@ -103,4 +108,4 @@ def build_payload(
             + ", ".join(sorted(PAYLOAD_BUILDERS))
             + "."
         )
-    return builder(task, platform, captions, media)
+    return builder

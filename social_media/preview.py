@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from social_media.captions import CaptionBook
 from social_media.content import DEFAULT_LIMITS, LIMITS, Captions, build_content
 from social_media.media import MediaPreview, existing_media, preview_post_media
-from social_media.payloads import build_payload
+from social_media.payloads import build_nested_payload, build_payload, payload_builder
 from social_media.platforms.registry import PLATFORMS, BasePlatform
 from webhooks.models import PayloadFormat
 
@@ -144,6 +144,8 @@ def _webhook_preview(
     target: Target,
     captions: Captions | None = None,
     media: list[MediaPreview] | None = None,
+    *,
+    with_payload: bool = True,
 ) -> PlatformPreview:
     payload_format = getattr(target, "payload_format", "nested")
     preview = PlatformPreview(
@@ -154,18 +156,21 @@ def _webhook_preview(
         payload_format=_format_label(payload_format),
     )
     try:
-        payload = build_payload(
-            task,
-            platform.key,
-            payload_format,
-            captions,
-            media=preview_post_media(media) if media is not None else None,
-        )
+        if not with_payload:  # only the problems and notes are wanted
+            payload_builder(payload_format)
+        else:
+            payload = build_payload(
+                task,
+                platform.key,
+                payload_format,
+                captions,
+                media=preview_post_media(media) if media is not None else None,
+            )
+            preview.payload = json.dumps(payload, ensure_ascii=False, indent=2)
     except ValueError as error:
         preview.problems.append(str(error))
         return preview
-    preview.payload = json.dumps(payload, ensure_ascii=False, indent=2)
-    if "content" in payload:  # the nested shape carries the cut texts
+    if payload_builder(payload_format) is build_nested_payload:  # it carries the cut texts
         content = build_content(task, platform.key, captions)
         preview.notes += _cut_notes(content.truncated, platform.key)
         preview.notes += _fallback_notes(content.caption_fallbacks)
@@ -179,9 +184,17 @@ def _format_label(payload_format: str) -> Any:
 
 
 def task_preview(
-    task: Task, targets: Targets, captions: CaptionBook | None = None, *, with_media: bool = False
+    task: Task,
+    targets: Targets,
+    captions: CaptionBook | None = None,
+    *,
+    with_media: bool = False,
+    with_payload: bool = True,
 ) -> list[PlatformPreview]:
     """Every active platform of ``task`` with what would be sent there.
+
+    ``with_payload=False`` (the warnings after a save) leaves out the webhook payloads'
+    JSON: only the problems and notes are made.
 
     ``captions``: the caption templates, loaded once for many tasks (else one query here).
     ``with_media`` (the task page) also looks up the renders that already exist for
@@ -202,7 +215,9 @@ def task_preview(
         if platform.kind == "api":
             preview = _api_preview(task, platform, target, task_captions)
         else:
-            preview = _webhook_preview(task, platform, target, task_captions, media)
+            preview = _webhook_preview(
+                task, platform, target, task_captions, media, with_payload=with_payload
+            )
         preview.media = media or []
         preview.problems = platform.task_problems(task) + preview.problems
         previews.append(preview)

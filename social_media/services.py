@@ -271,7 +271,7 @@ def enqueue_after_commit(post_ids: list[int], *, stamped: bool = False) -> None:
         return
     send = partial(enqueue_posts, list(post_ids), stamped=stamped)
     if settings.SOCIAL_MEDIA_ENQUEUE_IN_BACKGROUND:
-        transaction.on_commit(partial(background.SENDER.submit, send))
+        transaction.on_commit(partial(background.submit_after_response, send))
     else:
         transaction.on_commit(send)
 

@@ -221,7 +221,7 @@ class TaskAdmin(admin.ModelAdmin):
             # One load of the active targets serves the publishing signal and the warnings.
             with targets_preloaded(Targets.load()) as targets:
                 super().save_model(request, obj, form, change)
-        previews = task_preview(obj, targets, captions)
+        previews = task_preview(obj, targets, captions, with_payload=False)
         problems = preview_problems(previews)
         if problems:
             self.message_user(

@@ -107,3 +107,84 @@ def test_with_the_setting_off_the_save_sends_itself(settings, monkeypatch):
     TaskFactory(published=True)
 
     assert threads == [threading.current_thread().name]
+
+
+def _recording(monkeypatch) -> list[int]:
+    sent: list[int] = []
+    monkeypatch.setattr(celery_tasks.publish_post, "delay", sent.append)
+    return sent
+
+
+def test_inside_a_request_the_message_leaves_once_the_response_is_finished(
+    in_background, monkeypatch
+):
+    from django.core.signals import request_finished, request_started
+
+    sent = _recording(monkeypatch)
+    PinterestCredentialsFactory()
+    request_started.send(sender=None, environ={})
+    try:
+        task = TaskFactory(published=True)
+        assert background.SENDER.flush(timeout=10)
+        assert sent == [], "the response is not finished yet: nothing competes with it"
+    finally:
+        request_finished.send(sender=None)
+    assert background.SENDER.flush(timeout=10)
+    assert sent == [SocialMediaPost.objects.get(task=task).pk]
+
+
+def test_a_request_that_never_finished_hands_its_messages_over_at_the_next_one(
+    in_background, monkeypatch
+):
+    from django.core.signals import request_finished, request_started
+
+    sent = _recording(monkeypatch)
+    PinterestCredentialsFactory()
+    request_started.send(sender=None, environ={})
+    task = TaskFactory(published=True)
+    request_started.send(sender=None, environ={})  # no request_finished in between
+    try:
+        assert background.SENDER.flush(timeout=10)
+        assert sent == [SocialMediaPost.objects.get(task=task).pk]
+    finally:
+        request_finished.send(sender=None)
+
+
+def test_an_admin_save_hands_its_message_over_when_the_response_is_closed(
+    in_background, monkeypatch, admin_client
+):
+    sent = _recording(monkeypatch)
+    PinterestCredentialsFactory()
+    response = admin_client.post(
+        "/admin/tasks/task/add/",
+        {
+            "question": "What does len('abc') return?",
+            "answers": '["3", "6"]',
+            "correct_answer": "3",
+            "language": "en",
+            "difficulty": "easy",
+            "published": "on",
+            "social_posts-TOTAL_FORMS": "0",
+            "social_posts-INITIAL_FORMS": "0",
+            "social_posts-MIN_NUM_FORMS": "0",
+            "social_posts-MAX_NUM_FORMS": "1000",
+        },
+    )
+    assert response.status_code == 302, response.content[:2000]
+    assert background.SENDER.flush(timeout=10)
+    post = SocialMediaPost.objects.get(task__question="What does len('abc') return?")
+    assert sent == [post.pk]
+
+
+def test_under_asgi_the_message_is_not_held(in_background, monkeypatch):
+    from django.core.signals import request_finished, request_started
+
+    sent = _recording(monkeypatch)
+    PinterestCredentialsFactory()
+    request_started.send(sender=None, scope={"type": "http"})
+    try:
+        task = TaskFactory(published=True)
+        assert background.SENDER.flush(timeout=10)
+        assert sent == [SocialMediaPost.objects.get(task=task).pk]
+    finally:
+        request_finished.send(sender=None)

@@ -114,3 +114,76 @@ def test_fast_insert_and_update_write_what_the_orm_reads_back():
 def test_a_field_that_is_not_a_column_is_refused():
     with pytest.raises(TypeError, match="not a column"):
         fast_sql.update_sql(SocialMediaPost, {"id": 1}, {"attempts": 1})
+
+
+def _insert_rows(objs):
+    sql, params = fast_sql.insert_rows_sql(objs)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [row[0] for row in cursor.fetchall()]
+
+
+def test_the_rows_insert_stores_every_column_as_the_orm_would_and_keeps_the_order():
+    tasks = [TaskFactory(published=False) for _ in range(3)]
+    when = timezone.now() + timedelta(hours=1)
+    posts = [
+        SocialMediaPost(task=tasks[0], platform="pinterest", next_attempt_at=when),
+        SocialMediaPost(
+            task=tasks[1],
+            platform="facebook",
+            next_attempt_at=None,
+            platform_state={"job": "j1", "ids": [1, 2]},
+            needs_reconcile=True,
+        ),
+        SocialMediaPost(task=tasks[2], platform="vk", next_attempt_at=when, notice="n"),
+    ]
+    ids = _insert_rows(posts)
+    assert ids == sorted(ids)
+    stored = {p.pk: p for p in SocialMediaPost.objects.filter(pk__in=ids)}
+    for post, pk in zip(posts, ids, strict=True):
+        row = stored[pk]
+        assert (row.task_id, row.platform, row.next_attempt_at, row.platform_state) == (
+            post.task_id,
+            post.platform,
+            post.next_attempt_at,
+            post.platform_state,
+        )
+        assert (row.needs_reconcile, row.notice, row.status) == (
+            post.needs_reconcile,
+            post.notice,
+            PostStatus.PENDING,
+        )
+        assert row.delivery_id == post.delivery_id
+    assert len({stored[pk].delivery_id for pk in ids}) == 3
+
+
+def test_the_rows_insert_takes_one_row_and_identical_rows():
+    post = SocialMediaPost.objects.create(task=TaskFactory(published=False), platform="pinterest")
+    started = timezone.now()
+    one = _insert_rows(
+        [PublishAttempt(post=post, number=1, kind="publish", route="api", started_at=started)]
+    )
+    same = [
+        PublishAttempt(post=post, number=2, kind="publish", route="api", started_at=started)
+        for _ in range(3)
+    ]
+    sql, _ = fast_sql.insert_rows_sql(same)
+    assert "generate_series" in sql  # nothing differs between the rows
+    many = _insert_rows(same)
+    assert len(one) == 1 and len(many) == 3
+    assert (
+        list(
+            PublishAttempt.objects.filter(pk__in=many).values_list("number", "route", "started_at")
+        )
+        == [(2, "api", started)] * 3
+    )
+
+
+def test_the_rows_insert_text_does_not_grow_with_the_rows():
+    tasks = [TaskFactory(published=False) for _ in range(6)]
+    two = fast_sql.insert_rows_sql(
+        [SocialMediaPost(task=t, platform="pinterest") for t in tasks[:2]]
+    )
+    six = fast_sql.insert_rows_sql([SocialMediaPost(task=t, platform="pinterest") for t in tasks])
+    assert two[0] == six[0]
+    assert len(two[1]) == len(six[1])
