@@ -10,6 +10,7 @@ admin gets its change page checked too.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -22,7 +23,13 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from quiz_media.models import BrandSettings, RenderedFile
-from social_media.models import CaptionTemplate, PublishAttempt
+from social_media.models import (
+    CaptionTemplate,
+    MetricDay,
+    MetricSnapshot,
+    PublishAttempt,
+    PublishSlot,
+)
 from tests.factories import (
     PinterestCredentialsFactory,
     SocialMediaPostFactory,
@@ -55,6 +62,21 @@ def _rendered_file() -> models.Model:
     )
 
 
+def _snapshot() -> models.Model:
+    post = SocialMediaPostFactory(status="published", post_id="813744")
+    return MetricSnapshot.objects.create(
+        post=post, platform=post.platform, read_at=timezone.now(), views=120, engagements=7
+    )
+
+
+def _slot() -> models.Model:
+    post = SocialMediaPostFactory(task=TaskFactory())
+    at = timezone.now() + timedelta(hours=1)
+    return PublishSlot.objects.create(
+        task=post.task, platform=post.platform, target="api:1", at=at, day=at.date()
+    )
+
+
 #: One object per registered model, keyed by ``app_label.model_name``. ``None``: the
 #: superuser the test logs in with is the object.
 MAKERS: dict[str, Callable[[], models.Model] | None] = {
@@ -69,6 +91,11 @@ MAKERS: dict[str, Callable[[], models.Model] | None] = {
     ),
     "quiz_media.brandsettings": lambda: BrandSettings.objects.create(site_name="Quiz"),
     "quiz_media.renderedfile": _rendered_file,
+    "social_media.metricsnapshot": _snapshot,
+    "social_media.metricday": lambda: MetricDay.objects.create(
+        platform="pinterest", day=timezone.localdate(), interactions_gain=42
+    ),
+    "social_media.publishslot": _slot,
 }
 
 REGISTERED = sorted(admin.site._registry, key=lambda model: model._meta.label_lower)
