@@ -16,7 +16,6 @@ from social_media.http import ApiError
 from social_media.platforms.base import Outcome
 from social_media.platforms.youtube_shorts import oauth, quota, upload
 from social_media.platforms.youtube_shorts.client import YouTubeClient, YouTubeError
-from social_media.platforms.youtube_shorts.connect import PROVIDER
 from social_media.platforms.youtube_shorts.metadata import video_metadata
 from social_media.platforms.youtube_shorts.upload import UploadClient, send_file
 from social_media.tests.contract import reset_after_sending
@@ -160,9 +159,6 @@ def test_refresh_stores_the_new_token_and_its_expiry(mocked_responses):
                     "refresh_token": REFRESH,
                     "client_id": "client-id.apps.googleusercontent.com",
                     "client_secret": "GOCSPX-testsecret",
-                    # The shared refresh (Authlib) names the scopes it holds; Google
-                    # accepts a subset of the granted ones.
-                    "scope": " ".join(PROVIDER.scope_names()),
                 }
             )
         ],

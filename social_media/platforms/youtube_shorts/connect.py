@@ -61,5 +61,8 @@ PROVIDER = OAuthProvider(
     ),
     pkce=True,
     authorize_params={"access_type": "offline", "prompt": "consent"},
+    # Google's refresh request documents no ``scope``; naming one the user declined
+    # (granular consent) would be refused with invalid_scope.
+    refresh_scope=False,
     list_destinations=list_channels,
 )
