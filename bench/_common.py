@@ -122,6 +122,9 @@ def reset_data() -> None:
         f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE",
         f"INSERT INTO {renders} SELECT * FROM kept_renders",  # noqa: S608
         "DROP TABLE kept_renders",
+        # RESTART IDENTITY reset the renders' ids too: new ones continue after the kept.
+        f"SELECT setval(pg_get_serial_sequence('{renders}', 'id'), "  # noqa: S608
+        f"COALESCE((SELECT MAX(id) FROM {renders}), 0) + 1, false)",
     ]
     with connection.cursor() as cursor:
         for statement in statements:
