@@ -251,10 +251,12 @@ def prerender(task_ids: list[int]) -> float:
 def start_emulator(port: int, latency_ms: int) -> InProcessEmulator:
     """The platform emulator on ``127.0.0.1:port`` in a thread; every answer after
     ``latency_ms``. Its hooks have no callback URL: deliveries are accepted, never
-    called back (webhook posts end *processing*, delivered)."""
+    called back (webhook posts end *processing*, delivered). It does not download and
+    probe the media (``check_media=False``): a platform does that on its own machines,
+    not on the cores the publisher is measured on."""
     from emulator.testing import InProcessEmulator
 
-    return InProcessEmulator(port=port, latency_ms=latency_ms).start()
+    return InProcessEmulator(port=port, latency_ms=latency_ms, check_media=False).start()
 
 
 def configure_platforms(port: int) -> None:

@@ -135,7 +135,7 @@ def video_problem(rule: VideoRule, probe: dict[str, Any]) -> str:
 def check_video(state: EmulatorState, post_id: str, platform: str, data: dict[str, Any]) -> str:
     """Download and probe the payload's video as ``platform`` would; the refusal or ``""``."""
     rule = VIDEO_RULES.get(platform)
-    if rule is None:
+    if rule is None or not state.check_media:
         return ""
     url = video_url_of(data)
     if not url:

@@ -145,6 +145,10 @@ class EmulatorState:
     callback_url: str = ""
     callback_delay: float = 1.0
     latency_ms: int = 0  # added before every platform answer (benchmarks)
+    # Download and probe the media a post names, as the platforms do. The throughput
+    # benchmarks turn it off: a real platform does that on its own machines, not on the
+    # cores the publisher is measured on (an unchecked medium is taken as valid).
+    check_media: bool = True
     # Pinterest and Facebook engagement (emulator/engagement.py): views per second of a
     # post's age, and seconds added to every age (the tests' clock).
     engagement_rate: float = 1.0

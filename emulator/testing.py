@@ -43,6 +43,7 @@ class InProcessEmulator:
         self,
         *,
         latency_ms: int = 0,
+        check_media: bool = True,
         callback_url: str = "",
         callback_delay: float = 1.0,
         port: int = 0,
@@ -50,6 +51,7 @@ class InProcessEmulator:
         self.server = EmulatorServer(port=port)
         self.state: EmulatorState = self.server.state
         self.state.latency_ms = latency_ms
+        self.state.check_media = check_media
         self.state.callback_url = callback_url
         self.state.callback_delay = callback_delay
         self.url = self.server.url

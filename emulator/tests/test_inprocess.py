@@ -272,3 +272,28 @@ def test_a_release_reaches_a_request_whose_stall_had_not_begun_yet():
     started = time.monotonic()
     state.stall(0.2, state.release_generation())  # a later request stalls again
     assert time.monotonic() - started >= 0.2
+
+
+@pytest.mark.parametrize("check_media", [True, False])
+def test_media_checks_can_be_left_to_the_benchmarks_platform_side(check_media):
+    """With ``check_media=False`` (the throughput benchmarks) an image the emulator cannot
+    fetch is taken as valid: no download or probe runs on the measured machine."""
+    unreachable = {"source_type": "image_url", "url": "http://127.0.0.1:9/missing.png"}
+    with InProcessEmulator(check_media=check_media) as emu:
+        pin = requests.post(
+            f"{emu.pinterest_url}/pins",
+            json={**PIN, "media_source": unreachable},
+            headers=AUTH,
+            timeout=5,
+        )
+        photo = requests.post(
+            f"{emu.facebook_url}/104512345678901/photos",
+            data={"url": unreachable["url"], "caption": "Q?", "access_token": "EAAB" + "x" * 40},
+            timeout=5,
+        )
+    if check_media:
+        assert pin.status_code == 400 and "could not fetch" in pin.text
+        assert photo.status_code == 400
+    else:
+        assert pin.status_code == 201, pin.text
+        assert photo.status_code == 200, photo.text
