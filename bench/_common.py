@@ -14,6 +14,7 @@ import functools
 import json
 import os
 import platform
+import signal
 import socket
 import statistics
 import subprocess
@@ -335,3 +336,57 @@ def post_counts() -> dict[str, int]:
         delivered=Count("id", filter=Q(status=PostStatus.PROCESSING, delivered_at__isnull=False)),
         failed=Count("id", filter=Q(status=PostStatus.FAILED)),
     )
+
+
+def start_worker(
+    name: str, concurrency: int, settings: dict[str, str], pool: str = "prefork"
+) -> subprocess.Popen[bytes]:
+    """A Celery worker of this checkout (``-n <name>@%h``) with the benchmark settings plus
+    ``settings``; its output goes to ``LOG_DIR/<name>.out``."""
+    env = {**os.environ, **bench_environment(**settings)}
+    log_path = Path(env["LOG_DIR"]) / f"{name}.out"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    log = log_path.open("w")
+    return subprocess.Popen(  # noqa: S603 - our own venv's celery, fixed arguments
+        [
+            str(Path(sys.executable).with_name("celery")),
+            "-A",
+            "quiz_backend",
+            "worker",
+            f"--pool={pool}",
+            f"--concurrency={concurrency}",
+            "--loglevel=WARNING",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            f"--hostname={name}@%h",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+
+
+def wait_ready(worker: subprocess.Popen[bytes]) -> None:
+    """Until the worker answers a ping (60 s at most); stop at once if it exited."""
+    from quiz_backend.celery import app
+
+    for _ in range(120):
+        if worker.poll() is not None:
+            raise SystemExit(f"the worker exited at start (code {worker.returncode}); see its log")
+        if app.control.ping(timeout=0.5):
+            return
+    raise SystemExit("the worker did not answer a ping in 60 s")
+
+
+def stop_worker(worker: subprocess.Popen[bytes]) -> None:
+    """SIGTERM (a warm shutdown), then kill it if it has not ended within a minute."""
+    if worker.poll() is not None:
+        return
+    worker.send_signal(signal.SIGTERM)
+    try:
+        worker.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.wait()

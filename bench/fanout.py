@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -75,44 +73,6 @@ def _cpu_seconds(pid: int) -> float:
     return total / ticks
 
 
-def _start_worker(concurrency: int, port: int, pool: str) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        **_common.bench_environment(**_common.platform_settings(port)),
-    }
-    log_path = Path(env["LOG_DIR"]) / f"fanout-worker-{pool}-{concurrency}.out"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    log = log_path.open("w")
-    return subprocess.Popen(  # noqa: S603 - our own venv's celery, fixed arguments
-        [
-            str(Path(sys.executable).with_name("celery")),
-            "-A",
-            "quiz_backend",
-            "worker",
-            f"--pool={pool}",
-            f"--concurrency={concurrency}",
-            "--loglevel=WARNING",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            f"--hostname=bench-{concurrency}@%h",
-        ],
-        cwd=_common.ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-
-
-def _wait_ready(concurrency: int) -> None:
-    from quiz_backend.celery import app
-
-    for _ in range(120):
-        if app.control.ping(timeout=0.5):
-            return
-    raise SystemExit(f"the worker (concurrency {concurrency}) did not answer a ping in 60 s")
-
-
 def _run(concurrency: int, tasks_count: int, port: int, timeout: float, pool: str) -> dict:
     from django.db import transaction
 
@@ -123,10 +83,12 @@ def _run(concurrency: int, tasks_count: int, port: int, timeout: float, pool: st
     _common.purge_broker()
     _common.configure_platforms(port)
     emulator = _common.start_emulator(port, LATENCY_MS)
-    worker = _start_worker(concurrency, port, pool)
+    worker = _common.start_worker(
+        f"bench-{pool}-{concurrency}", concurrency, _common.platform_settings(port), pool
+    )
     memory: list[int] = []
     try:
-        _wait_ready(concurrency)
+        _common.wait_ready(worker)
         time.sleep(1)
         memory.append(_pss_kib(worker.pid))
         cpu_before = _cpu_seconds(worker.pid)
@@ -164,11 +126,7 @@ def _run(concurrency: int, tasks_count: int, port: int, timeout: float, pool: st
         memory.append(_pss_kib(worker.pid))
         received = emulator.create_counts()  # create requests per platform
     finally:
-        worker.send_signal(signal.SIGTERM)
-        try:
-            worker.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            worker.kill()
+        _common.stop_worker(worker)
         emulator.stop()
         _common.purge_broker()
     posts = counts["total"]

@@ -33,7 +33,6 @@ docs/benchmarks.json unless ``--no-record``.
 from __future__ import annotations
 
 import argparse
-import os
 import signal
 import statistics
 import subprocess
@@ -61,54 +60,6 @@ def _worker_settings(port: int) -> dict[str, str]:
         **_common.platform_settings(port),
         "INSTAGRAM_GRAPH_API_BASE_URL": f"http://127.0.0.1:{port}/instagram/v26.0",
     }
-
-
-def _start_worker(concurrency: int, port: int) -> subprocess.Popen:
-    env = {**os.environ, **_common.bench_environment(**_worker_settings(port))}
-    log_path = Path(env["LOG_DIR"]) / f"multistep-worker-{concurrency}.out"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    log = log_path.open("w")
-    return subprocess.Popen(  # noqa: S603 - our own venv's celery, fixed arguments
-        [
-            str(Path(sys.executable).with_name("celery")),
-            "-A",
-            "quiz_backend",
-            "worker",
-            "--pool=prefork",
-            f"--concurrency={concurrency}",
-            "--loglevel=WARNING",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            f"--hostname=bench-multistep-{concurrency}@%h",
-        ],
-        cwd=_common.ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-
-
-def _stop_worker(worker: subprocess.Popen) -> None:
-    if worker.poll() is not None:
-        return
-    worker.send_signal(signal.SIGTERM)
-    try:
-        worker.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        worker.kill()
-        worker.wait()
-
-
-def _wait_ready(worker: subprocess.Popen) -> None:
-    from quiz_backend.celery import app
-
-    for _ in range(120):
-        if worker.poll() is not None:
-            raise SystemExit(f"the worker exited at start (code {worker.returncode}); see its log")
-        if app.control.ping(timeout=0.5):
-            return
-    raise SystemExit("the worker did not answer a ping in 60 s")
 
 
 def _configure(with_instagram: bool) -> None:
@@ -311,8 +262,10 @@ def _run(
             processing_seconds=processing_seconds,
             quota_total=max(50, 2 * tasks_count),
         )
-        worker = _start_worker(concurrency, port)
-        _wait_ready(worker)
+        worker = _common.start_worker(
+            f"bench-multistep-{concurrency}", concurrency, _worker_settings(port)
+        )
+        _common.wait_ready(worker)
         time.sleep(1)
         tasks = Task.objects.bulk_create(
             Task(question=f"Q{n}?", answers=["3", "6"], correct_answer="3", published=True)
@@ -363,7 +316,7 @@ def _run(
             )
     finally:
         if worker is not None:
-            _stop_worker(worker)
+            _common.stop_worker(worker)
         emulator.stop()
         _common.purge_broker()
     return row

@@ -156,9 +156,8 @@ def _webhook_preview(
         payload_format=_format_label(payload_format),
     )
     try:
-        if not with_payload:  # only the problems and notes are wanted
-            payload_builder(payload_format)
-        else:
+        builder = payload_builder(payload_format)
+        if with_payload:  # else only the problems and notes are wanted
             payload = build_payload(
                 task,
                 platform.key,
@@ -170,7 +169,7 @@ def _webhook_preview(
     except ValueError as error:
         preview.problems.append(str(error))
         return preview
-    if payload_builder(payload_format) is build_nested_payload:  # it carries the cut texts
+    if builder is build_nested_payload:  # it carries the cut texts
         content = build_content(task, platform.key, captions)
         preview.notes += _cut_notes(content.truncated, platform.key)
         preview.notes += _fallback_notes(content.caption_fallbacks)

@@ -20,15 +20,11 @@ from django.utils.translation import gettext_lazy as _
 from quiz_backend.redaction import redact
 from social_media.admin_display import ReadOnlyModelAdmin
 from social_media.models import MetricDay, MetricSnapshot
+from social_media.platforms.base import METRIC_NAMES
 
+# The common metric names, the correct share shown as a percentage, and the gain.
 SNAPSHOT_NUMBERS = (
-    "views",
-    "engagements",
-    "clicks",
-    "saves",
-    "shares",
-    "comments",
-    "answers",
+    *(name for name in METRIC_NAMES if name != "correct_share"),
     "correct_share_percent",
     "interactions_gain",
 )
